@@ -1,0 +1,37 @@
+/**
+ * The closed set of reasons a message can be ignored or rejected for. They become metric labels
+ * and API filters, so the set is fixed here and nowhere else.
+ */
+export const REJECT_REASONS = [
+  "body_too_large",
+  "not_json",
+  "too_deep",
+  "hostile_key",
+  "invalid_characters",
+  "invalid_envelope",
+  "invalid_sns_notification",
+  "invalid_finding",
+  "invalid_identifier",
+  "account_mismatch",
+] as const;
+
+export const IGNORE_REASONS = [
+  "not_guardduty_event",
+  "sns_subscription_message",
+  "archived",
+  "sample_finding",
+  "account_not_allowed",
+  "exempt_tag",
+  "unsupported_resource_type",
+  "policy_ignore",
+  "no_matching_rule",
+] as const;
+
+export const ACCEPT_REASONS = ["new_finding", "finding_updated"] as const;
+export const DUPLICATE_REASONS = ["same_version", "older_version", "already_remediated"] as const;
+
+export type RejectReason = (typeof REJECT_REASONS)[number];
+export type IgnoreReason = (typeof IGNORE_REASONS)[number];
+export type AcceptReason = (typeof ACCEPT_REASONS)[number];
+export type DuplicateReason = (typeof DUPLICATE_REASONS)[number];
+export type ReceiptReason = RejectReason | IgnoreReason | AcceptReason | DuplicateReason;
