@@ -102,6 +102,9 @@ export interface ParsedFinding {
   description?: string;
   createdAt: Date;
   updatedAt: Date;
+  /** service.eventFirstSeen / eventLastSeen: when the activity behind the finding was first and last seen. */
+  firstSeen?: Date;
+  lastSeen?: Date;
   count: number;
   archived: boolean;
   /** GuardDuty sample findings (additionalInfo.sample = true) describe no real resource. */

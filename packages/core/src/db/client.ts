@@ -1,0 +1,16 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "@prisma/client";
+import { pgConfigFromUrl } from "./pg-config.js";
+
+export type { Prisma, PrismaClient } from "@prisma/client";
+
+/** A Prisma client over node-postgres (no native engine; see docs/prisma.md). */
+export function createPrisma(databaseUrl: string, options: { poolSize?: number } = {}): PrismaClient {
+  const adapter = new PrismaPg({
+    ...pgConfigFromUrl(databaseUrl),
+    max: options.poolSize ?? 10,
+    // Fail fast when Postgres is unreachable so callers back off instead of hanging.
+    connectionTimeoutMillis: 5_000,
+  });
+  return new PrismaClient({ adapter });
+}

@@ -1,0 +1,17 @@
+export { PLAYBOOK_RESOURCE_TYPES, playbookFits } from "./compat.js";
+export { PolicyError } from "./errors.js";
+export { globMatch } from "./glob.js";
+export { loadPolicyFile, MAX_POLICY_BYTES, parsePolicy } from "./load.js";
+export { route, type RouteDecision } from "./route.js";
+export {
+  DEFAULT_APPROVAL,
+  DEFAULT_EXEMPT_TAG,
+  DEFAULT_RULE_NAME,
+  ON_EXPIRY,
+  PolicySchema,
+  type OnExpiry,
+  type Policy,
+  type PolicyRule,
+  type RuleMatch,
+} from "./schema.js";
+export { bandOf, BAND_FLOOR, SEVERITY_BANDS, type SeverityBand } from "./severity.js";

@@ -1,0 +1,75 @@
+import { z } from "zod";
+import { PLAYBOOKS, type PlaybookName } from "./playbooks.js";
+
+/**
+ * The job catalog: one BullMQ queue per playbook, each with the payload schema the worker
+ * re-validates on pickup and the retry and limiter settings it runs with. Adding a playbook means
+ * adding an entry here, not a branch in a processor.
+ */
+
+export const remediationJobSchema = z.object({
+  remediationId: z.uuid(),
+  findingId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/),
+  playbook: z.enum(PLAYBOOKS),
+  mode: z.enum(["auto", "approval", "dry_run", "notify"]),
+  accountId: z.string().regex(/^\d{12}$/),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/),
+  resourceKey: z.string().min(1).max(512),
+  /** Which action the job carries out: the playbook itself, or its continuation after approval. */
+  action: z.enum(["contain", "continue", "release"]).default("contain"),
+});
+export type RemediationJob = z.infer<typeof remediationJobSchema>;
+
+export interface QueueDefinition {
+  name: PlaybookName;
+  payload: typeof remediationJobSchema;
+  attempts: number;
+  backoffMs: number;
+  concurrency: number;
+  /** BullMQ limiter: at most `max` jobs per `duration` ms on this queue, across all workers. */
+  limiter: { max: number; duration: number };
+}
+
+function entry(name: PlaybookName, overrides: Partial<Omit<QueueDefinition, "name" | "payload">> = {}): QueueDefinition {
+  return {
+    name,
+    payload: remediationJobSchema,
+    attempts: 8,
+    backoffMs: 1_000,
+    concurrency: 5,
+    limiter: { max: 20, duration: 1_000 },
+    ...overrides,
+  };
+}
+
+export const QUEUE_CATALOG: Readonly<Record<PlaybookName, QueueDefinition>> = Object.freeze({
+  instance: entry("instance"),
+  "ecs-task": entry("ecs-task"),
+  "container-image": entry("container-image", { concurrency: 2 }),
+  container: entry("container"),
+  "eks-pod": entry("eks-pod"),
+  "access-key": entry("access-key", { concurrency: 2 }),
+});
+
+/**
+ * The deterministic BullMQ job id `<playbook>-<findingId>-<resourceKey>`. BullMQ refuses `:` in
+ * custom ids (it is its key separator), and resource keys can be ARNs, so the key is
+ * percent-encoded: injective, readable, and free of `:`. The Postgres unique key stays the guard.
+ */
+export function jobIdFor(playbook: PlaybookName, findingId: string, resourceKey: string, action = "contain"): string {
+  const base = `${playbook}-${findingId}-${encodeURIComponent(resourceKey)}`;
+  return action === "contain" ? base : `${base}-${action}`;
+}
+
+/** Job options common to every remediation job: exponential backoff with jitter, bounded history. */
+export function jobOptions(definition: QueueDefinition, jobId: string) {
+  return {
+    jobId,
+    attempts: definition.attempts,
+    backoff: { type: "exponential" as const, delay: definition.backoffMs, jitter: 0.5 },
+    // Completed jobs stay a week so that a late re-add of the same id is still deduplicated by
+    // BullMQ; Postgres status remains the real guard after that.
+    removeOnComplete: { age: 7 * 24 * 3600, count: 100_000 },
+    removeOnFail: { age: 30 * 24 * 3600 },
+  };
+}

@@ -1,0 +1,70 @@
+import type { PrismaClient } from "@gdr/core/db/client";
+import { parseMessageBody, type ParseOptions, type ParseResult } from "@gdr/core/findings/index";
+import type { Logger } from "@gdr/core/log";
+import { stage } from "./failure.js";
+import type { IngestMetrics } from "./metrics.js";
+import type { MessageOutcome, ReceivedMessage } from "./messages.js";
+import type { OutboxRelay } from "./outbox.js";
+import { recordMessage, type RecordDeps } from "./record.js";
+import type { SqsGateway } from "./sqs.js";
+
+export interface BatchDeps extends RecordDeps {
+  prisma: PrismaClient;
+  sqs: Pick<SqsGateway, "deleteMessages">;
+  relay: Pick<OutboxRelay, "dispatchForFindings">;
+  parseOptions: ParseOptions;
+  logger: Logger;
+  metrics: IngestMetrics;
+}
+
+export type BatchProcessor = (messages: readonly ReceivedMessage[]) => Promise<MessageOutcome[]>;
+
+/**
+ * The durability order of DESIGN.md §2: (1) one transaction records every message of the batch,
+ * (2) the remediations it created are enqueued, (3) only then are the messages deleted from SQS.
+ * Any failure before (3) throws, and the messages come back when their visibility timeout ends;
+ * a redelivered message is recognised by its receipt and only finishes steps (2) and (3).
+ */
+export function createBatchProcessor(deps: BatchDeps): BatchProcessor {
+  return async function processBatch(messages) {
+    const parsed = messages.map((message) => ({ message, result: parseMessageBody(message.body, deps.parseOptions) }));
+    // A fixed order of finding ids across batches keeps concurrent transactions from locking the
+    // same findings in opposite orders (deadlock).
+    parsed.sort((a, b) => sortKey(a.result).localeCompare(sortKey(b.result)));
+
+    const outcomes = await stage("record", () =>
+      deps.prisma.$transaction(
+        async (tx) => {
+          const results: MessageOutcome[] = [];
+          for (const { message, result } of parsed) results.push(await recordMessage(tx, message, result, deps));
+          return results;
+        },
+        { timeout: 30_000, maxWait: 10_000 },
+      ),
+    );
+
+    const findingIds = [...new Set(outcomes.flatMap((o) => (o.findingId ? [o.findingId] : [])))];
+    await stage("enqueue", () => deps.relay.dispatchForFindings(findingIds));
+
+    const failed = await stage("delete", () => deps.sqs.deleteMessages(messages));
+    if (failed.length > 0) {
+      deps.metrics.deleteFailures.inc(failed.length);
+      deps.logger.warn({ failed }, "SQS did not delete some messages; they will return and be recognised as redeliveries");
+    }
+
+    for (const o of outcomes) {
+      if (!o.redelivered) deps.metrics.outcomes.inc({ outcome: o.outcome, reason: o.reason });
+      deps.metrics.remediationsCreated.inc(o.remediationsCreated);
+      const level = o.outcome === "rejected" ? "warn" : "info";
+      deps.logger[level](
+        { messageId: o.messageId, outcome: o.outcome, reason: o.reason, findingId: o.findingId, redelivered: o.redelivered },
+        "message recorded",
+      );
+    }
+    return outcomes;
+  };
+}
+
+function sortKey(result: ParseResult): string {
+  return result.status === "finding" ? result.finding.id : "";
+}
