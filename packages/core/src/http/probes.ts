@@ -19,7 +19,8 @@ export interface ProbeServerOptions {
  * /metrics (Prometheus). Used by the ingest and worker processes; the API serves its own.
  */
 export function createProbeServer(options: ProbeServerOptions) {
-  const app = Fastify({ loggerInstance: options.logger.child({ component: "http" }), disableRequestLogging: true });
+  // Probes are hit every few seconds; their requests are not worth a log line each.
+  const app = Fastify({ logger: false });
   const timeoutMs = options.checkTimeoutMs ?? 3_000;
 
   app.get("/healthz", async (_req, reply) => {

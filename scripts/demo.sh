@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `npm run demo`: the whole ingest path on this machine. Installs what is missing (npm packages,
+# the moto venv), makes sure Postgres and Redis run, creates and migrates a database of its own
+# (guardduty_responder_demo), then runs scripts/demo/main.ts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ ! -d node_modules ]]; then
+  echo "demo: installing dependencies (npm ci)"
+  npm ci
+fi
+bash scripts/ensure-moto.sh
+bash scripts/ensure-services.sh
+
+export DATABASE_URL="${DEMO_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/guardduty_responder_demo}"
+bash scripts/prisma.sh generate >/dev/null
+bash scripts/prisma.sh migrate deploy >/dev/null
+echo "demo: database ${DATABASE_URL##*/} migrated"
+exec npx tsx scripts/demo/main.ts

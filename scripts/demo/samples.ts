@@ -1,0 +1,104 @@
+import {
+  accessKeyFinding,
+  ecsFinding,
+  eksFinding,
+  eventBridgeEvent,
+  instanceFinding,
+  s3Finding,
+  setIn,
+  snsWrap,
+  type JsonObject,
+} from "@gdr/core/findings/fixtures";
+import type { SeededInstance } from "./seed-ec2.js";
+
+/** One message the demo sends, with what the audit store should say about it. */
+export interface DemoMessage {
+  label: string;
+  body: string;
+  expect: { outcome: "accepted" | "duplicate" | "ignored" | "rejected"; reason: string };
+}
+
+/** A Runtime Monitoring finding on an instance moto really holds: ids, ENIs and groups as seeded. */
+function findingOn(instance: SeededInstance, options: Parameters<typeof instanceFinding>[0]): JsonObject {
+  const detail = instanceFinding({ ...options, instanceId: instance.instanceId, tags: instance.tags, eniCount: instance.networkInterfaces.length });
+  const enis = instance.networkInterfaces.map((eni) => ({
+    networkInterfaceId: eni.networkInterfaceId,
+    privateIpAddress: eni.privateIpAddress,
+    subnetId: instance.subnetId,
+    vpcId: instance.vpcId,
+    securityGroups: eni.securityGroupIds.map((groupId) => ({ groupId, groupName: groupId })),
+  }));
+  setIn(detail, ["resource", "instanceDetails", "networkInterfaces"], enis);
+  setIn(detail, ["resource", "instanceDetails", "imageId"], instance.imageId);
+  return detail;
+}
+
+const json = (value: JsonObject): string => JSON.stringify(value);
+const event = (detail: JsonObject): string => json(eventBridgeEvent(detail));
+
+/**
+ * Three phases, so that the order of versions is known: first arrivals, then GuardDuty's update
+ * of a finding (with a duplicate delivery), then the first version arriving late.
+ */
+export function demoPhases(accountId: string, instances: readonly SeededInstance[]): DemoMessage[][] {
+  const [exempt, first, second] = instances;
+  if (!exempt || !first || !second) throw new Error("the demo needs three seeded instances");
+  const t0 = new Date(Date.now() - 10 * 60_000);
+  const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000).toISOString();
+  const miner = findingOn(first, { accountId, count: 1, createdAt: at(0), updatedAt: at(0) });
+  const minerId = String(miner["id"]);
+  const minerUpdate = findingOn(first, { accountId, id: minerId, count: 4, createdAt: at(0), updatedAt: at(5) });
+
+  const phase1: DemoMessage[] = [
+    { label: "crypto-miner on instance 1", body: event(miner), expect: { outcome: "accepted", reason: "new_finding" } },
+    {
+      label: "C&C activity on instance 2",
+      body: event(findingOn(second, { accountId, type: "Backdoor:Runtime/C&CActivity.B!DNS", severity: 8 })),
+      expect: { outcome: "accepted", reason: "new_finding" },
+    },
+    {
+      label: "low-severity finding (notify only)",
+      body: event(findingOn(second, { accountId, type: "Discovery:Runtime/RawSocketCreated", severity: 2 })),
+      expect: { outcome: "accepted", reason: "new_finding" },
+    },
+    {
+      label: "finding on an exempt-tagged instance",
+      body: event(findingOn(exempt, { accountId })),
+      expect: { outcome: "ignored", reason: "exempt_tag" },
+    },
+    { label: "EKS pod finding via SNS", body: json(snsWrap(eventBridgeEvent(eksFinding({ accountId })))), expect: { outcome: "accepted", reason: "new_finding" } },
+    { label: "ECS task finding", body: event(ecsFinding({ accountId })), expect: { outcome: "accepted", reason: "new_finding" } },
+    {
+      label: "credential exfiltration (access key)",
+      body: event(accessKeyFinding({ accountId, severity: 5 })),
+      expect: { outcome: "accepted", reason: "new_finding" },
+    },
+    { label: "archived finding", body: event(findingOn(second, { accountId, archived: true })), expect: { outcome: "ignored", reason: "archived" } },
+    { label: "GuardDuty sample finding", body: event(instanceFinding({ accountId, sample: true })), expect: { outcome: "ignored", reason: "sample_finding" } },
+    { label: "S3 finding (no playbook)", body: event(s3Finding({ accountId })), expect: { outcome: "ignored", reason: "unsupported_resource_type" } },
+    {
+      label: "CloudTrail event, not a finding",
+      body: json({ version: "0", id: "7bf73129-1428-4cd3-a780-95db273d1602", "detail-type": "AWS API Call via CloudTrail", source: "aws.ec2", account: accountId, time: at(0), region: "us-east-1", resources: [], detail: {} }),
+      expect: { outcome: "ignored", reason: "not_guardduty_event" },
+    },
+    { label: "truncated JSON", body: event(miner).slice(0, 200), expect: { outcome: "rejected", reason: "not_json" } },
+    {
+      label: "prototype-pollution attempt",
+      body: event(miner).replace('"resource":{', '"resource":{"__proto__":{"isAdmin":true},'),
+      expect: { outcome: "rejected", reason: "hostile_key" },
+    },
+    {
+      label: "look-alike instance id (Cyrillic і)",
+      body: event(instanceFinding({ accountId, instanceId: "\u0456-0123456789abcdef0" })),
+      expect: { outcome: "rejected", reason: "invalid_identifier" },
+    },
+  ];
+  const phase2: DemoMessage[] = [
+    { label: "GuardDuty update of the miner finding (count 4)", body: event(minerUpdate), expect: { outcome: "accepted", reason: "finding_updated" } },
+  ];
+  const phase3: DemoMessage[] = [
+    { label: "duplicate delivery of that update", body: event(minerUpdate), expect: { outcome: "duplicate", reason: "same_version" } },
+    { label: "first version arriving late", body: event(miner), expect: { outcome: "duplicate", reason: "older_version" } },
+  ];
+  return [phase1, phase2, phase3];
+}
