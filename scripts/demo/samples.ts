@@ -46,7 +46,8 @@ export function demoPhases(accountId: string, instances: readonly SeededInstance
   const t0 = new Date(Date.now() - 10 * 60_000);
   const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000).toISOString();
   const miner = findingOn(first, { accountId, count: 1, createdAt: at(0), updatedAt: at(0) });
-  const minerId = String(miner["id"]);
+  const minerId = miner["id"];
+  if (typeof minerId !== "string") throw new Error("fixture finding has no id");
   const minerUpdate = findingOn(first, { accountId, id: minerId, count: 4, createdAt: at(0), updatedAt: at(5) });
 
   const phase1: DemoMessage[] = [

@@ -15,7 +15,7 @@ export type Outcome = "accepted" | "duplicate" | "ignored" | "rejected";
 export interface MessageOutcome {
   messageId: string;
   outcome: Outcome;
-  reason: ReceiptReason | string;
+  reason: ReceiptReason;
   findingId: string | null;
   /** The message had been recorded already (SQS delivered it again); nothing new was written. */
   redelivered: boolean;

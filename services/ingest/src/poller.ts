@@ -25,11 +25,13 @@ export interface PollerDeps {
  * received is always finished.
  */
 export async function runPoller(deps: PollerDeps, signal: AbortSignal): Promise<void> {
+  // A function, not `signal.aborted` inline: the flag changes across awaits, which narrowing misses.
+  const stopping = (): boolean => signal.aborted;
   let failures = 0;
-  while (!signal.aborted) {
+  while (!stopping()) {
     if (failures > 0) {
       await sleep(backoffMs(failures), signal);
-      if (signal.aborted) break;
+      if (stopping()) break;
       try {
         await deps.checkDependencies();
       } catch (err) {
@@ -49,7 +51,7 @@ export async function runPoller(deps: PollerDeps, signal: AbortSignal): Promise<
         signal,
       });
     } catch (err) {
-      if (signal.aborted) break;
+      if (stopping()) break;
       failures += 1;
       deps.metrics.batchFailures.inc({ kind: "sqs" });
       deps.logger.error({ err: brief(err), failures }, "SQS receive failed; backing off");

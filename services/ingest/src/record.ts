@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { Prisma } from "@gdr/core/db/client";
 import type { ParseResult } from "@gdr/core/findings/index";
+import type { ReceiptReason } from "@gdr/core/findings/reasons";
 import type { ParsedFinding } from "@gdr/core/findings/types";
 import type { RouteDecision } from "@gdr/core/policy/index";
 import { jobIdFor, type RemediationJob } from "@gdr/core/queues/catalog";
@@ -94,7 +95,8 @@ export async function recordMessage(
 
 /** A message SQS delivered again after we committed it: count the delivery, change nothing. */
 async function noteRedelivery(tx: Tx, messageId: string): Promise<MessageOutcome | null> {
-  const rows = await tx.$queryRaw<{ outcome: MessageOutcome["outcome"]; reason: string; finding_id: string | null }[]>`
+  // The stored reason is one this code wrote, so it is a ReceiptReason.
+  const rows = await tx.$queryRaw<{ outcome: MessageOutcome["outcome"]; reason: ReceiptReason; finding_id: string | null }[]>`
     UPDATE ingest_receipts
        SET deliveries = deliveries + 1, last_received_at = now()
      WHERE sqs_message_id = ${messageId}
@@ -149,6 +151,6 @@ async function createRemediation(
   return id;
 }
 
-function outcome(message: ReceivedMessage, kind: MessageOutcome["outcome"], reason: string, findingId: string | null): MessageOutcome {
+function outcome(message: ReceivedMessage, kind: MessageOutcome["outcome"], reason: ReceiptReason, findingId: string | null): MessageOutcome {
   return { messageId: message.messageId, outcome: kind, reason, findingId, redelivered: false, remediationsCreated: 0 };
 }

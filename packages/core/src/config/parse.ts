@@ -27,5 +27,5 @@ export function parseConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessE
       }),
     );
   }
-  return Object.freeze(result.data) as Readonly<z.infer<S>>;
+  return Object.freeze(result.data);
 }

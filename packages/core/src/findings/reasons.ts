@@ -13,6 +13,9 @@ export const REJECT_REASONS = [
   "invalid_finding",
   "invalid_identifier",
   "account_mismatch",
+  // A newer version of a known finding id that names another account, region or resource:
+  // GuardDuty never does that, so it is treated as forged rather than allowed to redirect action.
+  "conflicting_update",
 ] as const;
 
 export const IGNORE_REASONS = [
@@ -28,7 +31,7 @@ export const IGNORE_REASONS = [
 ] as const;
 
 export const ACCEPT_REASONS = ["new_finding", "finding_updated"] as const;
-export const DUPLICATE_REASONS = ["same_version", "older_version", "already_remediated"] as const;
+export const DUPLICATE_REASONS = ["same_version", "older_version"] as const;
 
 export type RejectReason = (typeof REJECT_REASONS)[number];
 export type IgnoreReason = (typeof IGNORE_REASONS)[number];

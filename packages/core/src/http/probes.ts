@@ -2,6 +2,11 @@ import Fastify from "fastify";
 import type { Registry } from "prom-client";
 import type { Logger } from "../log.js";
 
+interface CheckResult {
+  ok: boolean;
+  error?: string;
+}
+
 export type ReadinessCheck = (signal: AbortSignal) => Promise<void>;
 
 export interface ProbeServerOptions {
@@ -30,12 +35,12 @@ export function createProbeServer(options: ProbeServerOptions) {
 
   app.get("/readyz", async (_req, reply) => {
     const results = await Promise.all(
-      Object.entries(options.checks).map(async ([name, check]) => {
+      Object.entries(options.checks).map(async ([name, check]): Promise<[string, CheckResult]> => {
         try {
           await withDeadline(check, timeoutMs);
-          return [name, { ok: true }] as const;
+          return [name, { ok: true }];
         } catch (err) {
-          return [name, { ok: false, error: err instanceof Error ? err.message.slice(0, 200) : String(err) }] as const;
+          return [name, { ok: false, error: err instanceof Error ? err.message.slice(0, 200) : String(err) }];
         }
       }),
     );
