@@ -5,7 +5,7 @@ import { stage } from "./failure.js";
 import type { IngestMetrics } from "./metrics.js";
 import type { MessageOutcome, ReceivedMessage } from "./messages.js";
 import type { OutboxRelay } from "./outbox.js";
-import { recordMessage, type RecordDeps } from "./record.js";
+import { recordBatch, type RecordDeps } from "./record.js";
 import type { SqsGateway } from "./sqs.js";
 
 export interface BatchDeps extends RecordDeps {
@@ -27,26 +27,21 @@ export type BatchProcessor = (messages: readonly ReceivedMessage[]) => Promise<M
  */
 export function createBatchProcessor(deps: BatchDeps): BatchProcessor {
   return async function processBatch(messages) {
-    const parsed = messages.map((message) => ({ message, result: parseMessageBody(message.body, deps.parseOptions) }));
+    const parsed = messages.map((message) => ({ message, parsed: parseMessageBody(message.body, deps.parseOptions) }));
     // A fixed order of finding ids across batches keeps concurrent transactions from locking the
-    // same findings in opposite orders (deadlock).
-    parsed.sort((a, b) => sortKey(a.result).localeCompare(sortKey(b.result)));
+    // same findings in opposite orders (deadlock). The sort is stable: two versions of one finding
+    // in a batch keep their arrival order.
+    parsed.sort((a, b) => sortKey(a.parsed).localeCompare(sortKey(b.parsed)));
 
     const outcomes = await stage("record", () =>
-      deps.prisma.$transaction(
-        async (tx) => {
-          const results: MessageOutcome[] = [];
-          for (const { message, result } of parsed) results.push(await recordMessage(tx, message, result, deps));
-          return results;
-        },
-        { timeout: 30_000, maxWait: 10_000 },
-      ),
+      deps.prisma.$transaction((tx) => recordBatch(tx, parsed, deps), { timeout: 30_000, maxWait: 10_000 }),
+      deps.metrics.stageSeconds,
     );
 
     const findingIds = [...new Set(outcomes.flatMap((o) => (o.findingId ? [o.findingId] : [])))];
-    await stage("enqueue", () => deps.relay.dispatchForFindings(findingIds));
+    await stage("enqueue", () => deps.relay.dispatchForFindings(findingIds), deps.metrics.stageSeconds);
 
-    const failed = await stage("delete", () => deps.sqs.deleteMessages(messages));
+    const failed = await stage("delete", () => deps.sqs.deleteMessages(messages), deps.metrics.stageSeconds);
     if (failed.length > 0) {
       deps.metrics.deleteFailures.inc(failed.length);
       deps.logger.warn({ failed }, "SQS did not delete some messages; they will return and be recognised as redeliveries");

@@ -1,4 +1,5 @@
 import { isTransientDbError } from "@gdr/core/db/errors";
+import type { Histogram } from "prom-client";
 
 export type BatchStage = "record" | "enqueue" | "delete";
 export type FailureKind = "database" | "redis" | "sqs" | "unknown";
@@ -14,12 +15,15 @@ export class BatchStageError extends Error {
   }
 }
 
-/** Runs one stage of a batch, tagging any failure with it. */
-export async function stage<T>(name: BatchStage, work: () => Promise<T>): Promise<T> {
+/** Runs one stage of a batch, timing it and tagging any failure with it. */
+export async function stage<T>(name: BatchStage, work: () => Promise<T>, timer?: Histogram<"stage">): Promise<T> {
+  const end = timer?.startTimer({ stage: name });
   try {
     return await work();
   } catch (err) {
     throw new BatchStageError(name, err);
+  } finally {
+    end?.();
   }
 }
 

@@ -4,6 +4,7 @@ export interface IngestMetrics {
   received: Counter;
   outcomes: Counter<"outcome" | "reason">;
   batchSeconds: Histogram;
+  stageSeconds: Histogram<"stage">;
   batchFailures: Counter<"kind">;
   deleteFailures: Counter;
   remediationsCreated: Counter;
@@ -26,6 +27,13 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
       name: "gdr_ingest_batch_duration_seconds",
       help: "Time from receiving a batch to deleting it from SQS",
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    stageSeconds: new Histogram({
+      name: "gdr_ingest_stage_duration_seconds",
+      help: "Time a batch spends in each stage: record (Postgres transaction), enqueue (BullMQ), delete (SQS)",
+      labelNames: ["stage"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
     batchFailures: new Counter({

@@ -17,36 +17,55 @@ export interface RecordDeps {
   route: (finding: ParsedFinding) => RouteDecision;
 }
 
-/**
- * Writes everything one SQS message leads to, inside the batch's transaction: its receipt, the
- * finding at its newest version, and for a finding to act on, its remediation row and the outbox
- * row that will become the BullMQ job. Nothing here talks to Redis or SQS.
- */
-export async function recordMessage(
-  tx: Tx,
-  message: ReceivedMessage,
-  parsed: ParseResult,
-  deps: RecordDeps,
-): Promise<MessageOutcome> {
-  const redelivery = await noteRedelivery(tx, message.messageId);
-  if (redelivery) return redelivery;
+export interface ParsedMessage {
+  message: ReceivedMessage;
+  parsed: ParseResult;
+}
 
+/** The rows one batch adds besides findings and remediations, written together at the end. */
+interface Pending {
+  receipts: Prisma.IngestReceiptCreateManyInput[];
+  outbox: Prisma.OutboxEntryCreateManyInput[];
+  audit: Prisma.AuditEventCreateManyInput[];
+}
+
+/**
+ * Writes everything a batch of SQS messages leads to, inside one transaction: a receipt per
+ * message, each finding at its newest version, and for each finding to act on its remediation
+ * row, the outbox row that becomes its BullMQ job, and an audit event. Nothing here talks to Redis
+ * or SQS. Messages are handled in the order given (so two versions in one batch apply in turn);
+ * receipts, outbox and audit rows are inserted in bulk at the end to save round trips.
+ */
+export async function recordBatch(tx: Tx, items: readonly ParsedMessage[], deps: RecordDeps): Promise<MessageOutcome[]> {
+  const redelivered = await noteRedeliveries(tx, items.map((i) => i.message.messageId));
+  const pending: Pending = { receipts: [], outbox: [], audit: [] };
+  const outcomes: MessageOutcome[] = [];
+  for (const item of items) {
+    const again = redelivered.get(item.message.messageId);
+    outcomes.push(again ?? (await recordMessage(tx, item, deps, pending)));
+  }
+  if (pending.receipts.length > 0) await tx.ingestReceipt.createMany({ data: pending.receipts });
+  if (pending.outbox.length > 0) await tx.outboxEntry.createMany({ data: pending.outbox });
+  if (pending.audit.length > 0) await tx.auditEvent.createMany({ data: pending.audit });
+  return outcomes;
+}
+
+async function recordMessage(tx: Tx, { message, parsed }: ParsedMessage, deps: RecordDeps, pending: Pending): Promise<MessageOutcome> {
   const body = Buffer.from(message.body, "utf8");
   const receipt = {
     sqsMessageId: message.messageId,
     bodySha256: createHash("sha256").update(body).digest("hex"),
     bodyBytes: body.length,
   };
+  const rejectedBody = body.subarray(0, REJECTED_BODY_CAP);
 
   if (parsed.status !== "finding") {
-    await tx.ingestReceipt.create({
-      data: {
-        ...receipt,
-        outcome: parsed.status,
-        reason: parsed.reason,
-        detail: parsed.message,
-        ...(parsed.status === "rejected" ? { rejectedBody: body.subarray(0, REJECTED_BODY_CAP) } : {}),
-      },
+    pending.receipts.push({
+      ...receipt,
+      outcome: parsed.status,
+      reason: parsed.reason,
+      detail: parsed.message,
+      ...(parsed.status === "rejected" ? { rejectedBody } : {}),
     });
     return outcome(message, parsed.status, parsed.reason, null);
   }
@@ -56,65 +75,64 @@ export async function recordMessage(
   const version = await upsertFinding(tx, finding);
 
   if (version.kind === "conflict") {
-    await tx.ingestReceipt.create({
-      data: { ...receipt, outcome: "rejected", reason: "conflicting_update", detail: version.message, rejectedBody: body.subarray(0, REJECTED_BODY_CAP) },
-    });
+    pending.receipts.push({ ...receipt, outcome: "rejected", reason: "conflicting_update", detail: version.message, rejectedBody });
     return outcome(message, "rejected", "conflicting_update", null);
   }
   if (version.kind === "same" || version.kind === "older") {
     const reason = version.kind === "same" ? "same_version" : "older_version";
-    await tx.ingestReceipt.create({
-      data: { ...receipt, ...findingRef, outcome: "duplicate", reason, detail: version.message },
-    });
+    pending.receipts.push({ ...receipt, ...findingRef, outcome: "duplicate", reason, detail: version.message });
     return outcome(message, "duplicate", reason, finding.id);
   }
 
   const decision = deps.route(finding);
   if (decision.action === "ignore") {
-    await tx.ingestReceipt.create({
-      data: { ...receipt, ...findingRef, outcome: "ignored", reason: decision.reason, detail: decision.message },
-    });
+    pending.receipts.push({ ...receipt, ...findingRef, outcome: "ignored", reason: decision.reason, detail: decision.message });
     return outcome(message, "ignored", decision.reason, finding.id);
   }
 
-  const created = await createRemediation(tx, finding, decision);
+  const created = await createRemediation(tx, finding, decision, pending);
   const reason = version.kind === "inserted" ? "new_finding" : "finding_updated";
-  await tx.ingestReceipt.create({
-    data: {
-      ...receipt,
-      ...findingRef,
-      outcome: "accepted",
-      reason,
-      detail: created
-        ? `remediation ${created} queued: playbook ${decision.playbook}, mode ${decision.mode}, rule ${decision.rule}`
-        : `remediation for ${finding.resourceKey ?? "?"} already exists; finding updated to count ${finding.count}`,
-    },
+  pending.receipts.push({
+    ...receipt,
+    ...findingRef,
+    outcome: "accepted",
+    reason,
+    detail: created
+      ? `remediation ${created} queued: playbook ${decision.playbook}, mode ${decision.mode}, rule ${decision.rule}`
+      : `remediation for ${finding.resourceKey ?? "?"} already exists; finding updated to count ${finding.count}`,
   });
   return { ...outcome(message, "accepted", reason, finding.id), remediationsCreated: created ? 1 : 0 };
 }
 
-/** A message SQS delivered again after we committed it: count the delivery, change nothing. */
-async function noteRedelivery(tx: Tx, messageId: string): Promise<MessageOutcome | null> {
+/**
+ * Messages SQS delivered again after we committed them (a crash or a failed delete in between):
+ * count the delivery, change nothing else, and report what was recorded the first time.
+ */
+async function noteRedeliveries(tx: Tx, messageIds: string[]): Promise<Map<string, MessageOutcome>> {
   // The stored reason is one this code wrote, so it is a ReceiptReason.
-  const rows = await tx.$queryRaw<{ outcome: MessageOutcome["outcome"]; reason: ReceiptReason; finding_id: string | null }[]>`
+  const rows = await tx.$queryRaw<{ sqs_message_id: string; outcome: MessageOutcome["outcome"]; reason: ReceiptReason; finding_id: string | null }[]>`
     UPDATE ingest_receipts
        SET deliveries = deliveries + 1, last_received_at = now()
-     WHERE sqs_message_id = ${messageId}
- RETURNING outcome::text AS outcome, reason, finding_id`;
-  const row = rows[0];
-  if (!row) return null;
-  return { messageId, outcome: row.outcome, reason: row.reason, findingId: row.finding_id, redelivered: true, remediationsCreated: 0 };
+     WHERE sqs_message_id = ANY(${messageIds}::text[])
+ RETURNING sqs_message_id, outcome::text AS outcome, reason, finding_id`;
+  return new Map(
+    rows.map((row) => [
+      row.sqs_message_id,
+      { messageId: row.sqs_message_id, outcome: row.outcome, reason: row.reason, findingId: row.finding_id, redelivered: true, remediationsCreated: 0 },
+    ]),
+  );
 }
 
 /**
  * Inserts the remediation unless one exists for (finding, playbook, resource) — the unique key is
- * the real guard against a second containment — and, when new, its outbox row and audit event.
- * Returns the new remediation's id, or null when it already existed.
+ * the real guard against a second containment — and, when new, queues its outbox row and audit
+ * event. Returns the new remediation's id, or null when it already existed.
  */
 async function createRemediation(
   tx: Tx,
   finding: ParsedFinding,
   decision: Extract<RouteDecision, { action: "remediate" }>,
+  pending: Pending,
 ): Promise<string | null> {
   const resourceKey = finding.resourceKey;
   if (resourceKey === null) throw new Error(`finding ${finding.id} routed to a playbook without a resource key`);
@@ -138,15 +156,13 @@ async function createRemediation(
     resourceKey,
     action: "contain",
   };
-  await tx.outboxEntry.create({ data: { remediationId: id, queue: decision.playbook, jobId, payload } });
-  await tx.auditEvent.create({
-    data: {
-      actor: "ingest",
-      action: "remediation.queued",
-      findingId: finding.id,
-      remediationId: id,
-      detail: { playbook: decision.playbook, mode: decision.mode, rule: decision.rule, resourceKey, jobId },
-    },
+  pending.outbox.push({ remediationId: id, queue: decision.playbook, jobId, payload });
+  pending.audit.push({
+    actor: "ingest",
+    action: "remediation.queued",
+    findingId: finding.id,
+    remediationId: id,
+    detail: { playbook: decision.playbook, mode: decision.mode, rule: decision.rule, resourceKey, jobId },
   });
   return id;
 }

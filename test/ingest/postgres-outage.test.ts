@@ -1,0 +1,97 @@
+// Postgres goes away under a running ingest service: nothing may be deleted from SQS that was not
+// recorded, and when Postgres comes back the same service (no restart) records every message
+// exactly once and drains the queue.
+import { eventBridgeEvent, instanceFinding, containerFinding, ecsFinding } from "@gdr/core/findings/fixtures";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTcpProxy, waitUntil, type TcpProxy } from "../support/index.js";
+import {
+  createWorld,
+  expectedPayload,
+  ingestEnv,
+  jobTotal,
+  outboxRows,
+  queueDepth,
+  queueOf,
+  receiptCount,
+  receiptRows,
+  remediationRows,
+  sendBodies,
+  startIngest,
+  waitForEmptyQueue,
+  type RunningIngest,
+  type World,
+} from "./harness.js";
+
+let world: World;
+let proxy: TcpProxy;
+let ingest: RunningIngest;
+
+beforeAll(async () => {
+  world = await createWorld();
+  const target = new URL(world.db.url);
+  proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+  ingest = await startIngest(ingestEnv(world, { DATABASE_URL: proxy.urlThrough(world.db.url) }));
+});
+
+afterAll(async () => {
+  proxy.restore(); // let the service close its connections normally
+  await ingest.stop();
+  await proxy.close();
+  await world.close();
+});
+
+describe("Postgres outage", () => {
+  it("keeps messages on the queue while Postgres is away and records each exactly once after", async () => {
+    expect((await ingest.get("/readyz")).status).toBe(200);
+
+    proxy.cut();
+    const bodies = [
+      ...Array.from({ length: 6 }, () => instanceFinding()),
+      ...Array.from({ length: 3 }, () => ecsFinding()),
+      ...Array.from({ length: 3 }, () => containerFinding()),
+    ].map((detail) => JSON.stringify(eventBridgeEvent(detail)));
+    const messageIds = await sendBodies(world, bodies);
+
+    // The service received them and failed a batch on the database...
+    await waitUntil(async () => (await ingest.metric("gdr_ingest_batch_failures_total", { kind: "database" })) >= 1, {
+      attempts: 100,
+      what: "a batch to fail on the database",
+    });
+    // ...kept them on the queue (read straight from moto)...
+    const depth = await queueDepth(world.sqs, world.queueUrl);
+    expect(depth.visible + depth.inFlight).toBe(bodies.length);
+    // ...and recorded nothing (read through a direct connection, not the cut proxy).
+    expect(await receiptCount(world.db)).toBe(0);
+    const ready = await ingest.get("/readyz");
+    expect(ready.status).toBe(503);
+    expect(JSON.parse(ready.text)).toMatchObject({ checks: { postgres: { ok: false }, redis: { ok: true }, sqs: { ok: true } } });
+    expect((await ingest.get("/healthz")).status).toBe(200);
+    expect(await jobTotal(world)).toBe(0);
+
+    proxy.restore();
+    await waitForEmptyQueue(world, "the queue to drain after Postgres came back", 300);
+
+    const receipts = await receiptRows(world.db);
+    expect(receipts.map((r) => r.sqs_message_id).sort()).toEqual([...messageIds].sort());
+    // Failed attempts never committed: each message was recorded by exactly one transaction.
+    expect(receipts.every((r) => r.outcome === "accepted" && r.reason === "new_finding" && r.deliveries === 1)).toBe(true);
+
+    const remediations = await remediationRows(world.db);
+    expect(remediations).toHaveLength(bodies.length);
+    expect(new Set(remediations.map((r) => r.finding_id)).size).toBe(bodies.length);
+    const outbox = await outboxRows(world.db);
+    expect(outbox).toHaveLength(bodies.length);
+    expect(outbox.every((o) => o.dispatched_at !== null)).toBe(true);
+    expect(await jobTotal(world)).toBe(bodies.length);
+    for (const r of remediations) {
+      expect((await queueOf(world, r.playbook).getJob(r.job_id))?.data).toEqual(expectedPayload(r));
+    }
+
+    expect(await queueDepth(world.sqs, world.dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect((await ingest.get("/readyz")).status).toBe(200);
+    // Outcome counters move after the delete, so the last batch may still be counting.
+    await waitUntil(async () => (await ingest.metric("gdr_ingest_messages_total", { outcome: "accepted" })) === bodies.length, {
+      what: "every message counted once as accepted",
+    });
+  }, 90_000);
+});

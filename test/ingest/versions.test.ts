@@ -1,0 +1,181 @@
+// GuardDuty re-sends a finding id with a higher count and a later updatedAt, and SQS delivers in
+// any order and more than once: the stored finding must only ever move forward, each delivery gets
+// its own receipt saying what it was, and a finding+resource gets one remediation and one job.
+import { eventBridgeEvent, instanceFinding, newFindingId, type JsonObject } from "@gdr/core/findings/fixtures";
+import { jobIdFor } from "@gdr/core/queues/catalog";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitUntil } from "../support/index.js";
+import {
+  allJobs,
+  auditActions,
+  createWorld,
+  findingRows,
+  ingestEnv,
+  queueDepth,
+  receiptRows,
+  remediationRows,
+  sendBodies,
+  sendBody,
+  sha256,
+  startIngest,
+  stringAt,
+  waitForEmptyQueue,
+  type RunningIngest,
+  type World,
+} from "./harness.js";
+
+let world: World;
+let ingest: RunningIngest;
+
+beforeAll(async () => {
+  world = await createWorld();
+  // One message per batch and four pollers: deliveries of one finding run in concurrent
+  // transactions, which is what the row lock in the upsert is for.
+  ingest = await startIngest(ingestEnv(world, { INGEST_BATCH_SIZE: "1", INGEST_POLLERS: "4" }));
+});
+
+afterAll(async () => {
+  await ingest.stop();
+  await world.close();
+});
+
+const T0 = Date.parse("2025-03-01T10:00:00.000Z");
+const minutes = (n: number): string => new Date(T0 + n * 60_000).toISOString();
+const body = (detail: JsonObject): string => JSON.stringify(eventBridgeEvent(detail));
+
+/** Version `count` of one finding on one instance, updated `count` × 5 minutes after creation. */
+function version(id: string, count: number, instanceId: string): string {
+  return body(instanceFinding({ id, seed: id, instanceId, count, createdAt: minutes(0), updatedAt: minutes(count * 5) }));
+}
+
+/** Sends one message and waits until ingest has recorded it, so that the next arrives after it. */
+async function deliver(text: string): Promise<string> {
+  const id = await sendBody(world, text);
+  await waitUntil(async () => (await receiptRows(world.db)).some((r) => r.sqs_message_id === id), {
+    attempts: 100,
+    what: `message ${id} to be recorded`,
+  });
+  return id;
+}
+
+async function receiptOf(messageId: string) {
+  const receipt = (await receiptRows(world.db)).find((r) => r.sqs_message_id === messageId);
+  if (!receipt) throw new Error(`no receipt for ${messageId}`);
+  return receipt;
+}
+
+async function findingRow(id: string) {
+  return (await findingRows(world.db)).find((f) => f.id === id);
+}
+
+async function jobsFor(findingId: string) {
+  return (await allJobs(world)).filter((j) => j.data.findingId === findingId);
+}
+
+describe("versions of one finding", () => {
+  const id = newFindingId();
+  const instanceId = "i-0a1b2c3d4e5f60718";
+
+  it("moves forward only: v1, v3, late v2, v3 again", async () => {
+    const v1 = await deliver(version(id, 1, instanceId));
+    const v3 = await deliver(version(id, 3, instanceId));
+    const v2 = await deliver(version(id, 2, instanceId));
+    const v3again = await deliver(version(id, 3, instanceId));
+    await waitForEmptyQueue(world, "the four versions deleted from SQS");
+
+    const expected = [
+      [v1, "accepted", "new_finding", 1],
+      [v3, "accepted", "finding_updated", 3],
+      [v2, "duplicate", "older_version", 2],
+      [v3again, "duplicate", "same_version", 3],
+    ] as const;
+    for (const [messageId, outcome, reason, count] of expected) {
+      expect(await receiptOf(messageId), `count ${count}`).toMatchObject({
+        outcome,
+        reason,
+        finding_id: id,
+        finding_count: count,
+        finding_updated_at: new Date(minutes(count * 5)),
+        deliveries: 1,
+        rejected_body: null,
+      });
+    }
+
+    const row = await findingRow(id);
+    expect(row).toMatchObject({ count: 3, gd_updated_at: new Date(minutes(15)), resource_key: instanceId });
+    expect(at(row?.raw, "service", "count")).toBe(3);
+
+    // One remediation and one job for this finding and instance, however many versions came.
+    const remediations = (await remediationRows(world.db)).filter((r) => r.finding_id === id);
+    expect(remediations).toHaveLength(1);
+    expect(remediations[0]).toMatchObject({ playbook: "instance", resource_key: instanceId, job_id: jobIdFor("instance", id, instanceId) });
+    const jobs = await jobsFor(id);
+    expect(jobs.map((j) => j.id)).toEqual([jobIdFor("instance", id, instanceId)]);
+    expect(jobs[0]?.data.remediationId).toBe(remediations[0]?.id);
+    expect((await auditActions(world.db)).filter((a) => a.finding_id === id && a.action === "remediation.queued")).toHaveLength(1);
+  });
+
+  it("rejects a newer version that names another instance, and keeps the stored finding", async () => {
+    const before = await findingRow(id);
+    expect(before?.count).toBe(3);
+
+    const forged = version(id, 4, "i-0fedcba9876543210");
+    const messageId = await deliver(forged);
+    await waitForEmptyQueue(world, "the forged update deleted from SQS");
+
+    const receipt = await receiptOf(messageId);
+    expect(receipt).toMatchObject({ outcome: "rejected", reason: "conflicting_update", body_sha256: sha256(forged) });
+    expect(receipt.detail).toContain(`resourceKey ${instanceId} -> i-0fedcba9876543210`);
+    expect(receipt.rejected_body?.equals(Buffer.from(forged, "utf8"))).toBe(true);
+
+    expect(await findingRow(id)).toEqual(before);
+    expect((await remediationRows(world.db)).filter((r) => r.finding_id === id)).toHaveLength(1);
+    expect(await jobsFor(id)).toHaveLength(1);
+  });
+
+  it("never regresses when all versions arrive at once, in any order, on concurrent pollers", async () => {
+    const other = newFindingId();
+    const otherInstance = "i-0123456789abcdef0";
+    const order = [4, 2, 6, 1, 5, 3, 6, 2];
+    const messageIds = await sendBodies(world, order.map((count) => version(other, count, otherInstance)));
+    await waitForEmptyQueue(world, "all versions deleted from SQS");
+
+    const receipts = (await receiptRows(world.db)).filter((r) => messageIds.includes(r.sqs_message_id));
+    expect(receipts).toHaveLength(order.length);
+    expect(receipts.filter((r) => r.reason === "new_finding")).toHaveLength(1);
+    // The newest version is applied exactly once; of the two copies of v6, at least one is a duplicate.
+    expect(receipts.filter((r) => r.outcome === "accepted" && r.finding_count === 6)).toHaveLength(1);
+    expect(receipts.every((r) => ["new_finding", "finding_updated", "older_version", "same_version"].includes(r.reason))).toBe(true);
+    expect(receipts.every((r) => r.deliveries === 1)).toBe(true);
+
+    expect(await findingRow(other)).toMatchObject({ count: 6, gd_updated_at: new Date(minutes(30)) });
+    expect((await remediationRows(world.db)).filter((r) => r.finding_id === other)).toHaveLength(1);
+    expect((await jobsFor(other)).map((j) => j.id)).toEqual([jobIdFor("instance", other, otherInstance)]);
+  });
+
+  it("gives two different findings on the same instance a remediation each", async () => {
+    const shared = "i-0aaaabbbbccccdddd";
+    const first = instanceFinding({ instanceId: shared, type: "CryptoCurrency:Runtime/BitcoinTool.B!DNS" });
+    const second = instanceFinding({ instanceId: shared, type: "Backdoor:Runtime/C&CActivity.B!DNS" });
+    const ids = [stringAt(first, "id"), stringAt(second, "id")];
+    const messageIds = await sendBodies(world, [body(first), body(second)]);
+    await waitForEmptyQueue(world, "both findings deleted from SQS");
+
+    const receipts = (await receiptRows(world.db)).filter((r) => messageIds.includes(r.sqs_message_id));
+    expect(receipts.map((r) => [r.outcome, r.reason])).toEqual([
+      ["accepted", "new_finding"],
+      ["accepted", "new_finding"],
+    ]);
+    const remediations = (await remediationRows(world.db)).filter((r) => r.resource_key === shared);
+    expect(remediations.map((r) => r.finding_id).sort()).toEqual([...ids].sort());
+    const jobIds = (await allJobs(world)).filter((j) => j.data.resourceKey === shared).map((j) => j.id);
+    expect(jobIds.sort()).toEqual(ids.map((f) => jobIdFor("instance", f, shared)).sort());
+    expect(await queueDepth(world.sqs, world.dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
+  });
+});
+
+function at(value: unknown, ...path: string[]): unknown {
+  let node = value;
+  for (const key of path) node = typeof node === "object" && node !== null ? (node as Record<string, unknown>)[key] : undefined;
+  return node;
+}
