@@ -42,7 +42,7 @@ afterAll(async () => {
 
 describe("Postgres outage", () => {
   it("keeps messages on the queue while Postgres is away and records each exactly once after", async () => {
-    expect((await ingest.get("/readyz")).status).toBe(200);
+    await waitUntil(async () => (await ingest.get("/readyz")).status === 200, { what: "ingest to be ready" });
 
     proxy.cut();
     const bodies = [
