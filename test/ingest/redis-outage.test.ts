@@ -105,4 +105,12 @@ describe("Redis outage", () => {
     expect(await queueDepth(world.sqs, world.dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
     await waitUntil(async () => (await ingest.get("/readyz")).status === 200, { what: "ingest ready again" });
   }, 90_000);
+
+  // BUG (services/ingest/src/batch.ts): outcome counters are incremented only after the SQS delete
+  // and only for first deliveries, so a message whose first delivery committed but could not be
+  // enqueued or deleted is never counted at all.
+  it("counts every recorded message once in gdr_ingest_messages_total, also when its first delivery failed after commit", async () => {
+    expect(await ingest.metric("gdr_ingest_messages_received_total")).toBeGreaterThan(bodies.length);
+    expect(await ingest.metric("gdr_ingest_messages_total", { outcome: "accepted", reason: "new_finding" })).toBe(bodies.length);
+  });
 });

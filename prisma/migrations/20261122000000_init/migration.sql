@@ -8,7 +8,7 @@ CREATE TYPE "ReceiptOutcome" AS ENUM ('accepted', 'duplicate', 'ignored', 'rejec
 CREATE TYPE "RemediationMode" AS ENUM ('auto', 'approval', 'dry_run', 'notify');
 
 -- CreateEnum
-CREATE TYPE "RemediationStatus" AS ENUM ('queued', 'running', 'awaiting_approval', 'succeeded', 'failed', 'dry_run', 'notified', 'rejected', 'expired', 'cancelled');
+CREATE TYPE "RemediationStatus" AS ENUM ('queued', 'running', 'awaiting_approval', 'succeeded', 'failed', 'dry_run', 'notified', 'skipped', 'rejected', 'expired', 'cancelled');
 
 -- CreateEnum
 CREATE TYPE "StepStatus" AS ENUM ('pending', 'running', 'succeeded', 'skipped', 'failed', 'awaiting_approval');
@@ -224,7 +224,6 @@ ALTER TABLE "approvals" ADD CONSTRAINT "approvals_remediation_id_fkey" FOREIGN K
 
 -- AddForeignKey
 ALTER TABLE "outbox" ADD CONSTRAINT "outbox_remediation_id_fkey" FOREIGN KEY ("remediation_id") REFERENCES "remediations"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
-
 
 -- Hand-written additions (Prisma's schema language cannot express them).
 

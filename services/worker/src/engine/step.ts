@@ -42,6 +42,11 @@ export interface StepContext {
   noteRequestId(requestId: string | undefined): void;
   /** Tags every resource the step creates or marks carries. */
   tags: { findingId: string; remediationId: string };
+  /**
+   * Runs `fn` holding a mutex shared by every worker process (Redis), e.g. around the shared
+   * isolation group's add-egress → swap → revoke sequence in one VPC. Waits for the lock.
+   */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
 }
 
 export type ApiFamily = "ec2-read" | "ec2-write" | "autoscaling" | "elbv2" | "guardduty";
@@ -83,7 +88,16 @@ export class VerificationError extends Error {
   override readonly name = "VerificationError";
 }
 
-/** The resource is not there to act on (terminated, deleted): the remediation ends cleanly. */
-export class ResourceGoneError extends Error {
-  override readonly name = "ResourceGoneError";
+/**
+ * There is nothing to do for this remediation, and that is not a failure: the instance is
+ * terminated or gone, or carries the exemption tag now. The remediation ends `skipped`.
+ */
+export class SkipRemediation extends Error {
+  override readonly name = "SkipRemediation";
+  constructor(
+    readonly reason: "resource_gone" | "resource_terminated" | "exempt_tag",
+    message: string,
+  ) {
+    super(message);
+  }
 }
