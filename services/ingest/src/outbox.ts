@@ -1,16 +1,8 @@
 import type { Logger } from "@gdr/core/log";
 import type { PrismaClient } from "@gdr/core/db/client";
-import { jobOptions, QUEUE_CATALOG, remediationJobSchema } from "@gdr/core/queues/catalog";
-import { PLAYBOOKS, type PlaybookName } from "@gdr/core/queues/playbooks";
-import { queueFor, type RemediationQueues } from "@gdr/core/queues/queues";
+import { dispatchRows, type OutboxRow } from "@gdr/core/queues/outbox";
+import type { RemediationQueues } from "@gdr/core/queues/queues";
 import type { IngestMetrics } from "./metrics.js";
-
-interface PendingRow {
-  id: bigint;
-  queue: string;
-  job_id: string;
-  payload: unknown;
-}
 
 export interface OutboxRelay {
   /** Enqueues the pending outbox rows of these findings (the batch just committed). */
@@ -27,63 +19,40 @@ export interface OutboxRelay {
  * deterministic job id turns into a no-op.
  */
 export function createOutboxRelay(deps: { prisma: PrismaClient; queues: RemediationQueues; logger: Logger; metrics: IngestMetrics }): OutboxRelay {
-  async function enqueue(rows: PendingRow[]): Promise<void> {
-    const byQueue = new Map<PlaybookName, PendingRow[]>();
-    for (const row of rows) {
-      const name = PLAYBOOKS.find((p) => p === row.queue);
-      if (!name) throw new Error(`outbox row ${row.id} names unknown queue ${row.queue}`);
-      byQueue.set(name, [...(byQueue.get(name) ?? []), row]);
-    }
-    for (const [name, queueRows] of byQueue) {
-      const definition = QUEUE_CATALOG[name];
-      await queueFor(deps.queues, name).addBulk(
-        queueRows.map((row) => ({
-          name,
-          data: remediationJobSchema.parse(row.payload),
-          opts: jobOptions(definition, row.job_id),
-        })),
-      );
-    }
-  }
-
-  async function markDispatched(rows: PendingRow[], client: Pick<PrismaClient, "$executeRaw"> = deps.prisma): Promise<void> {
-    const ids = rows.map((r) => r.id);
-    await client.$executeRaw`UPDATE outbox SET dispatched_at = now(), attempts = attempts + 1 WHERE id = ANY(${ids}::bigint[])`;
-    deps.metrics.outboxDispatched.inc(rows.length);
+  async function dispatch(rows: OutboxRow[], db: Parameters<typeof dispatchRows>[0] = deps.prisma): Promise<number> {
+    const n = await dispatchRows(db, deps.queues, rows);
+    deps.metrics.outboxDispatched.inc(n);
+    return n;
   }
 
   return {
     async dispatchForFindings(findingIds) {
       if (findingIds.length === 0) return 0;
-      const rows = await deps.prisma.$queryRaw<PendingRow[]>`
+      const rows = await deps.prisma.$queryRaw<OutboxRow[]>`
         SELECT o.id, o.queue, o.job_id, o.payload
           FROM outbox o JOIN remediations r ON r.id = o.remediation_id
          WHERE o.dispatched_at IS NULL AND r.finding_id = ANY(${[...findingIds]}::text[])
          ORDER BY o.id`;
-      if (rows.length === 0) return 0;
-      await enqueue(rows);
-      await markDispatched(rows);
-      return rows.length;
+      return dispatch(rows);
     },
 
     async dispatchStale(olderThanMs, limit = 200) {
       // SKIP LOCKED: several ingest replicas can run the relay without waiting on each other.
       return deps.prisma.$transaction(async (tx) => {
-        const rows = await tx.$queryRaw<PendingRow[]>`
+        const rows = await tx.$queryRaw<OutboxRow[]>`
           SELECT id, queue, job_id, payload FROM outbox
            WHERE dispatched_at IS NULL AND created_at < now() - make_interval(secs => ${olderThanMs / 1000})
            ORDER BY created_at LIMIT ${limit}
            FOR UPDATE SKIP LOCKED`;
         if (rows.length === 0) return 0;
         try {
-          await enqueue(rows);
+          await dispatch(rows, tx);
         } catch (err) {
           const ids = rows.map((r) => r.id);
           await tx.$executeRaw`UPDATE outbox SET attempts = attempts + 1, last_error = ${String(err).slice(0, 500)} WHERE id = ANY(${ids}::bigint[])`;
           deps.logger.warn({ err, rows: rows.length }, "outbox relay could not enqueue; will retry");
           return 0;
         }
-        await markDispatched(rows, tx);
         deps.logger.info({ rows: rows.length }, "outbox relay enqueued remediations left pending");
         return rows.length;
       });

@@ -67,6 +67,11 @@ export interface Step {
   name: string;
   /** Waits at the approval gate in every mode. */
   destructive: boolean;
+  /**
+   * Reads AWS and changes nothing (identify). Read-only steps run before a plan is frozen, so an
+   * approver sees the exact calls built from the live state.
+   */
+  readOnly?: boolean;
   check(ctx: StepContext): Promise<CheckResult>;
   act(ctx: StepContext, state: Json | undefined): Promise<Json>;
   verify(ctx: StepContext, output: Json): Promise<void>;

@@ -1,0 +1,141 @@
+import { Prisma, type PrismaClient } from "@prisma/client";
+import { jobIdFor, remediationJobSchema, type RemediationJob } from "../queues/catalog.js";
+import { dispatchForRemediations, outboxEntry } from "../queues/outbox.js";
+import type { RemediationQueues } from "../queues/queues.js";
+
+export type Decision =
+  | { ok: true; remediationId: string; step: string; jobId?: string }
+  | { ok: false; error: "not_found" | "not_awaiting_approval" | "plan_changed" | "already_decided" | "same_actor"; message: string };
+
+export interface DecisionInput {
+  remediationId: string;
+  actor: string;
+  reason: string;
+  /** The plan hash the person saw; it must equal the plan now on record. */
+  planHash: string;
+  /** Four-eyes: the actor who requested the plan may not approve it. */
+  requestedBy?: string;
+}
+
+interface Waiting {
+  id: string;
+  status: string;
+  plan_hash: string | null;
+  plan: unknown;
+  playbook: string;
+  finding_id: string;
+  resource_key: string;
+  account_id: string;
+  region: string;
+  mode: string;
+  step: string | null;
+}
+
+/**
+ * Approves the plan a remediation waits on: in one transaction the approval row (unique per
+ * remediation and step, so concurrent approvals resolve to one decision), the audit event and the
+ * outbox row of the continuation job; the job is enqueued after commit, exactly once (its id
+ * carries the plan hash).
+ */
+export async function approveRemediation(prisma: PrismaClient, queues: RemediationQueues, input: DecisionInput): Promise<Decision> {
+  const result = await decide(prisma, input, "approved");
+  if (result.ok) await dispatchForRemediations(prisma, queues, [input.remediationId]);
+  return result;
+}
+
+/** Rejects the plan: the remediation ends `rejected`; nothing else runs. */
+export function rejectRemediation(prisma: PrismaClient, input: DecisionInput): Promise<Decision> {
+  return decide(prisma, input, "rejected");
+}
+
+async function decide(prisma: PrismaClient, input: DecisionInput, decision: "approved" | "rejected"): Promise<Decision> {
+  if (input.requestedBy !== undefined && input.requestedBy === input.actor) {
+    return { ok: false, error: "same_actor", message: "four-eyes: the actor who requested this plan may not decide on it" };
+  }
+  try {
+    return await prisma.$transaction(async (tx) => {
+      const rows = await tx.$queryRaw<Waiting[]>`
+        SELECT r.id::text AS id, r.status::text AS status, r.plan_hash, r.plan, r.playbook, r.finding_id, r.resource_key,
+               r.account_id, r.region, r.mode::text AS mode,
+               (SELECT s.name FROM remediation_steps s WHERE s.remediation_id = r.id AND s.status = 'awaiting_approval' LIMIT 1) AS step
+          FROM remediations r WHERE r.id = ${input.remediationId}::uuid FOR UPDATE`;
+      const r = rows[0];
+      if (!r) return { ok: false, error: "not_found", message: `no remediation ${input.remediationId}` } as const;
+      if (r.status !== "awaiting_approval" || !r.step) {
+        return { ok: false, error: "not_awaiting_approval", message: `remediation is ${r.status}, not awaiting approval` } as const;
+      }
+      if (r.plan_hash !== input.planHash) {
+        return { ok: false, error: "plan_changed", message: "the plan changed since it was shown; review the current plan" } as const;
+      }
+      await tx.approval.create({
+        data: { remediationId: r.id, step: r.step, decision, actor: input.actor, reason: input.reason, planHash: input.planHash },
+      });
+      await tx.auditEvent.create({
+        data: {
+          actor: input.actor,
+          action: `approval.${decision}`,
+          findingId: r.finding_id,
+          remediationId: r.id,
+          detail: { step: r.step, reason: input.reason, planHash: input.planHash },
+        },
+      });
+      if (decision === "rejected") {
+        await tx.remediation.update({ where: { id: r.id }, data: { status: "rejected", finishedAt: new Date(), error: `rejected by ${input.actor}: ${input.reason}` } });
+        return { ok: true, remediationId: r.id, step: r.step } as const;
+      }
+      const action = planAction(r.plan);
+      const job: RemediationJob = remediationJobSchema.parse({
+        remediationId: r.id,
+        findingId: r.finding_id,
+        playbook: r.playbook,
+        mode: r.mode,
+        accountId: r.account_id,
+        region: r.region,
+        resourceKey: r.resource_key,
+        action,
+      });
+      const jobId = `${jobIdFor(job.playbook, job.findingId, job.resourceKey, action)}-${input.planHash.slice(0, 16)}`;
+      await tx.outboxEntry.create({ data: outboxEntry(job, jobId) });
+      return { ok: true, remediationId: r.id, step: r.step, jobId } as const;
+    });
+  } catch (err) {
+    // The unique key on (remediation, step): another decision committed first.
+    if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002") {
+      return { ok: false, error: "already_decided", message: "a decision on this plan was already recorded" };
+    }
+    throw err;
+  }
+}
+
+function planAction(plan: unknown): "continue" | "release" {
+  return typeof plan === "object" && plan !== null && (plan as { action?: unknown }).action === "release" ? "release" : "continue";
+}
+
+/**
+ * Asks for containment to be undone: enqueues a release job, which freezes the release plan and
+ * waits for an approval like any other gate.
+ */
+export async function requestRelease(prisma: PrismaClient, queues: RemediationQueues, remediationId: string, actor: string): Promise<Decision> {
+  const r = await prisma.remediation.findUnique({ where: { id: remediationId } });
+  if (!r) return { ok: false, error: "not_found", message: `no remediation ${remediationId}` };
+  if (r.status !== "succeeded") return { ok: false, error: "not_awaiting_approval", message: `only a contained (succeeded) remediation can be released; it is ${r.status}` };
+  const job = remediationJobSchema.parse({
+    remediationId: r.id,
+    findingId: r.findingId,
+    playbook: r.playbook,
+    mode: r.mode,
+    accountId: r.accountId,
+    region: r.region,
+    resourceKey: r.resourceKey,
+    action: "release",
+  });
+  // Not deduplicated by id on purpose: a later release request (after a re-containment) is new.
+  // A repeated request is harmless: the release job finds the plan already awaiting approval.
+  const jobId = `${jobIdFor(job.playbook, job.findingId, job.resourceKey, "release")}-${Date.now()}`;
+  await prisma.$transaction([
+    prisma.outboxEntry.create({ data: outboxEntry(job, jobId) }),
+    prisma.auditEvent.create({ data: { actor, action: "release.requested", findingId: r.findingId, remediationId } }),
+  ]);
+  await dispatchForRemediations(prisma, queues, [remediationId]);
+  return { ok: true, remediationId, step: "release", jobId };
+}

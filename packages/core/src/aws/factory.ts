@@ -1,0 +1,149 @@
+// The SDK clients for a finding's account and region. The worker's own account uses its own
+// credentials; any other account is reached through STS AssumeRole (credentials.ts). Clients are
+// built once per account and region and reused: an SDK client holds sockets and a credential cache.
+import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { GuardDutyClient } from "@aws-sdk/client-guardduty";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
+import { awsClientConfig } from "./client-config.js";
+import type { AwsClientFactory, AwsClients } from "./clients.js";
+import { createCredentialCache } from "./credentials.js";
+import { AwsTargetError, assertAccountId, assertRegion, partitionOf } from "./targets.js";
+
+export interface AwsClientFactoryOptions {
+  /** The worker's own account; looked up once with STS GetCallerIdentity when not given. */
+  localAccountId?: string | (() => Promise<string>) | undefined;
+  /** The role assumed in every other account. */
+  roleName: string;
+  externalId?: string | undefined;
+  /** RoleSessionName, seen in the target account's CloudTrail (default `guardduty-responder`). */
+  sessionName?: string | undefined;
+  durationSeconds?: number | undefined;
+  /** Only for emulators (moto); unset in production so the SDK resolves AWS's endpoints. */
+  endpoint?: string | undefined;
+  /** SDK-level attempts per call (default 3); step-level retries are BullMQ's. */
+  maxAttempts?: number | undefined;
+  /** Region of the STS client that assumes roles (default us-east-1); fixes the partition. */
+  stsRegion?: string | undefined;
+  /**
+   * The worker's own credentials. Unset (production): each client uses the SDK's default chain
+   * (environment, web identity, ECS/EC2 instance role). Tests pass moto's fake keys.
+   */
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider | undefined;
+  /** Called once for each new client set; tests add fault injection here. */
+  middleware?: ((clients: AwsClients) => void) | undefined;
+  now?: (() => number) | undefined;
+}
+
+export interface GdrAwsClientFactory extends AwsClientFactory {
+  /** The worker's own account id (resolved once). */
+  localAccountId(): Promise<string>;
+}
+
+const DEFAULT_STS_REGION = "us-east-1";
+const DEFAULT_SESSION_NAME = "guardduty-responder";
+
+export function createAwsClientFactory(options: AwsClientFactoryOptions): GdrAwsClientFactory {
+  const stsRegion = options.stsRegion ?? DEFAULT_STS_REGION;
+  const partition = partitionOf(stsRegion);
+  if (typeof options.localAccountId === "string") assertAccountId(options.localAccountId);
+  const shared = {
+    endpoint: options.endpoint,
+    ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+  };
+  const ownCredentials = options.credentials === undefined ? {} : { credentials: options.credentials };
+
+  const sts = new STSClient({ ...awsClientConfig({ region: stsRegion, ...shared }), ...ownCredentials });
+  const credentialCache = createCredentialCache({
+    sts,
+    roleName: options.roleName,
+    externalId: options.externalId,
+    sessionName: options.sessionName ?? DEFAULT_SESSION_NAME,
+    region: stsRegion,
+    durationSeconds: options.durationSeconds,
+    now: options.now,
+  });
+
+  let localAccount: Promise<string> | undefined;
+  const clients = new Map<string, Promise<AwsClients>>();
+  const built: AwsClients[] = [];
+  let destroyed = false;
+
+  function localAccountId(): Promise<string> {
+    localAccount ??= resolveLocalAccountId().catch((err: unknown) => {
+      localAccount = undefined; // a failed lookup is asked again next time, not cached
+      throw err;
+    });
+    return localAccount;
+  }
+
+  async function resolveLocalAccountId(): Promise<string> {
+    const given = options.localAccountId;
+    const id =
+      typeof given === "string"
+        ? given
+        : given
+          ? await given()
+          : (await sts.send(new GetCallerIdentityCommand({}))).Account;
+    if (id === undefined) throw new Error("STS GetCallerIdentity returned no account id");
+    assertAccountId(id);
+    return id;
+  }
+
+  async function build(accountId: string, region: string): Promise<AwsClients> {
+    const own = accountId === (await localAccountId());
+    if (destroyed) throw new Error("the AWS client factory was destroyed");
+    // A provider function, not fixed keys: the SDK asks again before expiry and gets refreshed ones.
+    const credentials = own ? ownCredentials : { credentials: credentialCache.provider(accountId) };
+    const config = { ...awsClientConfig({ region, ...shared }), ...credentials };
+    const set: AwsClients = {
+      accountId,
+      region,
+      ec2: new EC2Client(config),
+      autoscaling: new AutoScalingClient(config),
+      elbv2: new ElasticLoadBalancingV2Client(config),
+      guardduty: new GuardDutyClient(config),
+    };
+    options.middleware?.(set);
+    built.push(set);
+    return set;
+  }
+
+  return {
+    localAccountId,
+    forTarget(accountId, region) {
+      try {
+        if (destroyed) throw new Error("the AWS client factory was destroyed");
+        assertAccountId(accountId);
+        assertRegion(region);
+        if (partitionOf(region) !== partition) {
+          throw new AwsTargetError(`region ${region} is outside the ${partition} partition this worker's STS is in`);
+        }
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+      const key = `${accountId}/${region}`;
+      let set = clients.get(key);
+      if (!set) {
+        set = build(accountId, region);
+        clients.set(key, set);
+        // A failed build (the account lookup failed) is retried on the next call.
+        set.catch(() => clients.delete(key));
+      }
+      return set;
+    },
+    destroy() {
+      destroyed = true;
+      for (const set of built.splice(0)) {
+        set.ec2.destroy();
+        set.autoscaling.destroy();
+        set.elbv2.destroy();
+        set.guardduty.destroy();
+      }
+      clients.clear();
+      sts.destroy();
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import type { AwsClientFactory } from "@gdr/core/aws/clients";
+import type { Logger } from "@gdr/core/log";
+import type { PlaybookName } from "@gdr/core/queues/playbooks";
+import type { EngineMetrics } from "../metrics.js";
+import type { ApiFamily, Playbook } from "./step.js";
+import type { EngineStore } from "./store.js";
+
+/** The limits the engine honours, backed by Redis so they hold across worker processes. */
+export interface EngineLimits {
+  /** Waits for a token of the account's bucket for an API family. */
+  throttle(accountId: string, family: ApiFamily, signal: AbortSignal): Promise<void>;
+  isPaused(): Promise<{ paused: boolean; reason?: string }>;
+  /** The per-resource lock: null when another remediation holds it. */
+  acquireResource(key: string): Promise<{ release(): Promise<void>; lost: AbortSignal } | null>;
+  /** A named mutex, waited for (used by steps, e.g. around the shared isolation group). */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** Reserves one isolation under the per-minute cap. */
+  reserveIsolation(): Promise<{ ok: boolean; retryInMs: number }>;
+}
+
+export interface EngineDeps {
+  store: EngineStore;
+  playbookFor(name: PlaybookName): Playbook | undefined;
+  aws: AwsClientFactory;
+  limits: EngineLimits;
+  logger: Logger;
+  metrics: EngineMetrics;
+  /** Aborted when the worker must stop now: passed into every AWS call. */
+  signal: AbortSignal;
+  /** The step whose success means "contained" (for the cap and the time-to-contain metric). */
+  containmentStep: string;
+  /** How long to wait before trying a paused or busy remediation again. */
+  postponeMs: number;
+}

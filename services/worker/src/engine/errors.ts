@@ -1,0 +1,28 @@
+import { classifyAwsError, errorLabel } from "@gdr/core/aws/errors";
+import { isTransientDbError } from "@gdr/core/db/errors";
+import { VerificationError } from "./step.js";
+
+export interface ClassifiedStepError {
+  kind: "throttled" | "retryable" | "fatal";
+  /** The AWS error code (or our own) recorded on the step. */
+  code: string;
+  /** A label from the fixed set, for metrics. */
+  label: string;
+  message: string;
+}
+
+/**
+ * Classifies a step's error once, at the step boundary: AWS errors from the SDK's name and HTTP
+ * status, a failed verification and a transient database error as retryable, anything else
+ * through the same AWS rules (unknown errors are fatal: retrying a bug does not fix it).
+ */
+export function classifyStepError(err: unknown): ClassifiedStepError {
+  if (err instanceof VerificationError) {
+    return { kind: "retryable", code: "VerificationFailed", label: "verification", message: err.message };
+  }
+  if (isTransientDbError(err)) {
+    return { kind: "retryable", code: "DatabaseUnavailable", label: "database", message: err instanceof Error ? err.message : String(err) };
+  }
+  const c = classifyAwsError(err);
+  return { kind: c.kind, code: c.code, label: errorLabel(c), message: c.message };
+}

@@ -1,0 +1,22 @@
+// Limits shared by every worker process through Redis: token buckets per account and API family,
+// per-resource locks, the global pause switch and the isolations-per-minute cap.
+export { LockLostError, LockTimeoutError } from "./errors.js";
+export { createIsolationCap, type IsolationCap } from "./isolation-cap.js";
+export { bucketsFromConfig, limitsEnvFields, limitsPrefix, type LimitsEnv } from "./limits-config.js";
+export { createPauseSwitch, type PauseState, type PauseSwitch } from "./pause.js";
+export {
+  createResourceLocks,
+  type Lock,
+  type ResourceLockOptions,
+  type ResourceLocks,
+  type WithLockOptions,
+} from "./resource-lock.js";
+export type { LimitsRedis } from "./script.js";
+export {
+  createTokenBucket,
+  DEFAULT_BUCKETS,
+  type BucketSpec,
+  type BucketSpecs,
+  type TokenBucket,
+  type TokenBucketOptions,
+} from "./token-bucket.js";

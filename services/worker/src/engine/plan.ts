@@ -1,0 +1,40 @@
+import { createHash } from "node:crypto";
+import type { Json, PlannedCall, Step, StepContext } from "./step.js";
+
+export interface FrozenPlan {
+  remediationId: string;
+  /** Which job carries the plan out once approved: the containment's continuation or a release. */
+  action: "contain" | "continue" | "release";
+  /** The steps still to run, each with the exact AWS calls it will make. */
+  steps: { name: string; destructive: boolean; calls: PlannedCall[] }[];
+}
+
+/** Asks each remaining step for the calls it would make now, from the live state. */
+export async function buildPlan(remediationId: string, action: FrozenPlan["action"], steps: readonly Step[], ctx: StepContext): Promise<FrozenPlan> {
+  const planned: FrozenPlan["steps"] = [];
+  for (const step of steps) planned.push({ name: step.name, destructive: step.destructive, calls: await step.plan(ctx) });
+  return { remediationId, action: action === "release" ? "release" : "continue", steps: planned };
+}
+
+/**
+ * sha256 of the plan's canonical JSON (object keys sorted at every depth), so the hash an
+ * approver saw is the hash the engine checks, whatever order a step listed parameters in.
+ */
+export function planHash(plan: FrozenPlan | Json): string {
+  return createHash("sha256").update(canonical(plan as Json)).digest("hex");
+}
+
+function canonical(value: Json): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(value[k] as Json)}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function planAsJson(plan: FrozenPlan): Json {
+  return plan as unknown as Json;
+}

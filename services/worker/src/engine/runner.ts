@@ -1,0 +1,157 @@
+import type { RemediationJob } from "@gdr/core/queues/catalog";
+import type { EngineDeps } from "./deps.js";
+import { buildPlan, planAsJson, planHash } from "./plan.js";
+import { FailedForGood, Postpone } from "./signals.js";
+import type { Json, Step, StepContext } from "./step.js";
+import { runStep, type Attempt } from "./step-runner.js";
+import type { LoadedRemediation } from "./store.js";
+
+export type RunOutcome = "succeeded" | "awaiting_approval" | "dry_run" | "notified" | "skipped" | "nothing_to_do";
+
+/**
+ * Runs (or resumes) one remediation job: the playbook's steps from the first unfinished one,
+ * honouring the kill switch, the per-resource lock, the mode and the approval gate. Nothing waits
+ * in memory: a step that needs a person ends the job with the remediation `awaiting_approval`.
+ */
+export async function runRemediation(job: RemediationJob, attempt: Attempt, deps: EngineDeps): Promise<RunOutcome> {
+  const loaded = await deps.store.load(job.remediationId);
+  if (!loaded) throw new FailedForGood(`remediation ${job.remediationId} does not exist`);
+  assertMatches(job, loaded);
+  if (!(await hasWork(job, loaded, deps))) return "nothing_to_do";
+
+  const playbook = deps.playbookFor(job.playbook);
+  if (!playbook) {
+    await deps.store.setStatus(loaded.ref.id, "failed", { error: `no playbook ${job.playbook} in this worker` });
+    throw new FailedForGood(`no playbook ${job.playbook}`);
+  }
+  if ((await deps.limits.isPaused()).paused) throw new Postpone(deps.postponeMs, "paused");
+
+  const lock = await deps.limits.acquireResource(`${loaded.ref.accountId}/${loaded.ref.region}/${loaded.ref.resourceKey}`);
+  if (!lock) throw new Postpone(deps.postponeMs, "resource_locked");
+  try {
+    if (loaded.status === "queued") await deps.store.setStatus(loaded.ref.id, "running");
+    if (loaded.ref.mode === "notify" && job.action === "contain") {
+      // Notification delivery arrives with the control plane; the decision is recorded now.
+      await deps.store.audit(loaded.ref.id, "worker", "remediation.notified", { playbook: job.playbook });
+      await deps.store.setStatus(loaded.ref.id, "notified");
+      return "notified";
+    }
+    const steps = job.action === "release" ? playbook.release : playbook.steps;
+    const rows = await deps.store.steps(loaded.ref.id);
+    const outputs = new Map<string, Json>();
+    for (const [name, row] of rows) if ((row.status === "succeeded" || row.status === "skipped") && row.output !== null) outputs.set(name, row.output);
+    const ctx = await contextFor(loaded, outputs, AbortSignal.any([deps.signal, lock.lost]), deps);
+
+    if (loaded.ref.mode === "dry_run") return await dryRun(steps, loaded, ctx, outputs, attempt, deps);
+
+    const approved = job.action === "contain" ? null : await approvalFor(loaded, rows, deps);
+    if (job.action === "continue" && !approved) return "nothing_to_do";
+    if (job.action === "release" && !approved && loaded.status === "awaiting_approval") return "nothing_to_do";
+
+    for (const [index, step] of steps.entries()) {
+      const row = rows.get(step.name);
+      if (row && (row.status === "succeeded" || row.status === "skipped")) continue;
+      if ((await deps.limits.isPaused()).paused) throw new Postpone(deps.postponeMs, "paused");
+      if (!approved && needsApproval(step, loaded, job.action)) {
+        const plan = await buildPlan(loaded.ref.id, job.action, steps.slice(index), ctx);
+        await deps.store.awaitApproval(loaded.ref.id, step.name, index, planAsJson(plan), planHash(plan), "worker");
+        return "awaiting_approval";
+      }
+      if ((await runStep(step, index, loaded, ctx, outputs, attempt, deps)) === "skipped_remediation") return "skipped";
+    }
+    await deps.store.setStatus(loaded.ref.id, "succeeded", { error: null });
+    return "succeeded";
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * The gate. `auto`: only destructive steps wait. `approval`: nothing changes until a person has
+ * approved; read-only steps (identify) run first so the frozen plan is built from live state.
+ * Release (undoing containment) always waits for a person.
+ */
+function needsApproval(step: Step, loaded: LoadedRemediation, action: RemediationJob["action"]): boolean {
+  if (step.destructive || action === "release") return true;
+  return loaded.ref.mode === "approval" && step.readOnly !== true;
+}
+
+/** A continuation runs only with an approval of the plan now on record (same hash). */
+async function approvalFor(loaded: LoadedRemediation, rows: Awaited<ReturnType<EngineDeps["store"]["steps"]>>, deps: EngineDeps): Promise<{ actor: string } | null> {
+  const waiting = [...rows.values()].find((r) => r.status === "awaiting_approval");
+  if (!waiting || !loaded.planHash) return null;
+  const approval = await deps.store.approvedFor(loaded.ref.id, waiting.name);
+  if (!approval || approval.planHash !== loaded.planHash) {
+    deps.logger.warn({ remediationId: loaded.ref.id, step: waiting.name }, "continuation without a matching approval; nothing done");
+    return null;
+  }
+  return { actor: approval.actor };
+}
+
+/** Whether the remediation's status leaves this job anything to do (jobs can be redelivered). */
+async function hasWork(job: RemediationJob, loaded: LoadedRemediation, deps: EngineDeps): Promise<boolean> {
+  const status = loaded.status;
+  const ok = {
+    contain: status === "queued" || status === "running",
+    continue: status === "awaiting_approval" || status === "running",
+    // A release starts from a contained remediation and continues after its approval.
+    release: status === "succeeded" || status === "awaiting_approval" || status === "running",
+  }[job.action];
+  if (!ok) deps.logger.info({ remediationId: loaded.ref.id, status, action: job.action }, "remediation has nothing to do for this job");
+  return Promise.resolve(ok);
+}
+
+/** The job's payload must describe the remediation row it names (Redis is not the record). */
+function assertMatches(job: RemediationJob, loaded: LoadedRemediation): void {
+  const r = loaded.ref;
+  if (r.accountId !== job.accountId || r.region !== job.region || r.resourceKey !== job.resourceKey || r.playbook !== job.playbook) {
+    throw new FailedForGood(`job payload does not match remediation ${r.id}; refusing to act`);
+  }
+}
+
+async function dryRun(
+  steps: readonly Step[],
+  loaded: LoadedRemediation,
+  ctx: StepContext & { requestIds: string[] },
+  outputs: Map<string, Json>,
+  attempt: Attempt,
+  deps: EngineDeps,
+): Promise<RunOutcome> {
+  const planned: Json[] = [];
+  for (const [index, step] of steps.entries()) {
+    if (step.readOnly) {
+      if ((await runStep(step, index, loaded, ctx, outputs, attempt, deps)) === "skipped_remediation") return "skipped";
+      continue;
+    }
+    const calls = await step.plan(ctx);
+    const permissions = await step.dryRun(ctx);
+    await deps.store.stepStarted(loaded.ref.id, step.name, index);
+    const output: Json = { dryRun: true, calls: calls as unknown as Json, permissions };
+    await deps.store.stepFinished(loaded.ref.id, step.name, { status: "skipped", output, awsRequestIds: [...ctx.requestIds], actor: "worker", note: "dry-run" });
+    planned.push({ name: step.name, destructive: step.destructive, calls: calls as unknown as Json, permissions });
+  }
+  const plan: Json = { remediationId: loaded.ref.id, steps: planned };
+  await deps.store.recordPlan(loaded.ref.id, plan, planHash(plan));
+  await deps.store.setStatus(loaded.ref.id, "dry_run");
+  return "dry_run";
+}
+
+async function contextFor(loaded: LoadedRemediation, outputs: Map<string, Json>, signal: AbortSignal, deps: EngineDeps): Promise<StepContext & { requestIds: string[] }> {
+  const aws = await deps.aws.forTarget(loaded.ref.accountId, loaded.ref.region);
+  const requestIds: string[] = [];
+  return {
+    remediation: loaded.ref,
+    finding: loaded.finding,
+    aws,
+    outputs,
+    signal,
+    logger: deps.logger.child({ remediationId: loaded.ref.id, findingId: loaded.ref.findingId, resource: loaded.ref.resourceKey }),
+    throttle: (family) => deps.limits.throttle(loaded.ref.accountId, family, signal),
+    noteRequestId: (id) => {
+      if (id) requestIds.push(id);
+    },
+    tags: { findingId: loaded.ref.findingId, remediationId: loaded.ref.id },
+    withLock: (name, fn) => deps.limits.withLock(name, fn),
+    requestIds,
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * What the runner asks of the BullMQ processor besides success and failure. They are errors so
+ * that they unwind the runner, but they are not failures: none of them consumes an attempt.
+ */
+
+/** Try the job again later: paused, resource busy, isolation cap reached. */
+export class Postpone extends Error {
+  override readonly name = "Postpone";
+  constructor(
+    readonly delayMs: number,
+    readonly why: "paused" | "resource_locked" | "isolation_cap",
+  ) {
+    super(`postponed ${delayMs} ms: ${why}`);
+  }
+}
+
+/** AWS throttled us: slow the whole queue down (BullMQ rateLimit), then retry this job. */
+export class SlowDown extends Error {
+  override readonly name = "SlowDown";
+  constructor(readonly delayMs: number) {
+    super(`throttled by AWS; queue slowed for ${delayMs} ms`);
+  }
+}
+
+/** The remediation is finished as failed; BullMQ must not retry it. */
+export class FailedForGood extends Error {
+  override readonly name = "FailedForGood";
+}

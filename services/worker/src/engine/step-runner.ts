@@ -1,0 +1,102 @@
+import type { EngineDeps } from "./deps.js";
+import { classifyStepError } from "./errors.js";
+import { FailedForGood, Postpone, SlowDown } from "./signals.js";
+import { type Json, SkipRemediation, type Step, type StepContext } from "./step.js";
+import type { LoadedRemediation } from "./store.js";
+
+export interface Attempt {
+  /** 0-based: how many attempts of this job BullMQ already made. */
+  attemptsMade: number;
+  attempts: number;
+}
+
+export type StepOutcome = "done" | "skipped_remediation";
+
+/** How long the queue slows down after AWS throttled a call. */
+const THROTTLE_PAUSE_MS = 2_000;
+
+/**
+ * Runs one step: check → act → verify, with its status, output and request ids written to
+ * Postgres before the next step starts. A step whose effect is already there is recorded
+ * "skipped: already done" and changes nothing.
+ */
+export async function runStep(
+  step: Step,
+  order: number,
+  loaded: LoadedRemediation,
+  ctx: StepContext & { requestIds: string[] },
+  outputs: Map<string, Json>,
+  attempt: Attempt,
+  deps: EngineDeps,
+): Promise<StepOutcome> {
+  const { id, playbook } = loaded.ref;
+  await deps.store.stepStarted(id, step.name, order);
+  ctx.requestIds.length = 0;
+  const end = deps.metrics.stepSeconds.startTimer({ playbook, step: step.name });
+  try {
+    const preState = step.preState ? await step.preState(ctx) : undefined;
+    const checked = await step.check(ctx);
+    if (checked.done) {
+      await deps.store.stepFinished(id, step.name, { status: "skipped", output: checked.output, awsRequestIds: [...ctx.requestIds], actor: "worker", note: "already done" });
+      outputs.set(step.name, checked.output);
+      end({ outcome: "already_done" });
+      return "done";
+    }
+    if (step.name === deps.containmentStep) {
+      const slot = await deps.limits.reserveIsolation();
+      if (!slot.ok) throw new Postpone(Math.max(slot.retryInMs, 250), "isolation_cap");
+    }
+    const output = await step.act(ctx, checked.state);
+    await step.verify(ctx, output);
+    await deps.store.stepFinished(id, step.name, {
+      status: "succeeded",
+      output,
+      ...(preState !== undefined ? { preState } : {}),
+      awsRequestIds: [...ctx.requestIds],
+      actor: "worker",
+    });
+    outputs.set(step.name, output);
+    end({ outcome: "succeeded" });
+    if (step.name === deps.containmentStep) {
+      deps.metrics.containedSeconds.observe({ playbook, since: "finding_created" }, (Date.now() - loaded.findingCreatedAt.getTime()) / 1000);
+      deps.metrics.containedSeconds.observe({ playbook, since: "ingested" }, (Date.now() - loaded.createdAt.getTime()) / 1000);
+    }
+    return "done";
+  } catch (err) {
+    if (err instanceof Postpone) {
+      end({ outcome: "postponed" });
+      throw err;
+    }
+    if (err instanceof SkipRemediation) {
+      end({ outcome: "skipped" });
+      await deps.store.stepFinished(id, step.name, {
+        status: "skipped",
+        output: { skippedRemediation: err.reason, detail: err.message },
+        awsRequestIds: [...ctx.requestIds],
+        actor: "worker",
+        note: err.reason,
+      });
+      await deps.store.setStatus(id, "skipped", { error: `${err.reason}: ${err.message}` });
+      return "skipped_remediation";
+    }
+    const c = classifyStepError(err);
+    const final = c.kind === "fatal" || (c.kind === "retryable" && attempt.attemptsMade + 1 >= attempt.attempts);
+    end({ outcome: final ? "failed" : "retry" });
+    deps.metrics.failures.inc({ playbook, error: c.label });
+    await deps.store.stepFailed(id, step.name, {
+      final,
+      errorClass: c.kind,
+      code: c.code,
+      message: c.message,
+      awsRequestIds: [...ctx.requestIds],
+      actor: "worker",
+    });
+    if (final) {
+      await deps.store.setStatus(id, "failed", { error: `${step.name}: ${c.code}: ${c.message}`.slice(0, 1_000) });
+      throw new FailedForGood(`${step.name} failed: ${c.code}`);
+    }
+    deps.metrics.retries.inc({ playbook, step: step.name });
+    if (c.kind === "throttled") throw new SlowDown(THROTTLE_PAUSE_MS);
+    throw err;
+  }
+}

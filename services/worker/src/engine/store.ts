@@ -1,0 +1,181 @@
+import type { Prisma, PrismaClient } from "@gdr/core/db/client";
+import type { Json, RemediationRef } from "./step.js";
+
+export type RemediationStatus = Prisma.RemediationGetPayload<object>["status"];
+
+/** Statuses after which a remediation's containment job has nothing left to do. */
+export const FINISHED: ReadonlySet<RemediationStatus> = new Set([
+  "succeeded",
+  "failed",
+  "dry_run",
+  "notified",
+  "skipped",
+  "rejected",
+  "expired",
+  "cancelled",
+]);
+
+export interface LoadedRemediation {
+  ref: RemediationRef;
+  status: RemediationStatus;
+  planHash: string | null;
+  finding: { [key: string]: Json };
+  findingCreatedAt: Date;
+  createdAt: Date;
+}
+
+export interface StepRow {
+  name: string;
+  status: "pending" | "running" | "succeeded" | "skipped" | "failed" | "awaiting_approval";
+  attempts: number;
+  output: Json | null;
+}
+
+/**
+ * Every Postgres read and write the engine makes, in one place. Postgres is the record of truth:
+ * the step cursor and each step's output live here, so a job picked up again after a crash
+ * resumes at the first unfinished step.
+ */
+export function createEngineStore(prisma: PrismaClient) {
+  return {
+    async load(remediationId: string): Promise<LoadedRemediation | null> {
+      const r = await prisma.remediation.findUnique({
+        where: { id: remediationId },
+        include: { finding: { select: { raw: true, gdCreatedAt: true } } },
+      });
+      if (!r) return null;
+      return {
+        ref: {
+          id: r.id,
+          findingId: r.findingId,
+          accountId: r.accountId,
+          region: r.region,
+          resourceKey: r.resourceKey,
+          playbook: r.playbook,
+          mode: r.mode,
+        },
+        status: r.status,
+        planHash: r.planHash,
+        finding: r.finding.raw as { [key: string]: Json },
+        findingCreatedAt: r.finding.gdCreatedAt,
+        createdAt: r.createdAt,
+      };
+    },
+
+    async steps(remediationId: string): Promise<Map<string, StepRow>> {
+      const rows = await prisma.remediationStep.findMany({ where: { remediationId }, orderBy: { order: "asc" } });
+      return new Map(rows.map((r) => [r.name, { name: r.name, status: r.status, attempts: r.attempts, output: r.output as Json | null }]));
+    },
+
+    async setStatus(remediationId: string, status: RemediationStatus, extra: { error?: string | null } = {}): Promise<void> {
+      const finished = FINISHED.has(status);
+      await prisma.remediation.update({
+        where: { id: remediationId },
+        data: {
+          status,
+          ...(status === "running" ? { startedAt: new Date() } : {}),
+          ...(finished ? { finishedAt: new Date() } : {}),
+          ...(extra.error !== undefined ? { error: extra.error } : {}),
+        },
+      });
+    },
+
+    /** Marks a step running and counts the attempt; creates its row the first time. */
+    async stepStarted(remediationId: string, name: string, order: number): Promise<void> {
+      await prisma.remediationStep.upsert({
+        where: { remediationId_name: { remediationId, name } },
+        create: { remediationId, name, order, status: "running", attempts: 1, startedAt: new Date() },
+        update: { status: "running", attempts: { increment: 1 }, startedAt: new Date(), errorClass: null, errorCode: null, errorMessage: null },
+      });
+    },
+
+    async stepFinished(
+      remediationId: string,
+      name: string,
+      result: { status: "succeeded" | "skipped"; output: Json; preState?: Json; awsRequestIds: string[]; actor: string; note?: string },
+    ): Promise<void> {
+      await prisma.$transaction([
+        prisma.remediationStep.update({
+          where: { remediationId_name: { remediationId, name } },
+          data: {
+            status: result.status,
+            finishedAt: new Date(),
+            output: result.output as Prisma.InputJsonValue,
+            ...(result.preState !== undefined ? { preState: result.preState as Prisma.InputJsonValue } : {}),
+          },
+        }),
+        prisma.auditEvent.create({
+          data: {
+            actor: result.actor,
+            action: `step.${result.status}`,
+            remediationId,
+            awsRequestIds: result.awsRequestIds,
+            detail: { step: name, ...(result.note ? { note: result.note } : {}) },
+          },
+        }),
+      ]);
+    },
+
+    async stepFailed(
+      remediationId: string,
+      name: string,
+      error: { final: boolean; errorClass: string; code: string; message: string; awsRequestIds: string[]; actor: string },
+    ): Promise<void> {
+      await prisma.$transaction([
+        prisma.remediationStep.update({
+          where: { remediationId_name: { remediationId, name } },
+          data: {
+            status: error.final ? "failed" : "pending",
+            ...(error.final ? { finishedAt: new Date() } : {}),
+            errorClass: error.errorClass,
+            errorCode: error.code,
+            errorMessage: error.message.slice(0, 2_000),
+          },
+        }),
+        prisma.auditEvent.create({
+          data: {
+            actor: error.actor,
+            action: error.final ? "step.failed" : "step.retrying",
+            remediationId,
+            awsRequestIds: error.awsRequestIds,
+            detail: { step: name, errorClass: error.errorClass, code: error.code, message: error.message.slice(0, 500) },
+          },
+        }),
+      ]);
+    },
+
+    /** Freezes the plan a person must approve; the job ends and nothing waits in memory. */
+    async awaitApproval(remediationId: string, step: string, order: number, plan: Json, planHash: string, actor: string): Promise<void> {
+      await prisma.$transaction([
+        prisma.remediationStep.upsert({
+          where: { remediationId_name: { remediationId, name: step } },
+          create: { remediationId, name: step, order, status: "awaiting_approval" },
+          update: { status: "awaiting_approval" },
+        }),
+        prisma.remediation.update({
+          where: { id: remediationId },
+          data: { status: "awaiting_approval", plan: plan as Prisma.InputJsonValue, planHash },
+        }),
+        prisma.auditEvent.create({
+          data: { actor, action: "remediation.awaiting_approval", remediationId, detail: { step, planHash } },
+        }),
+      ]);
+    },
+
+    async recordPlan(remediationId: string, plan: Json, planHash: string): Promise<void> {
+      await prisma.remediation.update({ where: { id: remediationId }, data: { plan: plan as Prisma.InputJsonValue, planHash } });
+    },
+
+    async audit(remediationId: string, actor: string, action: string, detail: Json): Promise<void> {
+      await prisma.auditEvent.create({ data: { actor, action, remediationId, detail: detail as Prisma.InputJsonValue } });
+    },
+
+    /** The approval a continuation needs: approved, for this plan hash. */
+    async approvedFor(remediationId: string, step: string): Promise<{ planHash: string; actor: string } | null> {
+      const a = await prisma.approval.findUnique({ where: { remediationId_step: { remediationId, step } } });
+      return a?.decision === "approved" ? { planHash: a.planHash, actor: a.actor } : null;
+    },
+  };
+}
+
+export type EngineStore = ReturnType<typeof createEngineStore>;

@@ -1,0 +1,37 @@
+import { Counter, Histogram, type Registry } from "prom-client";
+
+export interface EngineMetrics {
+  jobs: Counter<"playbook" | "outcome">;
+  stepSeconds: Histogram<"playbook" | "step" | "outcome">;
+  retries: Counter<"playbook" | "step">;
+  failures: Counter<"playbook" | "error">;
+  containedSeconds: Histogram<"playbook" | "since">;
+}
+
+export function createEngineMetrics(registry: Registry): EngineMetrics {
+  const registers = [registry];
+  return {
+    jobs: new Counter({ name: "gdr_worker_jobs_total", help: "Remediation jobs finished, by outcome", labelNames: ["playbook", "outcome"], registers }),
+    stepSeconds: new Histogram({
+      name: "gdr_worker_step_duration_seconds",
+      help: "Duration of one playbook step attempt (check, act, verify)",
+      labelNames: ["playbook", "step", "outcome"],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    retries: new Counter({ name: "gdr_worker_step_retries_total", help: "Step attempts that failed and will be retried", labelNames: ["playbook", "step"], registers }),
+    failures: new Counter({
+      name: "gdr_worker_failures_total",
+      help: "Step failures by error class (a fixed set of labels)",
+      labelNames: ["playbook", "error"],
+      registers,
+    }),
+    containedSeconds: new Histogram({
+      name: "gdr_worker_time_to_contained_seconds",
+      help: "From the finding's GuardDuty createdAt, or from ingest, to the containment step done",
+      labelNames: ["playbook", "since"],
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+      registers,
+    }),
+  };
+}
