@@ -94,4 +94,48 @@ describe("Postgres outage", () => {
       what: "every message counted once as accepted",
     });
   }, 90_000);
+
+  it("loses the whole batch transaction, not part of it, when Postgres goes away in the middle", async () => {
+    const receiptsBefore = await receiptCount(world.db);
+    const jobsBefore = await jobTotal(world);
+    const failuresBefore = await ingest.metric("gdr_ingest_batch_failures_total", { kind: "database" });
+
+    // Park the batch's transaction inside Postgres: its finding insert waits on this lock.
+    const blocker = await world.db.pool.connect();
+    let messageIds: string[];
+    try {
+      await blocker.query("BEGIN");
+      await blocker.query("LOCK TABLE findings IN ACCESS EXCLUSIVE MODE");
+      messageIds = await sendBodies(world, [instanceFinding(), ecsFinding()].map((d) => JSON.stringify(eventBridgeEvent(d))));
+      await waitUntil(
+        async () => {
+          const { rows } = await world.db.pool.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
+            [world.db.name],
+          );
+          return (rows[0]?.n ?? 0) >= 1;
+        },
+        { attempts: 100, what: "the ingest transaction to wait on the lock" },
+      );
+      proxy.cut();
+    } finally {
+      await blocker.query("ROLLBACK");
+      blocker.release();
+    }
+
+    await waitUntil(async () => (await ingest.metric("gdr_ingest_batch_failures_total", { kind: "database" })) > failuresBefore, {
+      attempts: 100,
+      what: "the batch to fail",
+    });
+    // The server went on with the orphaned transaction once the lock was gone, but it never saw a
+    // COMMIT: nothing of the batch exists.
+    expect(await receiptCount(world.db)).toBe(receiptsBefore);
+
+    proxy.restore();
+    await waitForEmptyQueue(world, "the batch processed after Postgres came back", 300);
+    const receipts = (await receiptRows(world.db)).filter((r) => messageIds.includes(r.sqs_message_id));
+    expect(receipts).toHaveLength(messageIds.length);
+    expect(receipts.every((r) => r.outcome === "accepted" && r.deliveries === 1)).toBe(true);
+    expect(await jobTotal(world)).toBe(jobsBefore + messageIds.length);
+  }, 90_000);
 });

@@ -29,6 +29,7 @@ const THROTTLING_CODES = new Set([
   "BandwidthLimitExceeded",
   "EC2ThrottledException",
   "TransactionInProgressException",
+  "KmsThrottled", // SQS
 ]);
 
 const SERVER_CODES = new Set([
@@ -37,11 +38,14 @@ const SERVER_CODES = new Set([
   "InternalServerError",
   "InternalServerException",
   "InternalServiceError",
+  "InternalServerErrorException", // GuardDuty
   "ServiceUnavailable",
   "ServiceUnavailableException",
   "Unavailable",
-  // AutoScaling: another update to the same group is still in progress.
+  // AutoScaling: another update to the same group is still in progress. Modeled AutoScaling
+  // errors carry the shape name (`…Fault`) as `name` and the wire code in `Code`.
   "ResourceContention",
+  "ResourceContentionFault",
 ]);
 
 const TIMEOUT_CODES = new Set(["TimeoutError", "RequestTimeout", "RequestTimeoutException", "ETIMEDOUT"]);
@@ -195,8 +199,12 @@ const INVALID_STATE_CODES = new Set([
   "ResourceInUseException",
   "ResourceInUseFault",
   "OperationNotPermitted",
+  "OperationNotPermittedException",
   "ConflictException",
   "ResourceContention",
+  "ResourceContentionFault",
+  "ScalingActivityInProgressFault",
+  "InstanceRefreshInProgressFault",
 ]);
 
 /** Maps a classified error to one of `ERROR_LABELS`. */
@@ -210,12 +218,15 @@ export function errorLabel(classified: Pick<ClassifiedAwsError, "kind" | "code" 
   if (INVALID_STATE_CODES.has(code)) return "invalid_state";
   if (classified.kind === "retryable") return "server_error";
   if (ACCESS_DENIED_CODES.has(code) || httpStatus === 403) return "access_denied";
-  if (/(\.NotFound|NotFound|NotFoundException|NotFoundFault)$/.test(code) || code.startsWith("NoSuch")) {
+  if (/(NotFound(Exception|Fault)?|DoesNotExist)$/.test(code) || code.startsWith("NoSuch")) {
     return "not_found";
   }
   if (VALIDATION_CODES.has(code) || code.endsWith(".Malformed")) return "validation";
   if (UNSUPPORTED_CODES.has(code)) return "unsupported";
-  if (/(LimitExceeded|LimitExceededException|QuotaExceeded|QuotaExceededException)$/.test(code)) return "quota";
+  if (/((LimitExceeded|QuotaExceeded)(Exception|Fault)?|OverLimit)$/.test(code)) {
+    return "quota";
+  }
+  if (code.startsWith("TooMany")) return "quota"; // ELBv2's TooManyTargetsException and kin
   if (httpStatus === 404) return "not_found";
   return "other";
 }

@@ -1,0 +1,40 @@
+import { z } from "zod";
+import { commonFields, intInRange } from "@gdr/core/config/fields";
+import { parseConfig } from "@gdr/core/config/parse";
+import { limitsEnvFields } from "./engine/limits/index.js";
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0"], { message: "must be true or false" })
+    .default(fallback ? "true" : "false")
+    .transform((v) => v === "true" || v === "1");
+
+export const workerConfigSchema = z.object({
+  ...commonFields,
+  ...limitsEnvFields,
+  /**
+   * The role assumed in accounts other than the worker's own (same name in every member
+   * account, as with a StackSet). Findings of the worker's own account need no role.
+   */
+  WORKER_ROLE_NAME: z
+    .string()
+    .regex(/^[\w+=,.@-]{1,64}$/, "must be an IAM role name")
+    .default("GuardDutyResponder"),
+  WORKER_ROLE_EXTERNAL_ID: z.string().min(2).max(1224).optional(),
+  /** The worker's own account; looked up with STS GetCallerIdentity when unset. */
+  WORKER_ACCOUNT_ID: z.string().regex(/^\d{12}$/, "must be a 12-digit account id").optional(),
+  /** Adds the terminate step (always behind approval) to the Instance playbook. */
+  WORKER_INSTANCE_TERMINATE: bool(false),
+  /** Overrides every queue's concurrency from the catalog. */
+  WORKER_CONCURRENCY: intInRange(1, 256, 5).optional(),
+  /** How long a paused or busy remediation waits before it is tried again. */
+  WORKER_POSTPONE_MS: intInRange(100, 600_000, 5_000),
+  WORKER_HTTP_HOST: z.string().min(1).default("127.0.0.1"),
+  WORKER_HTTP_PORT: intInRange(0, 65_535, 9102),
+});
+
+export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+
+export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): Readonly<WorkerConfig> {
+  return parseConfig(workerConfigSchema, env);
+}

@@ -1,0 +1,15 @@
+import type { PlaybookName } from "@gdr/core/queues/playbooks";
+import type { Playbook } from "../engine/step.js";
+import { instancePlaybook } from "./instance/index.js";
+
+export interface PlaybookOptions {
+  instanceTerminate: boolean;
+}
+
+/**
+ * The playbooks this worker runs. A queue without a playbook here gets no BullMQ Worker, so its
+ * jobs wait (status `queued`) for a worker version that has it, instead of failing.
+ */
+export function createPlaybookRegistry(options: PlaybookOptions): ReadonlyMap<PlaybookName, Playbook> {
+  return new Map<PlaybookName, Playbook>([["instance", instancePlaybook({ terminate: options.instanceTerminate })]]);
+}

@@ -1,0 +1,135 @@
+import { Worker } from "bullmq";
+import { createAwsClientFactory } from "@gdr/core/aws/factory";
+import { createPrisma, type PrismaClient } from "@gdr/core/db/client";
+import { pingPostgres, pingRedis } from "@gdr/core/db/ping";
+import { createProbeServer } from "@gdr/core/http/probes";
+import type { Logger } from "@gdr/core/log";
+import type { Registry } from "@gdr/core/metrics";
+import { QUEUE_CATALOG } from "@gdr/core/queues/catalog";
+import { createRedis } from "@gdr/core/queues/redis";
+import type { AwsClients } from "@gdr/core/aws/clients";
+import type { WorkerConfig } from "./config.js";
+import type { EngineDeps } from "./engine/deps.js";
+import { createEngineStore } from "./engine/store.js";
+import { createEngineLimits } from "./limits.js";
+import { createEngineMetrics } from "./metrics.js";
+import { createPlaybookRegistry } from "./playbooks/registry.js";
+import { createProcessor } from "./processor.js";
+
+export interface WorkerService {
+  start(): Promise<void>;
+  /** Finishes active jobs within the deadline; past it, aborts their AWS calls and hands them back. */
+  stop(deadlineMs?: number): Promise<void>;
+  port(): number;
+  readonly prisma: PrismaClient;
+  readonly limits: ReturnType<typeof createEngineLimits>;
+}
+
+export interface WorkerServiceDeps {
+  logger: Logger;
+  registry: Registry;
+  /** Tests: fault injection on every AWS client set the worker builds. */
+  awsMiddleware?: (clients: AwsClients) => void;
+}
+
+/** Builds the worker: one BullMQ Worker per playbook it has, all sharing the engine's parts. */
+export function createWorkerService(config: Readonly<WorkerConfig>, deps: WorkerServiceDeps): WorkerService {
+  const logger = deps.logger;
+  const prisma = createPrisma(config.DATABASE_URL);
+  const redis = createRedis(config.REDIS_URL, "worker");
+  redis.on("error", (err: Error) => {
+    logger.warn({ err: { message: err.message } }, "redis connection error");
+  });
+  const limits = createEngineLimits(redis, config);
+  const aws = createAwsClientFactory({
+    localAccountId: config.WORKER_ACCOUNT_ID,
+    roleName: config.WORKER_ROLE_NAME,
+    externalId: config.WORKER_ROLE_EXTERNAL_ID,
+    endpoint: config.AWS_ENDPOINT_URL,
+    stsRegion: config.AWS_REGION,
+    middleware: deps.awsMiddleware,
+  });
+  const playbooks = createPlaybookRegistry({ instanceTerminate: config.WORKER_INSTANCE_TERMINATE });
+  const abort = new AbortController();
+  const engine: EngineDeps = {
+    store: createEngineStore(prisma),
+    playbookFor: (name) => playbooks.get(name),
+    aws,
+    limits,
+    logger,
+    metrics: createEngineMetrics(deps.registry),
+    signal: abort.signal,
+    containmentStep: "isolate",
+    postponeMs: config.WORKER_POSTPONE_MS,
+  };
+
+  const workers: Worker[] = [];
+  let stopping = false;
+  let stopped: Promise<void> | undefined;
+  const http = createProbeServer({
+    logger,
+    registry: deps.registry,
+    alive: () => !stopping && workers.every((w) => w.isRunning()),
+    checks: { postgres: () => pingPostgres(prisma), redis: () => pingRedis(redis) },
+  });
+
+  return {
+    prisma,
+    limits,
+    async start() {
+      for (const name of playbooks.keys()) {
+        const definition = QUEUE_CATALOG[name];
+        let worker: Worker | undefined;
+        worker = new Worker(
+          definition.name,
+          createProcessor(engine, () => {
+            if (!worker) throw new Error("worker not built yet");
+            return worker;
+          }),
+          {
+            connection: redis.duplicate(),
+            prefix: config.QUEUE_PREFIX,
+            concurrency: config.WORKER_CONCURRENCY ?? definition.concurrency,
+            limiter: definition.limiter,
+            // A job whose worker died is picked up again after this long (it resumes at its cursor).
+            lockDuration: 30_000,
+            maxStalledCount: 3,
+          },
+        );
+        worker.on("error", (err) => {
+          logger.error({ err: { message: err.message }, queue: definition.name }, "worker error");
+        });
+        workers.push(worker);
+      }
+      await Promise.all(workers.map((w) => w.waitUntilReady()));
+      await http.listen({ host: config.WORKER_HTTP_HOST, port: config.WORKER_HTTP_PORT });
+      logger.info({ queues: [...playbooks.keys()], port: this.port() }, "worker started");
+    },
+
+    stop(deadlineMs = config.SHUTDOWN_TIMEOUT_MS) {
+      stopped ??= (async () => {
+        stopping = true;
+        const graceful = Promise.all(workers.map((w) => w.close()));
+        const timer = setTimeout(() => {
+          logger.warn({ deadlineMs }, "active jobs still running at the deadline: aborting their AWS calls, handing them back");
+          abort.abort(new Error("worker stopping"));
+          void Promise.all(workers.map((w) => w.close(true)));
+        }, deadlineMs);
+        timer.unref();
+        await graceful;
+        clearTimeout(timer);
+        await http.close();
+        aws.destroy();
+        redis.disconnect();
+        await prisma.$disconnect();
+        logger.info("worker stopped");
+      })();
+      return stopped;
+    },
+
+    port() {
+      const address = http.server.address();
+      return typeof address === "object" && address ? address.port : config.WORKER_HTTP_PORT;
+    },
+  };
+}
