@@ -13,7 +13,10 @@ import {
   limitsPrefix,
   LockLostError,
   LockTimeoutError,
+  type IsolationCap,
   type Lock,
+  type ResourceLocks,
+  type TokenBucket,
 } from "@gdr/worker/engine/limits/index";
 import { Redis } from "ioredis";
 import { z } from "zod";
@@ -39,6 +42,15 @@ afterAll(async () => {
   await Promise.allSettled([one.quit(), two.quit()]);
   await redis.cleanup();
 });
+
+/** The value a test just checked exists; fails the test loudly when it does not. */
+function must<T>(value: T | null | undefined, what = "a value"): T {
+  if (value === null || value === undefined) throw new Error(`expected ${what}`);
+  return value;
+}
+
+/** Alternates between the two "processes". */
+const either = <T>(pair: readonly [T, T], i: number): T => (i % 2 === 0 ? pair[0] : pair[1]);
 
 /** Counts the scripts a connection runs, to tell sleeping until a token from spinning. */
 function countingScripts(connection: Redis): { connection: Redis; calls: () => number } {
@@ -146,9 +158,12 @@ describe("token bucket", () => {
 
   it("is one bucket for two processes: 50 concurrent takes on capacity 10 → exactly 10", async () => {
     const prefix = freshPrefix();
-    const buckets = [one, two].map((connection) => createTokenBucket(connection, { prefix, buckets: allFamilies(slow) }));
+    const buckets = [one, two].map((connection) => createTokenBucket(connection, { prefix, buckets: allFamilies(slow) })) as [
+      TokenBucket,
+      TokenBucket,
+    ];
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => buckets[i % 2]!.tryTake("111111111111", "ec2-write")),
+      Array.from({ length: 50 }, (_, i) => either(buckets, i).tryTake("111111111111", "ec2-write")),
     );
     expect(results.filter((r) => r.ok)).toHaveLength(10);
     expect(results.filter((r) => !r.ok).every((r) => r.waitMs > 0)).toBe(true);
@@ -179,28 +194,26 @@ describe("token bucket", () => {
 describe("resource locks", () => {
   it("gives the lock to exactly one of 20 concurrent acquirers on two connections", async () => {
     const prefix = freshPrefix();
-    const locks = [one, two].map((connection) => createResourceLocks(connection, { prefix }));
-    const got = await Promise.all(Array.from({ length: 20 }, (_, i) => locks[i % 2]!.acquire("i-0123456789abcdef0")));
+    const locks = [one, two].map((connection) => createResourceLocks(connection, { prefix })) as [ResourceLocks, ResourceLocks];
+    const got = await Promise.all(Array.from({ length: 20 }, (_, i) => either(locks, i).acquire("i-0123456789abcdef0")));
     expect(got.filter((lock) => lock !== null)).toHaveLength(1);
   });
 
   it("ignores release and extend by a holder whose lock passed to another", async () => {
     const prefix = freshPrefix();
     const key = `${prefix}:lock:vpc-1`;
-    const first = await createResourceLocks(one, { prefix }).acquire("vpc-1");
-    expect(first).not.toBeNull();
+    const first = must(await createResourceLocks(one, { prefix }).acquire("vpc-1"), "the first lock");
     await redis.connection.del(key); // as if it had expired
-    const second = await createResourceLocks(two, { prefix }).acquire("vpc-1");
-    expect(second).not.toBeNull();
+    const second = must(await createResourceLocks(two, { prefix }).acquire("vpc-1"), "the second lock");
 
-    expect(await first!.extend()).toBe(false);
-    expect(first!.signal.reason).toBeInstanceOf(LockLostError);
-    expect(await first!.release()).toBe(false);
+    expect(await first.extend()).toBe(false);
+    expect(first.signal.reason).toBeInstanceOf(LockLostError);
+    expect(await first.release()).toBe(false);
     expect(await redis.connection.exists(key)).toBe(1);
 
-    expect(await second!.extend()).toBe(true);
-    expect(second!.signal.aborted).toBe(false);
-    expect(await second!.release()).toBe(true);
+    expect(await second.extend()).toBe(true);
+    expect(second.signal.aborted).toBe(false);
+    expect(await second.release()).toBe(true);
     expect(await redis.connection.exists(key)).toBe(0);
   });
 
@@ -220,13 +233,13 @@ describe("resource locks", () => {
 
   it("withLock runs critical sections of two processes one at a time, in turn", async () => {
     const prefix = freshPrefix();
-    const locks = [one, two].map((connection) => createResourceLocks(connection, { prefix }));
+    const locks = [one, two].map((connection) => createResourceLocks(connection, { prefix })) as [ResourceLocks, ResourceLocks];
     const events: string[] = [];
     let inside = 0;
     let most = 0;
     await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        locks[i % 2]!.withLock(
+        either(locks, i).withLock(
           "sg-shared",
           async () => {
             inside++;
@@ -244,7 +257,7 @@ describe("resource locks", () => {
     expect(most).toBe(1);
     expect(events).toHaveLength(16);
     for (let e = 0; e < events.length; e += 2) {
-      expect(events[e + 1]).toBe(events[e]!.replace("enter", "leave"));
+      expect(events[e + 1]).toBe((events[e] ?? "").replace("enter", "leave"));
     }
     expect(await redis.connection.exists(`${prefix}:lock:sg-shared`)).toBe(0);
   });
@@ -252,8 +265,8 @@ describe("resource locks", () => {
   it("withLock keeps extending the lock while fn runs past the TTL", async () => {
     const prefix = freshPrefix();
     const key = `${prefix}:lock:i-long`;
-    const locks = createResourceLocks(one, { prefix, ttlMs: 300 });
-    const rival = createResourceLocks(two, { prefix, ttlMs: 300 });
+    const locks = createResourceLocks(one, { prefix, ttlMs: 600 });
+    const rival = createResourceLocks(two, { prefix, ttlMs: 600 });
     const result = await locks.withLock("i-long", async (lock) => {
       // Each rise of the key's remaining TTL is one extension; four of them (every ttl/3)
       // take more than a whole TTL.
@@ -285,7 +298,9 @@ describe("resource locks", () => {
     const outcome = locks.withLock("i-stolen", async (lock) => {
       await redis.connection.del(key);
       expect(await thief.acquire("i-stolen")).not.toBeNull();
-      await new Promise((resolve) => lock.signal.addEventListener("abort", resolve, { once: true }));
+      await new Promise((resolve) => {
+        lock.signal.addEventListener("abort", resolve, { once: true });
+      });
       seen = lock.signal.reason;
       return "acted";
     });
@@ -294,10 +309,20 @@ describe("resource locks", () => {
     expect(await redis.connection.exists(key)).toBe(1);
   });
 
+  it("withLock reports a lock that vanished under fn even when fn finished before any extend", async () => {
+    const prefix = freshPrefix();
+    const locks = createResourceLocks(one, { prefix });
+    const outcome = locks.withLock("i-stalled", async () => {
+      // As if this process had stalled past the TTL and the key had expired meanwhile.
+      await redis.connection.del(`${prefix}:lock:i-stalled`);
+      return "acted";
+    });
+    await expect(outcome).rejects.toBeInstanceOf(LockLostError);
+  });
+
   it("withLock gives up after waitMs, or when its signal aborts, without running fn", async () => {
     const prefix = freshPrefix();
-    const holder = await createResourceLocks(one, { prefix }).acquire("i-busy");
-    expect(holder).not.toBeNull();
+    const holder = must(await createResourceLocks(one, { prefix }).acquire("i-busy"), "the holder's lock");
     const waiter = createResourceLocks(two, { prefix });
     let ran = 0;
     const fn = () => Promise.resolve(++ran);
@@ -309,7 +334,7 @@ describe("resource locks", () => {
     controller.abort();
     await expect(waiting).rejects.toMatchObject({ name: "AbortError" });
     expect(ran).toBe(0);
-    expect(await holder!.release()).toBe(true);
+    expect(await holder.release()).toBe(true);
   });
 
   it("withLock releases the lock when fn throws, and rethrows", async () => {
@@ -350,7 +375,7 @@ describe("isolation cap", () => {
     const results = [];
     for (let i = 0; i < 6; i++) results.push(await cap.tryReserve());
     expect(results.slice(0, 5).every((r) => r.ok && r.retryInMs === 0)).toBe(true);
-    const refused = results[5]!;
+    const refused = must(results[5], "a sixth result");
     expect(refused.ok).toBe(false);
     expect(refused.retryInMs).toBeGreaterThan(0);
     expect(refused.retryInMs).toBeLessThanOrEqual(60_000);
@@ -359,10 +384,13 @@ describe("isolation cap", () => {
 
   it("counts across processes: 20 concurrent reservations on two connections → exactly 5", async () => {
     const prefix = freshPrefix();
-    const caps = [one, two].map((connection) => createIsolationCap(connection, { prefix, perMinute: 5 }));
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => caps[i % 2]!.tryReserve()));
+    const caps = [one, two].map((connection) => createIsolationCap(connection, { prefix, perMinute: 5 })) as [
+      IsolationCap,
+      IsolationCap,
+    ];
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => either(caps, i).tryReserve()));
     expect(results.filter((r) => r.ok)).toHaveLength(5);
-    expect(await caps[0]!.current()).toBe(5);
-    expect(await caps[1]!.current()).toBe(5);
+    expect(await caps[0].current()).toBe(5);
+    expect(await caps[1].current()).toBe(5);
   });
 });

@@ -80,25 +80,23 @@ export function createCredentialCache(options: CredentialCacheOptions): Credenti
     };
   }
 
-  function credentialsFor(accountId: string): Promise<AwsCredentialIdentity> {
-    try {
-      assertAccountId(accountId);
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
+  // Everything up to the `await` runs synchronously, so the second of two concurrent callers
+  // always finds the first one's call in `inFlight`.
+  async function credentialsFor(accountId: string): Promise<AwsCredentialIdentity> {
+    assertAccountId(accountId);
     const hit = cached.get(accountId);
-    if (hit && hit.expiration.getTime() - refreshBeforeMs > now()) return Promise.resolve(hit);
-    const pending = inFlight.get(accountId);
-    if (pending) return pending;
-
-    const call = assume(accountId)
-      .then((fresh) => {
-        cached.set(accountId, fresh);
-        return fresh;
-      })
-      .finally(() => inFlight.delete(accountId));
-    inFlight.set(accountId, call);
-    return call;
+    if (hit && hit.expiration.getTime() - refreshBeforeMs > now()) return hit;
+    let call = inFlight.get(accountId);
+    if (!call) {
+      call = assume(accountId)
+        .then((fresh) => {
+          cached.set(accountId, fresh);
+          return fresh;
+        })
+        .finally(() => inFlight.delete(accountId));
+      inFlight.set(accountId, call);
+    }
+    return await call;
   }
 
   return {

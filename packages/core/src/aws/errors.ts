@@ -244,7 +244,7 @@ function errorCode(fields: ErrorFields): string {
 }
 
 function asFields(value: unknown): ErrorFields {
-  return isRecord(value) ? (value as ErrorFields) : {};
+  return isRecord(value) ? value : {};
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -113,17 +113,14 @@ export function createAwsClientFactory(options: AwsClientFactoryOptions): GdrAws
 
   return {
     localAccountId,
-    forTarget(accountId, region) {
-      try {
-        if (destroyed) throw new Error("the AWS client factory was destroyed");
-        assertAccountId(accountId);
-        assertRegion(region);
-        if (partitionOf(region) !== partition) {
-          throw new AwsTargetError(`region ${region} is outside the ${partition} partition this worker's STS is in`);
-        }
-      } catch (err) {
-        return Promise.reject(err as Error);
+    async forTarget(accountId, region) {
+      if (destroyed) throw new Error("the AWS client factory was destroyed");
+      assertAccountId(accountId);
+      assertRegion(region);
+      if (partitionOf(region) !== partition) {
+        throw new AwsTargetError(`region ${region} is outside the ${partition} partition this worker's STS is in`);
       }
+      // Synchronous up to the `await`: concurrent calls for one key share one build.
       const key = `${accountId}/${region}`;
       let set = clients.get(key);
       if (!set) {
@@ -132,7 +129,7 @@ export function createAwsClientFactory(options: AwsClientFactoryOptions): GdrAws
         // A failed build (the account lookup failed) is retried on the next call.
         set.catch(() => clients.delete(key));
       }
-      return set;
+      return await set;
     },
     destroy() {
       destroyed = true;

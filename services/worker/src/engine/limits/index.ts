@@ -2,7 +2,7 @@
 // per-resource locks, the global pause switch and the isolations-per-minute cap.
 export { LockLostError, LockTimeoutError } from "./errors.js";
 export { createIsolationCap, type IsolationCap } from "./isolation-cap.js";
-export { bucketsFromConfig, limitsEnvFields, limitsPrefix, type LimitsEnv } from "./limits-config.js";
+export { bucketsFromConfig, limitsEnvFields, limitsEnvSchema, limitsPrefix, type LimitsEnv } from "./limits-config.js";
 export { createPauseSwitch, type PauseState, type PauseSwitch } from "./pause.js";
 export {
   createResourceLocks,

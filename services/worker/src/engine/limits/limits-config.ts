@@ -23,7 +23,8 @@ export const limitsEnvFields = {
   WORKER_LOCK_TTL_MS: intInRange(1_000, 600_000, 30_000),
 };
 
-const limitsEnvSchema = z.object(limitsEnvFields);
+/** The fields alone, for tests and for services that need nothing else. */
+export const limitsEnvSchema = z.object(limitsEnvFields);
 export type LimitsEnv = z.infer<typeof limitsEnvSchema>;
 
 /** Every limits key lives under this: `<QUEUE_PREFIX>:limits`. */

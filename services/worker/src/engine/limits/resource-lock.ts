@@ -14,7 +14,7 @@ export interface Lock {
   readonly signal: AbortSignal;
   /** Resets the TTL if this lock still holds the key; false (and `signal` aborts) if not. */
   extend(): Promise<boolean>;
-  /** Deletes the key if this lock still holds it; false if it had expired or passed on. */
+  /** Deletes the key if this lock still holds it; false (and `signal` aborts) if it had expired or passed on. */
   release(): Promise<boolean>;
 }
 
@@ -61,8 +61,13 @@ return 0
 const BACKOFF_START_MS = 20;
 const BACKOFF_MAX_MS = 1_000;
 
-export function createResourceLocks(redis: LimitsRedis, { prefix, ttlMs = 30_000 }: ResourceLockOptions): ResourceLocks {
-  if (!(Number.isInteger(ttlMs) && ttlMs >= 30)) throw new Error(`ttlMs must be a whole number of at least 30, got ${ttlMs}`);
+export function createResourceLocks(
+  redis: LimitsRedis,
+  { prefix, ttlMs = 30_000 }: ResourceLockOptions,
+): ResourceLocks {
+  if (!(Number.isInteger(ttlMs) && ttlMs >= 30)) {
+    throw new Error(`ttlMs must be a whole number of at least 30, got ${ttlMs}`);
+  }
 
   async function acquire(key: string): Promise<HeldLock | null> {
     if (key === "") throw new Error("lock key must not be empty");
@@ -102,7 +107,8 @@ export function createResourceLocks(redis: LimitsRedis, { prefix, ttlMs = 30_000
     } finally {
       clearInterval(keepAlive);
     }
-    // The key expires by itself if Redis cannot be reached now; the work's outcome matters more.
+    // A release that finds the key not ours aborts the signal: checked below. One that fails
+    // (Redis unreachable) leaves the key to expire by itself; the work's outcome matters more.
     await lock.release().catch(() => false);
     if (lock.signal.aborted) {
       const lost = lock.signal.reason as LockLostError;
@@ -136,7 +142,8 @@ class HeldLock implements Lock {
     if (this.#released || this.signal.aborted) return false;
     const sentAt = Date.now();
     const extended = integer(await EXTEND.run(this.redis, [this.redisKey], [this.token, this.ttlMs]));
-    if (this.#released) return false;
+    // Released while the extend was on its way: a "not held" answer is then expected.
+    if (this.#isReleased()) return false;
     if (extended === 1) {
       this.confirmedAt = sentAt;
       return true;
@@ -149,6 +156,9 @@ class HeldLock implements Lock {
     if (this.#released) return false;
     this.#released = true;
     const deleted = integer(await RELEASE.run(this.redis, [this.redisKey], [this.token]));
+    // Not ours any more: it expired between extends (a process stalled longer than the TTL), so
+    // whatever ran under it may have overlapped with another holder.
+    if (deleted !== 1) this.lose("it had expired or passed to another holder before release");
     return deleted === 1;
   }
 
@@ -173,6 +183,10 @@ class HeldLock implements Lock {
     } finally {
       this.#extending = false;
     }
+  }
+
+  #isReleased(): boolean {
+    return this.#released;
   }
 
   private lose(detail: string): void {

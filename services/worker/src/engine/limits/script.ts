@@ -28,10 +28,10 @@ export function defineScript(lua: string): Script {
 
 /** Reads a script's reply of integers, e.g. `{ok, waitMs}`; anything else is a bug in the script. */
 export function integers(reply: unknown, length: number): number[] {
-  if (!Array.isArray(reply) || reply.length !== length || !reply.every((n) => typeof n === "number")) {
-    throw new Error(`unexpected script reply: ${JSON.stringify(reply)}`);
+  if (Array.isArray(reply) && reply.length === length && reply.every((n): n is number => typeof n === "number")) {
+    return reply;
   }
-  return reply as number[];
+  throw new Error(`unexpected script reply: ${JSON.stringify(reply)}`);
 }
 
 /** Reads a script's single-integer reply. */

@@ -129,7 +129,8 @@ export function createTokenBucket(redis: LimitsRedis, options: TokenBucketOption
       // Sleep exactly until the bucket expects the next token. Waiters in other processes may
       // wake for the same token; a little jitter spreads them, and the losers get a fresh wait.
       // No strict fairness between waiters: each remediation only needs a handful of tokens.
-      await delay(waitMs + Math.floor(Math.random() * Math.min(50, waitMs / 4 + 1)), undefined, signal ? { signal } : {});
+      const jitter = Math.floor(Math.random() * Math.min(50, waitMs / 4 + 1));
+      await delay(waitMs + jitter, undefined, signal ? { signal } : {});
     }
   }
 

@@ -1,0 +1,63 @@
+// Step 1: read the instance and everything around it once, before anything changes: the pre-state
+// release restores from, and the skip decisions (gone, terminated, exempt).
+import { DescribeInstanceAttributeCommand, DescribeInstancesCommand } from "@aws-sdk/client-ec2";
+import type { Step } from "../../engine/step.js";
+import { ec2DryRun, notChecked } from "./shared/dry-run.js";
+import { instanceIdOf } from "./shared/ids.js";
+import { STEP } from "./shared/names.js";
+import { collectPreState, parsePreState } from "./shared/pre-state.js";
+import { DEFAULT_EXEMPT_TAG, type TagPair } from "./shared/tags.js";
+
+export function createIdentifyStep(exemptTag: TagPair = DEFAULT_EXEMPT_TAG): Step {
+  return {
+    name: STEP.identify,
+    destructive: false,
+
+    // The pre-state is taken once: a re-run after isolation must not record the isolated state
+    // as the state to go back to.
+    check(ctx) {
+      const previous = ctx.outputs.get(STEP.identify);
+      if (previous === undefined) return Promise.resolve({ done: false });
+      parsePreState(previous); // refuse a malformed record rather than build on it
+      return Promise.resolve({ done: true, output: previous });
+    },
+
+    async act(ctx) {
+      return collectPreState(ctx, exemptTag);
+    },
+
+    async verify() {
+      // Nothing changed in AWS: act only read.
+    },
+
+    // Only reads: nothing for an approver to see.
+    plan(ctx) {
+      instanceIdOf(ctx);
+      return Promise.resolve([]);
+    },
+
+    async dryRun(ctx) {
+      const instanceId = instanceIdOf(ctx);
+      return [
+        await ec2DryRun(ctx, "ec2-read", "DescribeInstances", (o) =>
+          ctx.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId], DryRun: true }), o),
+        ),
+        await ec2DryRun(ctx, "ec2-read", "DescribeInstanceAttribute", (o) =>
+          ctx.aws.ec2.send(
+            new DescribeInstanceAttributeCommand({
+              InstanceId: instanceId,
+              Attribute: "disableApiTermination",
+              DryRun: true,
+            }),
+            o,
+          ),
+        ),
+        notChecked("autoscaling", "DescribeAutoScalingInstances"),
+        notChecked("elbv2", "DescribeTargetGroups, DescribeTargetHealth"),
+      ];
+    },
+  };
+}
+
+/** identify with the policy's default exemption tag. */
+export const identify: Step = createIdentifyStep();

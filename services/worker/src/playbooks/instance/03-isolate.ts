@@ -1,0 +1,300 @@
+// Step 3: isolation, as early as it is safe (right after the instance left its Auto Scaling
+// group). Every interface of the instance is moved to the VPC's isolation group: first while the
+// group holds its temporary all-traffic egress rule, then the rule is revoked, so the group ends
+// with no rules at all (see shared/isolation-group.ts for why). The group is shared by every
+// instance isolated in the VPC; the add → swap → revoke sequence runs under a lock per VPC.
+//
+// Crash-safety: nothing here is recorded half-way. A re-run reads the interfaces and the group as
+// they are now: if every interface has exactly the isolation group and the group has no rules,
+// the step is done; otherwise act runs the whole sequence again, which is harmless (adding a rule
+// that exists and swapping an interface to the group it has are both no-ops in effect).
+import {
+  AuthorizeSecurityGroupEgressCommand,
+  CreateSecurityGroupCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  RevokeSecurityGroupEgressCommand,
+  RevokeSecurityGroupIngressCommand,
+  type ModifyNetworkInterfaceAttributeCommandInput,
+  type SecurityGroup,
+} from "@aws-sdk/client-ec2";
+import {
+  VerificationError,
+  type CheckResult,
+  type Json,
+  type PlannedCall,
+  type Step,
+  type StepContext,
+} from "../../engine/step.js";
+import { send } from "./shared/call.js";
+import { cannotCheckYet, ec2DryRun, type DryRunResult } from "./shared/dry-run.js";
+import { instanceIdOf, NETWORK_INTERFACE_ID, SECURITY_GROUP_ID, VPC_ID, expectId } from "./shared/ids.js";
+import { readEnis, type EniState } from "./shared/instance.js";
+import {
+  authorizeAllTraffic,
+  authorizeInput,
+  createGroupInput,
+  ensureIsolationGroup,
+  findIsolationGroup,
+  groupIdOf,
+  hasAllTrafficEgress,
+  hasNoRules,
+  lockName,
+  revokeAllTraffic,
+  revokeAllTrafficInput,
+  revokeStray,
+  strayRuleRevocations,
+} from "./shared/isolation-group.js";
+import { asArray, asObject, toJsonObject } from "./shared/json.js";
+import { STEP } from "./shared/names.js";
+import { recordedPreState } from "./shared/pre-state.js";
+
+export type IsolateOutput = {
+  /** The isolation group of the instance's own VPC (its primary interface's). */
+  isolationGroupId: string;
+  groups: { vpcId: string; groupId: string; created: boolean }[];
+  enis: { id: string; vpcId: string; previousGroupIds: string[] }[];
+};
+
+/** Stands in for the id of a group that act creates first. */
+const NEW_GROUP = "(the group CreateSecurityGroup returns)";
+
+function vpcsOf(enis: readonly EniState[]): string[] {
+  return [...new Set(enis.map((e) => e.vpcId))].sort();
+}
+
+/** The groups an interface had before this remediation: identify's record, else what it has now. */
+function previousGroups(ctx: StepContext, eni: EniState): string[] {
+  return recordedPreState(ctx)?.enis.find((e) => e.id === eni.id)?.groupIds ?? eni.groupIds;
+}
+
+function swapInput(eniId: string, groupId: string): ModifyNetworkInterfaceAttributeCommandInput {
+  return { NetworkInterfaceId: eniId, Groups: [groupId] };
+}
+
+function output(
+  ctx: StepContext,
+  enis: readonly EniState[],
+  groups: IsolateOutput["groups"],
+): IsolateOutput {
+  const primaryVpc = enis[0]?.vpcId ?? recordedPreState(ctx)?.vpcId;
+  const primary = groups.find((g) => g.vpcId === primaryVpc) ?? groups[0];
+  if (!primary) throw new VerificationError("the instance has no network interface to isolate");
+  return {
+    isolationGroupId: primary.groupId,
+    groups,
+    enis: enis.map((e) => ({ id: e.id, vpcId: e.vpcId, previousGroupIds: previousGroups(ctx, e) })),
+  };
+}
+
+/** What is still wrong, per VPC: empty when every interface is isolated by a rule-less group. */
+async function problems(
+  ctx: StepContext,
+  enis: readonly EniState[],
+): Promise<{ problems: string[]; groups: Map<string, SecurityGroup> }> {
+  const found: string[] = [];
+  const groups = new Map<string, SecurityGroup>();
+  for (const vpcId of vpcsOf(enis)) {
+    const group = await findIsolationGroup(ctx, vpcId);
+    if (!group) {
+      found.push(`no isolation group in ${vpcId}`);
+      continue;
+    }
+    groups.set(vpcId, group);
+    const groupId = groupIdOf(group);
+    if (!hasNoRules(group)) found.push(`isolation group ${groupId} still has rules`);
+    for (const eni of enis.filter((e) => e.vpcId === vpcId)) {
+      if (eni.groupIds.length !== 1 || eni.groupIds[0] !== groupId) {
+        found.push(`${eni.id} has [${eni.groupIds.join(", ")}], not [${groupId}]`);
+      }
+    }
+  }
+  return { problems: found, groups };
+}
+
+/** The calls act would make for one VPC, given the group as it is now (or not yet). */
+function callsFor(vpcId: string, group: SecurityGroup | null, enis: readonly EniState[]): PlannedCall[] {
+  const calls: PlannedCall[] = [];
+  let groupId = NEW_GROUP;
+  if (!group) {
+    calls.push({ service: "ec2", operation: "CreateSecurityGroup", params: toJsonObject(createGroupInput(vpcId)) });
+  } else {
+    groupId = groupIdOf(group);
+    const stray = strayRuleRevocations(group);
+    for (const input of stray.ingress) {
+      calls.push({ service: "ec2", operation: "RevokeSecurityGroupIngress", params: toJsonObject(input) });
+    }
+    for (const input of stray.egress) {
+      calls.push({ service: "ec2", operation: "RevokeSecurityGroupEgress", params: toJsonObject(input) });
+    }
+    if (!hasAllTrafficEgress(group)) {
+      calls.push({ service: "ec2", operation: "AuthorizeSecurityGroupEgress", params: toJsonObject(authorizeInput(groupId)) });
+    }
+  }
+  for (const eni of enis) {
+    calls.push({
+      service: "ec2",
+      operation: "ModifyNetworkInterfaceAttribute",
+      params: toJsonObject(swapInput(eni.id, groupId)),
+    });
+  }
+  calls.push({ service: "ec2", operation: "RevokeSecurityGroupEgress", params: toJsonObject(revokeAllTrafficInput(groupId)) });
+  return calls;
+}
+
+export function parseIsolateOutput(value: Json): IsolateOutput {
+  const o = asObject(value, "isolate output");
+  return {
+    isolationGroupId: expectId(SECURITY_GROUP_ID, o.isolationGroupId, "isolationGroupId"),
+    groups: asArray(o.groups, "groups").map((item) => {
+      const g = asObject(item, "groups[]");
+      return {
+        vpcId: expectId(VPC_ID, g.vpcId, "groups[].vpcId"),
+        groupId: expectId(SECURITY_GROUP_ID, g.groupId, "groups[].groupId"),
+        created: g.created === true,
+      };
+    }),
+    enis: asArray(o.enis, "enis").map((item) => {
+      const e = asObject(item, "enis[]");
+      return {
+        id: expectId(NETWORK_INTERFACE_ID, e.id, "enis[].id"),
+        vpcId: expectId(VPC_ID, e.vpcId, "enis[].vpcId"),
+        previousGroupIds: asArray(e.previousGroupIds, "enis[].previousGroupIds").map((g) =>
+          expectId(SECURITY_GROUP_ID, g, "enis[].previousGroupIds[]"),
+        ),
+      };
+    }),
+  };
+}
+
+export const isolate: Step = {
+  name: STEP.isolate,
+  destructive: false,
+
+  async check(ctx): Promise<CheckResult> {
+    const enis = await readEnis(ctx, instanceIdOf(ctx));
+    if (enis.length === 0) return { done: false };
+    const found = await problems(ctx, enis);
+    if (found.problems.length > 0) return { done: false, state: found.problems };
+    const groups = [...found.groups].map(([vpcId, group]) => ({ vpcId, groupId: groupIdOf(group), created: false }));
+    return { done: true, output: output(ctx, enis, groups) };
+  },
+
+  async act(ctx) {
+    const instanceId = instanceIdOf(ctx);
+    const before = await readEnis(ctx, instanceId);
+    const groups: IsolateOutput["groups"] = [];
+    const swapped: EniState[] = [];
+    for (const vpcId of vpcsOf(before)) {
+      // One VPC at a time, never two locks held at once: no lock-order deadlock between workers.
+      await ctx.withLock(lockName(vpcId), async () => {
+        // Read again under the lock: the interfaces are what they are now, not before the wait.
+        const enis = (await readEnis(ctx, instanceId)).filter((e) => e.vpcId === vpcId);
+        const ensured = await ensureIsolationGroup(ctx, vpcId);
+        if (ensured.group) {
+          // An existing group: make it exactly "no ingress, the one temporary egress rule".
+          await revokeStray(ctx, ensured.group);
+          if (!hasAllTrafficEgress(ensured.group)) await authorizeAllTraffic(ctx, ensured.groupId);
+        }
+        // A group created just now holds only the default egress rule, which is that rule.
+        for (const eni of enis) {
+          await send(ctx, "ec2-write", (o) =>
+            ctx.aws.ec2.send(new ModifyNetworkInterfaceAttributeCommand(swapInput(eni.id, ensured.groupId)), o),
+          );
+        }
+        await revokeAllTraffic(ctx, ensured.groupId);
+        groups.push({ vpcId, groupId: ensured.groupId, created: ensured.created });
+        swapped.push(...enis);
+      });
+    }
+    ctx.logger.info({ instanceId, groups, interfaces: swapped.map((e) => e.id) }, "instance isolated");
+    return output(ctx, swapped, groups);
+  },
+
+  async verify(ctx, recorded) {
+    const expected = parseIsolateOutput(recorded);
+    const enis = await readEnis(ctx, instanceIdOf(ctx));
+    const found = await problems(ctx, enis);
+    for (const { vpcId, groupId } of expected.groups) {
+      const group = found.groups.get(vpcId);
+      if (group && groupIdOf(group) !== groupId) found.problems.push(`${vpcId}'s isolation group is not ${groupId}`);
+    }
+    if (found.problems.length > 0) throw new VerificationError(`isolation incomplete: ${found.problems.join("; ")}`);
+  },
+
+  async plan(ctx) {
+    const enis = await readEnis(ctx, instanceIdOf(ctx));
+    const calls: PlannedCall[] = [];
+    for (const vpcId of vpcsOf(enis)) {
+      const group = await findIsolationGroup(ctx, vpcId);
+      calls.push(...callsFor(vpcId, group, enis.filter((e) => e.vpcId === vpcId)));
+    }
+    return calls;
+  },
+
+  async dryRun(ctx) {
+    const enis = await readEnis(ctx, instanceIdOf(ctx));
+    const results: DryRunResult[] = [];
+    for (const vpcId of vpcsOf(enis)) {
+      const group = await findIsolationGroup(ctx, vpcId);
+      const inVpc = enis.filter((e) => e.vpcId === vpcId);
+      if (!group) {
+        results.push(
+          await ec2DryRun(ctx, "ec2-write", "CreateSecurityGroup", (o) =>
+            ctx.aws.ec2.send(new CreateSecurityGroupCommand({ ...createGroupInput(vpcId), DryRun: true }), o),
+          ),
+          cannotCheckYet("RevokeSecurityGroupEgress", `the isolation group of ${vpcId} does not exist yet`),
+        );
+        // Permission to change each interface's groups, checked with the groups it has now.
+        for (const eni of inVpc) {
+          results.push(
+            await ec2DryRun(ctx, "ec2-write", `ModifyNetworkInterfaceAttribute ${eni.id}`, (o) =>
+              ctx.aws.ec2.send(
+                new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.id, Groups: eni.groupIds, DryRun: true }),
+                o,
+              ),
+            ),
+          );
+        }
+        continue;
+      }
+      const groupId = groupIdOf(group);
+      const stray = strayRuleRevocations(group);
+      for (const input of stray.ingress) {
+        results.push(
+          await ec2DryRun(ctx, "ec2-write", "RevokeSecurityGroupIngress", (o) =>
+            ctx.aws.ec2.send(new RevokeSecurityGroupIngressCommand({ ...input, DryRun: true }), o),
+          ),
+        );
+      }
+      for (const input of stray.egress) {
+        results.push(
+          await ec2DryRun(ctx, "ec2-write", "RevokeSecurityGroupEgress", (o) =>
+            ctx.aws.ec2.send(new RevokeSecurityGroupEgressCommand({ ...input, DryRun: true }), o),
+          ),
+        );
+      }
+      if (hasAllTrafficEgress(group)) {
+        results.push(
+          await ec2DryRun(ctx, "ec2-write", "RevokeSecurityGroupEgress", (o) =>
+            ctx.aws.ec2.send(new RevokeSecurityGroupEgressCommand({ ...revokeAllTrafficInput(groupId), DryRun: true }), o),
+          ),
+        );
+      } else {
+        results.push(
+          await ec2DryRun(ctx, "ec2-write", "AuthorizeSecurityGroupEgress", (o) =>
+            ctx.aws.ec2.send(new AuthorizeSecurityGroupEgressCommand({ ...authorizeInput(groupId), DryRun: true }), o),
+          ),
+          cannotCheckYet("RevokeSecurityGroupEgress", "the rule it removes is added by act first"),
+        );
+      }
+      for (const eni of inVpc) {
+        results.push(
+          await ec2DryRun(ctx, "ec2-write", `ModifyNetworkInterfaceAttribute ${eni.id}`, (o) =>
+            ctx.aws.ec2.send(new ModifyNetworkInterfaceAttributeCommand({ ...swapInput(eni.id, groupId), DryRun: true }), o),
+          ),
+        );
+      }
+    }
+    return results;
+  },
+};

@@ -1,0 +1,25 @@
+import { DEFAULT_EXEMPT_TAG as POLICY_DEFAULT_EXEMPT_TAG } from "@gdr/core/policy/schema";
+
+/** Tag keys this playbook writes. One prefix, so that an operator can find every mark we leave. */
+export const TAG_FINDING_ID = "guardduty-responder:finding-id";
+export const TAG_REMEDIATION_ID = "guardduty-responder:remediation-id";
+export const TAG_STATE = "guardduty-responder:state";
+export const TAG_ROLE = "guardduty-responder:role";
+export const TAG_SOURCE_VOLUME_ID = "guardduty-responder:source-volume-id";
+export const TAG_INSTANCE_ID = "guardduty-responder:instance-id";
+
+export const STATE_ISOLATED = "isolated";
+export const STATE_RELEASED = "released";
+
+/** The isolation group: one per VPC, found again by this name, this tag and the VPC. */
+export const ISOLATION_GROUP_NAME = "guardduty-responder-isolation";
+export const ISOLATION_ROLE = "isolation";
+export const ISOLATION_GROUP_DESCRIPTION = "GuardDuty responder quarantine - instances under remediation - no rules";
+
+export interface TagPair {
+  key: string;
+  value: string;
+}
+
+/** The exemption tag the policy file defaults to; the policy may set another one per deployment. */
+export const DEFAULT_EXEMPT_TAG: Readonly<TagPair> = POLICY_DEFAULT_EXEMPT_TAG;
