@@ -9,5 +9,13 @@ export { createTestDatabase, type TestDatabase } from "./database.js";
 export { startMoto, type Moto } from "./moto.js";
 export { freePort } from "./ports.js";
 export { createTestRedis, deleteByPrefix, type TestRedis } from "./redis.js";
+export {
+  seedInstance,
+  seedVpc,
+  type SeedClients,
+  type SeededInstance,
+  type SeededVpc,
+  type SeedInstanceOptions,
+} from "./seed-instance.js";
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 export { waitUntil, type WaitOptions } from "./wait.js";

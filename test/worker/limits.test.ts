@@ -320,6 +320,21 @@ describe("resource locks", () => {
     await expect(outcome).rejects.toBeInstanceOf(LockLostError);
   });
 
+  it("keepAlive counts the lock lost once Redis has not confirmed an extend for a whole TTL", async () => {
+    const prefix = freshPrefix();
+    const doomed = new Redis(redis.url);
+    const lock = must(await createResourceLocks(doomed, { prefix, ttlMs: 200 }).acquire("i-split"), "the lock");
+    const stop = lock.keepAlive();
+    const aborted = new Promise((resolve) => {
+      lock.signal.addEventListener("abort", resolve, { once: true });
+    });
+    doomed.disconnect(); // every extend now fails, like a worker cut off from Redis
+    await aborted;
+    stop();
+    expect(lock.signal.reason).toBeInstanceOf(LockLostError);
+    expect(String(lock.signal.reason)).toMatch(/no extend succeeded within its 200 ms TTL/);
+  });
+
   it("withLock gives up after waitMs, or when its signal aborts, without running fn", async () => {
     const prefix = freshPrefix();
     const holder = must(await createResourceLocks(one, { prefix }).acquire("i-busy"), "the holder's lock");

@@ -30,14 +30,11 @@ export function createEngineLimits(redis: Redis, config: Readonly<WorkerConfig>)
     async acquireResource(key) {
       const lock = await locks.acquire(`resource:${key}`);
       if (!lock) return null;
-      const timer = setInterval(() => {
-        void lock.extend().catch(() => undefined);
-      }, Math.floor(config.WORKER_LOCK_TTL_MS / 3));
-      timer.unref();
+      const stopKeepAlive = lock.keepAlive();
       return {
         lost: lock.signal,
         async release() {
-          clearInterval(timer);
+          stopKeepAlive();
           await lock.release();
         },
       };

@@ -16,6 +16,12 @@ export interface Lock {
   extend(): Promise<boolean>;
   /** Deletes the key if this lock still holds it; false (and `signal` aborts) if it had expired or passed on. */
   release(): Promise<boolean>;
+  /**
+   * Extends the lock every ttl/3 until the returned function is called or the lock is released,
+   * and aborts `signal` once no extend has succeeded for a whole TTL (Redis unreachable: the key
+   * may be gone). For holders that cannot use withLock, e.g. a lock held across a whole job.
+   */
+  keepAlive(): () => void;
 }
 
 export interface WithLockOptions {
@@ -98,14 +104,14 @@ export function createResourceLocks(
   async function withLock<T>(key: string, fn: (lock: Lock) => Promise<T>, options: WithLockOptions = {}): Promise<T> {
     const { waitMs = 60_000, signal } = options;
     const lock = await waitFor(key, waitMs, signal);
-    const keepAlive = setInterval(() => void lock.keepAlive(), Math.max(10, Math.floor(ttlMs / 3)));
+    const stopKeepAlive = lock.keepAlive();
     let result: { ok: true; value: T } | { ok: false; error: unknown };
     try {
       result = { ok: true, value: await fn(lock) };
     } catch (error) {
       result = { ok: false, error };
     } finally {
-      clearInterval(keepAlive);
+      stopKeepAlive();
     }
     // A release that finds the key not ours aborts the signal: checked below. One that fails
     // (Redis unreachable) leaves the key to expire by itself; the work's outcome matters more.
@@ -162,13 +168,27 @@ class HeldLock implements Lock {
     return deleted === 1;
   }
 
+  keepAlive(): () => void {
+    const timer = setInterval(
+      () => {
+        if (this.#released || this.signal.aborted) clearInterval(timer);
+        else void this.#tick();
+      },
+      Math.max(10, Math.floor(this.ttlMs / 3)),
+    );
+    // Never what keeps a process alive: shutdown waits for work, not for a lock's timer.
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+    };
+  }
+
   /**
-   * One tick of withLock's keep-alive. When Redis does not answer (worker connections retry
-   * forever), no extend succeeds; once a whole TTL has passed since the last confirmed one, the
-   * key may be gone and another worker may hold it, so the lock counts as lost.
+   * One tick of the keep-alive. When Redis does not answer (worker connections retry forever),
+   * no extend succeeds; once a whole TTL has passed since the last confirmed one, the key may be
+   * gone and another worker may hold it, so the lock counts as lost.
    */
-  async keepAlive(): Promise<void> {
-    if (this.#released || this.signal.aborted) return;
+  async #tick(): Promise<void> {
     if (Date.now() - this.confirmedAt >= this.ttlMs) {
       this.lose(`no extend succeeded within its ${this.ttlMs} ms TTL`);
       return;

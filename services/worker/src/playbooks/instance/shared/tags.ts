@@ -16,10 +16,11 @@ export const ISOLATION_GROUP_NAME = "guardduty-responder-isolation";
 export const ISOLATION_ROLE = "isolation";
 export const ISOLATION_GROUP_DESCRIPTION = "GuardDuty responder quarantine - instances under remediation - no rules";
 
-export interface TagPair {
+// A type, not an interface: outputs holding it must be assignable to Json.
+export type TagPair = {
   key: string;
   value: string;
-}
+};
 
 /** The exemption tag the policy file defaults to; the policy may set another one per deployment. */
 export const DEFAULT_EXEMPT_TAG: Readonly<TagPair> = POLICY_DEFAULT_EXEMPT_TAG;

@@ -1,0 +1,102 @@
+// Step 9: look again, from scratch, at what containment promised: every interface of the instance
+// holds only its VPC's isolation group, that group has no rules, and the instance carries the
+// remediation's tags. Records what it found; throws VerificationError when anything is off.
+import { DescribeNetworkInterfacesCommand } from "@aws-sdk/client-ec2";
+import { VerificationError, type CheckResult, type Step, type StepContext } from "../../engine/step.js";
+import { ec2DryRun } from "./shared/dry-run.js";
+import { instanceIdOf } from "./shared/ids.js";
+import { readEnis, requireLiveInstance, tagValue } from "./shared/instance.js";
+import { findIsolationGroup, groupIdOf, hasNoRules } from "./shared/isolation-group.js";
+import { STEP } from "./shared/names.js";
+import { STATE_ISOLATED, TAG_FINDING_ID, TAG_REMEDIATION_ID, TAG_STATE } from "./shared/tags.js";
+
+export type VerifyOutput = {
+  ok: boolean;
+  interfaces: { id: string; groupIds: string[]; isolationGroupId: string | null }[];
+  isolationGroups: { vpcId: string; groupId: string; rules: boolean }[];
+  tags: { key: string; value: string | null }[];
+  problems: string[];
+};
+
+async function inspect(ctx: StepContext): Promise<VerifyOutput> {
+  const instanceId = instanceIdOf(ctx);
+  const instance = await requireLiveInstance(ctx, instanceId);
+  const enis = await readEnis(ctx, instanceId);
+  const problems: string[] = [];
+  if (enis.length === 0) problems.push("the instance has no network interface");
+
+  const groups = new Map<string, string | null>();
+  const isolationGroups: VerifyOutput["isolationGroups"] = [];
+  for (const vpcId of [...new Set(enis.map((e) => e.vpcId))].sort()) {
+    const group = await findIsolationGroup(ctx, vpcId);
+    groups.set(vpcId, group ? groupIdOf(group) : null);
+    if (!group) {
+      problems.push(`no isolation group in ${vpcId}`);
+      continue;
+    }
+    const rules = !hasNoRules(group);
+    isolationGroups.push({ vpcId, groupId: groupIdOf(group), rules });
+    if (rules) problems.push(`isolation group ${groupIdOf(group)} has rules`);
+  }
+
+  const interfaces = enis.map((eni) => {
+    const isolationGroupId = groups.get(eni.vpcId) ?? null;
+    if (eni.groupIds.length !== 1 || eni.groupIds[0] !== isolationGroupId) {
+      problems.push(`${eni.id} has [${eni.groupIds.join(", ")}]`);
+    }
+    return { id: eni.id, groupIds: eni.groupIds, isolationGroupId };
+  });
+
+  const wanted: [string, string][] = [
+    [TAG_FINDING_ID, ctx.tags.findingId],
+    [TAG_REMEDIATION_ID, ctx.tags.remediationId],
+    [TAG_STATE, STATE_ISOLATED],
+  ];
+  const tags = wanted.map(([key, value]) => {
+    const found = tagValue(instance, key) ?? null;
+    if (found !== value) problems.push(`tag ${key} is ${found === null ? "missing" : JSON.stringify(found)}`);
+    return { key, value: found };
+  });
+
+  return { ok: problems.length === 0, interfaces, isolationGroups, tags, problems };
+}
+
+export const verifyIsolation: Step = {
+  name: STEP.verify,
+  destructive: false,
+
+  async check(ctx): Promise<CheckResult> {
+    const found = await inspect(ctx);
+    return found.ok ? { done: true, output: found } : { done: false, state: found };
+  },
+
+  async act(ctx) {
+    const found = await inspect(ctx);
+    if (!found.ok) throw new VerificationError(`containment not in place: ${found.problems.join("; ")}`);
+    return found;
+  },
+
+  async verify() {
+    // act is the verification.
+  },
+
+  plan(ctx) {
+    instanceIdOf(ctx);
+    return Promise.resolve([]);
+  },
+
+  async dryRun(ctx) {
+    const instanceId = instanceIdOf(ctx);
+    return [
+      await ec2DryRun(ctx, "ec2-read", "DescribeNetworkInterfaces", (o) =>
+        ctx.aws.ec2.send(
+          new DescribeNetworkInterfacesCommand({
+            Filters: [{ Name: "attachment.instance-id", Values: [instanceId] }],
+            DryRun: true,
+          }),
+          o,
+        ),
+      ),
+    ];
+  },
+};

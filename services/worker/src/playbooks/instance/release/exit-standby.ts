@@ -1,0 +1,56 @@
+// Release 2: bring the instance back into service in its Auto Scaling group, only if this
+// remediation put it in standby (an instance that was in standby before stays there; a detached
+// one is not re-attached: AttachInstances would change the group's desired capacity).
+import { ExitStandbyCommand, type ExitStandbyCommandInput } from "@aws-sdk/client-auto-scaling";
+import { VerificationError, type CheckResult, type PlannedCall, type Step, type StepContext } from "../../../engine/step.js";
+import { parseLeaveAutoScalingOutput } from "../02-leave-auto-scaling.js";
+import { autoScalingMembership } from "../shared/auto-scaling.js";
+import { send } from "../shared/call.js";
+import { notChecked } from "../shared/dry-run.js";
+import { instanceIdOf } from "../shared/ids.js";
+import { toJsonObject } from "../shared/json.js";
+import { STEP } from "../shared/names.js";
+
+/** The ExitStandby call still to make, or why there is none. */
+async function pending(ctx: StepContext): Promise<ExitStandbyCommandInput | string> {
+  const left = parseLeaveAutoScalingOutput(ctx.outputs.get(STEP.leaveAutoScaling));
+  if (!left || left.action !== "entered-standby" || !left.groupName) return "this remediation did not put it in standby";
+  const instanceId = instanceIdOf(ctx);
+  const membership = await autoScalingMembership(ctx, instanceId);
+  if (!membership) return "no longer in an Auto Scaling group";
+  if (membership.lifecycleState !== "Standby") return `already ${membership.lifecycleState}`;
+  return { AutoScalingGroupName: membership.groupName, InstanceIds: [instanceId] };
+}
+
+export const exitStandby: Step = {
+  name: STEP.exitStandby,
+  destructive: false,
+
+  async check(ctx): Promise<CheckResult> {
+    const next = await pending(ctx);
+    return typeof next === "string" ? { done: true, output: { exited: false, reason: next } } : { done: false };
+  },
+
+  async act(ctx) {
+    const next = await pending(ctx);
+    if (typeof next === "string") return { exited: false, reason: next };
+    await send(ctx, "autoscaling", (o) => ctx.aws.autoscaling.send(new ExitStandbyCommand(next), o));
+    return { exited: true, groupName: next.AutoScalingGroupName ?? null };
+  },
+
+  async verify(ctx) {
+    const next = await pending(ctx);
+    if (typeof next !== "string") throw new VerificationError("the instance is still in standby");
+  },
+
+  async plan(ctx) {
+    const next = await pending(ctx);
+    if (typeof next === "string") return [];
+    const call: PlannedCall = { service: "autoscaling", operation: "ExitStandby", params: toJsonObject(next) };
+    return [call];
+  },
+
+  dryRun() {
+    return Promise.resolve([notChecked("autoscaling", "ExitStandby")]);
+  },
+};
