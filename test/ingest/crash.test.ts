@@ -28,7 +28,7 @@ import {
   receiptCount,
   receiptRows,
   remediationRows,
-  sendBodies,
+  sendWhileReceivesHeld,
   startIngest,
   waitForEmptyQueue,
   type World,
@@ -69,7 +69,8 @@ describe("a crash between commit and SQS delete", () => {
     const bodies = [instanceFinding(), instanceFinding(), eksFinding({ severity: 8 }), ecsFinding(), containerFinding(), accessKeyFinding()].map(
       (detail) => JSON.stringify(eventBridgeEvent(detail)),
     );
-    const messageIds = await sendBodies(world, bodies);
+    // All in one go, so that no message is left unreceived while the pollers are stuck at the delete.
+    const messageIds = await sendWhileReceivesHeld(world, proxy, 4, bodies);
 
     // The delete was asked for, so every earlier step of its batch is done; wait until that holds
     // for every message (several pollers may have taken them in several batches).

@@ -20,6 +20,7 @@ import {
   createTestRedis,
   startMoto,
   waitUntil,
+  type AwsProxy,
   type Moto,
   type TestDatabase,
   type TestRedis,
@@ -151,6 +152,22 @@ export async function sendBodies(world: World, bodies: readonly string[]): Promi
     });
   }
   return ids;
+}
+
+/**
+ * Sends the bodies while the ReceiveMessage calls of all `pollers` are parked at `proxy`, then lets
+ * them go: every message is on the queue when the first receive runs, so the pollers take all of
+ * them at once. (A long poll that is woken by the first message of a SendMessageBatch can take
+ * just part of it; a test that then stalls those pollers would never see the rest received.)
+ */
+export async function sendWhileReceivesHeld(world: World, proxy: AwsProxy, pollers: number, bodies: readonly string[]): Promise<string[]> {
+  const hold = proxy.hold("ReceiveMessage");
+  try {
+    await waitUntil(() => hold.held() >= pollers, { attempts: 100, intervalMs: 50, what: `the receives of ${pollers} poller(s) to be held` });
+    return await sendBodies(world, bodies);
+  } finally {
+    hold.release();
+  }
 }
 
 export async function sendBody(world: World, body: string): Promise<string> {

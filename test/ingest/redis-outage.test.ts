@@ -3,7 +3,7 @@
 // back, the redelivered messages (recognised by their receipts) get their jobs enqueued once.
 import { accessKeyFinding, eksFinding, eventBridgeEvent, instanceFinding } from "@gdr/core/findings/fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTcpProxy, waitUntil, type TcpProxy } from "../support/index.js";
+import { startAwsProxy, startTcpProxy, waitUntil, type AwsProxy, type TcpProxy } from "../support/index.js";
 import {
   createWorld,
   expectedPayload,
@@ -15,7 +15,7 @@ import {
   receiptCount,
   receiptRows,
   remediationRows,
-  sendBodies,
+  sendWhileReceivesHeld,
   startIngest,
   waitForEmptyQueue,
   type RunningIngest,
@@ -24,8 +24,10 @@ import {
 
 let world: World;
 let proxy: TcpProxy;
+let aws: AwsProxy;
 let ingest: RunningIngest;
 let messageIds: string[] = [];
+const POLLERS = 4;
 const bodies = [
   ...Array.from({ length: 5 }, () => instanceFinding()),
   ...Array.from({ length: 2 }, () => eksFinding({ severity: 8 })),
@@ -36,13 +38,19 @@ beforeAll(async () => {
   world = await createWorld();
   const target = new URL(world.redis.url);
   proxy = await startTcpProxy(target.hostname, Number(target.port || 6379));
+  aws = await startAwsProxy(world.moto.endpoint);
   ingest = await startIngest(
-    ingestEnv(world, {
-      REDIS_URL: proxy.urlThrough(world.redis.url),
-      // The relay would repair pending rows on its own; keep it out of the way so that this test
-      // shows the redelivery path (the relay has its own test in crash.test.ts).
-      INGEST_OUTBOX_INTERVAL_MS: "600000",
-    }),
+    ingestEnv(
+      world,
+      {
+        REDIS_URL: proxy.urlThrough(world.redis.url),
+        INGEST_POLLERS: String(POLLERS),
+        // The relay would repair pending rows on its own; keep it out of the way so that this test
+        // shows the redelivery path (the relay has its own test in crash.test.ts).
+        INGEST_OUTBOX_INTERVAL_MS: "600000",
+      },
+      aws.endpoint,
+    ),
   );
   await waitUntil(async () => (await ingest.get("/readyz")).status === 200, { what: "ingest to be ready" });
 });
@@ -51,13 +59,16 @@ afterAll(async () => {
   proxy.restore();
   await ingest.stop();
   await proxy.close();
+  await aws.close();
   await world.close();
 });
 
 describe("Redis outage", () => {
   it("commits in Postgres but keeps the messages on SQS and the outbox rows pending while Redis is away", async () => {
     proxy.cut();
-    messageIds = await sendBodies(world, bodies);
+    // All messages reach the pollers at once: after their first failure the pollers stop receiving
+    // until Redis answers, so a message left behind would not be recorded during the outage.
+    messageIds = await sendWhileReceivesHeld(world, aws, POLLERS, bodies);
 
     await waitUntil(async () => (await receiptCount(world.db)) === bodies.length, { attempts: 100, what: "every message recorded" });
     await waitUntil(async () => (await ingest.metric("gdr_ingest_batch_failures_total", { kind: "redis" })) >= 1, {

@@ -12,6 +12,7 @@ import {
   receiptRows,
   remediationRows,
   sendBodies,
+  sendWhileReceivesHeld,
   startIngest,
   waitForEmptyQueue,
   type RunningIngest,
@@ -47,10 +48,11 @@ describe("SQS faults", () => {
   it("keeps the messages of a batch slower than the visibility timeout hidden", async () => {
     const hold = proxy.hold("DeleteMessageBatch");
     const extensionsBefore = proxy.count("ChangeMessageVisibilityBatch");
-    const messageIds = await sendBodies(world, findingBodies(4));
+    // All in one go, so that no message is left unreceived while the pollers are stuck at the delete.
+    const messageIds = await sendWhileReceivesHeld(world, proxy, 2, findingBodies(4));
     await hold.arrived;
     // Three extensions, half a timeout apart, take the batch well past its first timeout.
-    await waitUntil(async () => proxy.count("ChangeMessageVisibilityBatch") - extensionsBefore >= 3, {
+    await waitUntil(() => proxy.count("ChangeMessageVisibilityBatch") - extensionsBefore >= 3, {
       attempts: 80,
       intervalMs: 250,
       what: "the heartbeat to extend the batch's visibility three times",

@@ -38,6 +38,14 @@ export function createBatchProcessor(deps: BatchDeps): BatchProcessor {
       deps.metrics.stageSeconds,
     );
 
+    // Counted as soon as they are durable: a message whose enqueue or delete fails now is not
+    // counted again when its redelivery finishes the job.
+    for (const o of outcomes) {
+      if (o.redelivered) continue;
+      deps.metrics.outcomes.inc({ outcome: o.outcome, reason: o.reason });
+      deps.metrics.remediationsCreated.inc(o.remediationsCreated);
+    }
+
     const findingIds = [...new Set(outcomes.flatMap((o) => (o.findingId ? [o.findingId] : [])))];
     await stage("enqueue", () => deps.relay.dispatchForFindings(findingIds), deps.metrics.stageSeconds);
 
@@ -48,8 +56,6 @@ export function createBatchProcessor(deps: BatchDeps): BatchProcessor {
     }
 
     for (const o of outcomes) {
-      if (!o.redelivered) deps.metrics.outcomes.inc({ outcome: o.outcome, reason: o.reason });
-      deps.metrics.remediationsCreated.inc(o.remediationsCreated);
       const level = o.outcome === "rejected" ? "warn" : "info";
       deps.logger[level](
         { messageId: o.messageId, outcome: o.outcome, reason: o.reason, findingId: o.findingId, redelivered: o.redelivered },
