@@ -84,9 +84,19 @@ export async function seedVpc(clients: SeedClients): Promise<SeededVpc> {
   return { vpcId, subnetIds: [await subnet("10.0.1.0/24", "us-east-1a"), await subnet("10.0.2.0/24", "us-east-1b")] };
 }
 
-async function anyImage(ec2: EC2Client): Promise<string> {
-  const out = await ec2.send(new DescribeImagesCommand({ Owners: ["amazon"] }));
-  return required(out.Images?.[0]?.ImageId, "an AMI");
+// moto lists ~1300 built-in images (almost a second per call) and keeps them across resets:
+// one look-up per client is enough.
+const images = new WeakMap<EC2Client, Promise<string>>();
+
+function anyImage(ec2: EC2Client): Promise<string> {
+  let image = images.get(ec2);
+  if (!image) {
+    image = ec2
+      .send(new DescribeImagesCommand({ Owners: ["amazon"] }))
+      .then((out) => required(out.Images?.[0]?.ImageId, "an AMI"));
+    images.set(ec2, image);
+  }
+  return image;
 }
 
 export async function seedInstance(clients: SeedClients, options: SeedInstanceOptions = {}): Promise<SeededInstance> {

@@ -29,6 +29,11 @@ export const workerConfigSchema = z.object({
   WORKER_CONCURRENCY: intInRange(1, 256, 5).optional(),
   /** How long a paused or busy remediation waits before it is tried again. */
   WORKER_POSTPONE_MS: intInRange(100, 600_000, 5_000),
+  /**
+   * BullMQ's job lock: a job whose worker died (no lock renewal) is found stalled and handed to
+   * another worker within about this long, and resumes at its step cursor.
+   */
+  WORKER_JOB_LOCK_MS: intInRange(1_000, 600_000, 30_000),
   WORKER_HTTP_HOST: z.string().min(1).default("127.0.0.1"),
   WORKER_HTTP_PORT: intInRange(0, 65_535, 9102),
 });

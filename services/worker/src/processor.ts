@@ -10,7 +10,7 @@ import { FailedForGood, Postpone, SlowDown } from "./engine/signals.js";
  * postpone → delayed without using an attempt; AWS throttling → the whole queue slowed down;
  * failed for good → UnrecoverableError; anything else → retried with exponential backoff.
  */
-export function createProcessor(deps: EngineDeps, worker: () => Worker) {
+export function createProcessor(deps: EngineDeps, rateLimit: (delayMs: number) => Promise<void>) {
   return async function process(job: Job, token?: string): Promise<RunOutcome> {
     const parsed = remediationJobSchema.safeParse(job.data);
     if (!parsed.success) {
@@ -38,7 +38,7 @@ export function createProcessor(deps: EngineDeps, worker: () => Worker) {
       }
       if (err instanceof SlowDown) {
         logger.warn({ delayMs: err.delayMs }, "AWS throttled: slowing the queue");
-        await worker().rateLimit(err.delayMs);
+        await rateLimit(err.delayMs);
         throw Worker.RateLimitError();
       }
       if (err instanceof FailedForGood) {

@@ -1,4 +1,4 @@
-import { Worker } from "bullmq";
+import { Queue, Worker } from "bullmq";
 import { createAwsClientFactory } from "@gdr/core/aws/factory";
 import { createPrisma, type PrismaClient } from "@gdr/core/db/client";
 import { pingPostgres, pingRedis } from "@gdr/core/db/ping";
@@ -64,6 +64,7 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
   };
 
   const workers: Worker[] = [];
+  const queues: Queue[] = [];
   let stopping = false;
   let stopped: Promise<void> | undefined;
   const http = createProbeServer({
@@ -79,20 +80,20 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
     async start() {
       for (const name of playbooks.keys()) {
         const definition = QUEUE_CATALOG[name];
-        let worker: Worker | undefined;
-        worker = new Worker(
+        // Throttling slows the whole queue, for every worker process, not just this job.
+        const queue = new Queue(definition.name, { connection: redis, prefix: config.QUEUE_PREFIX });
+        queues.push(queue);
+        const worker = new Worker(
           definition.name,
-          createProcessor(engine, () => {
-            if (!worker) throw new Error("worker not built yet");
-            return worker;
-          }),
+          createProcessor(engine, (delayMs) => queue.rateLimit(delayMs)),
           {
             connection: redis.duplicate(),
             prefix: config.QUEUE_PREFIX,
             concurrency: config.WORKER_CONCURRENCY ?? definition.concurrency,
             limiter: definition.limiter,
-            // A job whose worker died is picked up again after this long (it resumes at its cursor).
-            lockDuration: 30_000,
+            // A job whose worker died is picked up again after about this long (it resumes at its cursor).
+            lockDuration: config.WORKER_JOB_LOCK_MS,
+            stalledInterval: config.WORKER_JOB_LOCK_MS,
             maxStalledCount: 3,
           },
         );
@@ -118,6 +119,7 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
         timer.unref();
         await graceful;
         clearTimeout(timer);
+        await Promise.all(queues.map((q) => q.close()));
         await http.close();
         aws.destroy();
         redis.disconnect();

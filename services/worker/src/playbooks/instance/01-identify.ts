@@ -12,6 +12,8 @@ export function createIdentifyStep(exemptTag: TagPair = DEFAULT_EXEMPT_TAG): Ste
   return {
     name: STEP.identify,
     destructive: false,
+    // Only reads: it runs before an approval plan is frozen, so the plan is built from live state.
+    readOnly: true,
 
     // The pre-state is taken once: a re-run after isolation must not record the isolated state
     // as the state to go back to.

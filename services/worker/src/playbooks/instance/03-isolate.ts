@@ -42,6 +42,7 @@ import {
   revokeAllTraffic,
   revokeAllTrafficInput,
   revokeStray,
+  settledIsolationGroup,
   strayRuleRevocations,
 } from "./shared/isolation-group.js";
 import { asArray, asObject, toJsonObject } from "./shared/json.js";
@@ -94,7 +95,7 @@ async function problems(
   const found: string[] = [];
   const groups = new Map<string, SecurityGroup>();
   for (const vpcId of vpcsOf(enis)) {
-    const group = await findIsolationGroup(ctx, vpcId);
+    const group = await settledIsolationGroup(ctx, vpcId);
     if (!group) {
       found.push(`no isolation group in ${vpcId}`);
       continue;

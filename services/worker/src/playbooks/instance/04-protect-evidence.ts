@@ -45,7 +45,9 @@ async function inspect(
   const changes: ModifyInstanceAttributeCommandInput[] = [];
   if (!current.disableApiTermination) changes.push({ InstanceId: instanceId, DisableApiTermination: { Value: true } });
   if (current.shutdownBehavior !== "stop") {
-    changes.push({ InstanceId: instanceId, InstanceInitiatedShutdownBehavior: { Value: "stop" } });
+    // The Attribute/Value form, which EC2 documents for this attribute: moto ignores the
+    // InstanceInitiatedShutdownBehavior structure (and takes the call for a group change).
+    changes.push({ InstanceId: instanceId, Attribute: "instanceInitiatedShutdownBehavior", Value: "stop" });
   }
   const kept = current.volumes.filter((v) => v.deleteOnTermination);
   if (kept.length > 0) {

@@ -6,7 +6,7 @@ import { VerificationError, type CheckResult, type Step, type StepContext } from
 import { ec2DryRun } from "./shared/dry-run.js";
 import { instanceIdOf } from "./shared/ids.js";
 import { readEnis, requireLiveInstance, tagValue } from "./shared/instance.js";
-import { findIsolationGroup, groupIdOf, hasNoRules } from "./shared/isolation-group.js";
+import { groupIdOf, hasNoRules, settledIsolationGroup } from "./shared/isolation-group.js";
 import { STEP } from "./shared/names.js";
 import { STATE_ISOLATED, TAG_FINDING_ID, TAG_REMEDIATION_ID, TAG_STATE } from "./shared/tags.js";
 
@@ -28,7 +28,7 @@ async function inspect(ctx: StepContext): Promise<VerifyOutput> {
   const groups = new Map<string, string | null>();
   const isolationGroups: VerifyOutput["isolationGroups"] = [];
   for (const vpcId of [...new Set(enis.map((e) => e.vpcId))].sort()) {
-    const group = await findIsolationGroup(ctx, vpcId);
+    const group = await settledIsolationGroup(ctx, vpcId);
     groups.set(vpcId, group ? groupIdOf(group) : null);
     if (!group) {
       problems.push(`no isolation group in ${vpcId}`);

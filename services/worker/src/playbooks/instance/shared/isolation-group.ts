@@ -73,6 +73,15 @@ async function describeGroups(
   return (out.SecurityGroups ?? []).filter((g) => g.VpcId === vpcId && g.GroupName === ISOLATION_GROUP_NAME);
 }
 
+/**
+ * The group as it is between two isolation sequences: read under the VPC's lock, because while
+ * another instance is being isolated the group holds its temporary rule, and a check or a verify
+ * reading then would see rules that are about to go.
+ */
+export async function settledIsolationGroup(ctx: StepContext, vpcId: string): Promise<SecurityGroup | null> {
+  return ctx.withLock(lockName(vpcId), () => findIsolationGroup(ctx, vpcId));
+}
+
 /** The VPC's isolation group, found by VPC, name and role tag; null when there is none yet. */
 export async function findIsolationGroup(ctx: StepContext, vpcId: string): Promise<SecurityGroup | null> {
   const [group] = await describeGroups(ctx, vpcId, true);
