@@ -9,7 +9,7 @@ import {
   snsWrap,
   type JsonObject,
 } from "@gdr/core/findings/fixtures";
-import type { SeededInstance } from "./seed-ec2.js";
+import type { SeededInstance } from "../../test/support/index.js";
 
 /** One message the demo sends, with what the audit store should say about it. */
 export interface DemoMessage {
@@ -19,19 +19,24 @@ export interface DemoMessage {
 }
 
 /** A Runtime Monitoring finding on an instance moto really holds: ids, ENIs and groups as seeded. */
-function findingOn(instance: SeededInstance, options: Parameters<typeof instanceFinding>[0]): JsonObject {
-  const detail = instanceFinding({ ...options, instanceId: instance.instanceId, tags: instance.tags, eniCount: instance.networkInterfaces.length });
-  const enis = instance.networkInterfaces.map((eni) => ({
-    networkInterfaceId: eni.networkInterfaceId,
-    privateIpAddress: eni.privateIpAddress,
-    subnetId: instance.subnetId,
-    vpcId: instance.vpcId,
-    securityGroups: eni.securityGroupIds.map((groupId) => ({ groupId, groupName: groupId })),
-  }));
-  setIn(detail, ["resource", "instanceDetails", "networkInterfaces"], enis);
-  setIn(detail, ["resource", "instanceDetails", "imageId"], instance.imageId);
+function findingOn(instance: SeededInstance, options: Parameters<typeof instanceFinding>[0], tags: { key: string; value: string }[] = []): JsonObject {
+  const enis = Object.entries(instance.eniGroups);
+  const detail = instanceFinding({ ...options, instanceId: instance.instanceId, tags, eniCount: enis.length });
+  setIn(
+    detail,
+    ["resource", "instanceDetails", "networkInterfaces"],
+    enis.map(([networkInterfaceId, groups], i) => ({
+      networkInterfaceId,
+      privateIpAddress: `10.0.1.${10 + i}`,
+      subnetId: instance.subnetId,
+      vpcId: instance.vpcId,
+      securityGroups: groups.map((groupId) => ({ groupId, groupName: groupId })),
+    })),
+  );
   return detail;
 }
+
+const EXEMPT = [{ key: "guardduty-remediation", value: "exempt" }];
 
 const json = (value: JsonObject): string => JSON.stringify(value);
 const event = (detail: JsonObject): string => json(eventBridgeEvent(detail));
@@ -64,7 +69,7 @@ export function demoPhases(accountId: string, instances: readonly SeededInstance
     },
     {
       label: "finding on an exempt-tagged instance",
-      body: event(findingOn(exempt, { accountId })),
+      body: event(findingOn(exempt, { accountId }, EXEMPT)),
       expect: { outcome: "ignored", reason: "exempt_tag" },
     },
     { label: "EKS pod finding via SNS", body: json(snsWrap(eventBridgeEvent(eksFinding({ accountId })))), expect: { outcome: "accepted", reason: "new_finding" } },

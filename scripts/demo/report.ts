@@ -1,0 +1,64 @@
+import { DescribeAutoScalingInstancesCommand, type AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import {
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSnapshotsCommand,
+  type EC2Client,
+} from "@aws-sdk/client-ec2";
+import type { PrismaClient } from "@gdr/core/db/client";
+import type { DemoMessage } from "./samples.js";
+
+/** Prints each message's receipt next to the outcome it should have had; returns the mismatches. */
+export async function reportReceipts(prisma: PrismaClient, sent: readonly { message: DemoMessage; id: string }[]): Promise<number> {
+  const receipts = await prisma.ingestReceipt.findMany({ where: { sqsMessageId: { in: sent.map((s) => s.id) } } });
+  const byId = new Map(receipts.map((r) => [r.sqsMessageId, r]));
+  let mismatches = 0;
+  console.log("message                                            outcome    reason");
+  for (const { message, id } of sent) {
+    const r = byId.get(id);
+    const got = r ? `${r.outcome.padEnd(10)} ${r.reason}` : "(no receipt)";
+    const ok = r?.outcome === message.expect.outcome && r.reason === message.expect.reason;
+    if (!ok) mismatches += 1;
+    console.log(`${ok ? " " : "!"} ${message.label.padEnd(49)} ${got}${ok ? "" : `   (expected ${message.expect.outcome} ${message.expect.reason})`}`);
+  }
+  const totals = await prisma.ingestReceipt.groupBy({ by: ["outcome"], _count: true, orderBy: { outcome: "asc" } });
+  console.log(`\nreceipts: ${totals.map((t) => `${t.outcome} ${t._count}`).join(", ")}  (messages sent: ${sent.length})`);
+  return mismatches;
+}
+
+export async function reportRemediations(prisma: PrismaClient): Promise<void> {
+  const remediations = await prisma.remediation.findMany({ orderBy: { createdAt: "asc" }, include: { steps: { orderBy: { order: "asc" } } } });
+  console.log(`\nremediations: ${remediations.length}`);
+  for (const r of remediations) {
+    console.log(`  ${r.playbook.padEnd(11)} ${r.mode.padEnd(8)} ${r.status.padEnd(17)} ${r.resourceKey}`);
+    if (r.steps.length > 0) console.log(`      steps: ${r.steps.map((s) => `${s.name} ${s.status}`).join(", ")}`);
+  }
+}
+
+/** What moto holds for each instance now: the groups on each interface, snapshots, ASG state. */
+export async function reportInstances(ec2: EC2Client, autoscaling: AutoScalingClient, instanceIds: readonly string[]): Promise<void> {
+  const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [...instanceIds] }));
+  const groups = await ec2.send(new DescribeSecurityGroupsCommand({}));
+  const names = new Map((groups.SecurityGroups ?? []).map((g) => [g.GroupId, g]));
+  console.log("\ninstances in moto:");
+  for (const instance of (out.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+    const id = instance.InstanceId ?? "?";
+    const snapshots = await ec2.send(new DescribeSnapshotsCommand({ Filters: [{ Name: "tag:guardduty-responder:instance-id", Values: [id] }] }));
+    const asg = await autoscaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [id] }));
+    const state = instance.Tags?.find((t) => t.Key === "guardduty-responder:state")?.Value ?? "untouched";
+    console.log(`  ${id}  ${state}`);
+    for (const eni of instance.NetworkInterfaces ?? []) {
+      const groupNames = (eni.Groups ?? []).map((g) => {
+        const group = names.get(g.GroupId);
+        const rules = (group?.IpPermissions?.length ?? 0) + (group?.IpPermissionsEgress?.length ?? 0);
+        return `${g.GroupName ?? g.GroupId ?? "?"}${g.GroupName === "guardduty-responder-isolation" ? ` (${rules} rules)` : ""}`;
+      });
+      console.log(`      ${eni.NetworkInterfaceId ?? "?"}: ${groupNames.join(", ")}`);
+    }
+    const lifecycle = asg.AutoScalingInstances?.[0]?.LifecycleState ?? "not in an Auto Scaling group";
+    const protection = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: id, Attribute: "disableApiTermination" }));
+    const protectedText = protection.DisableApiTermination?.Value === true ? "on" : "off";
+    console.log(`      snapshots: ${(snapshots.Snapshots ?? []).length}, auto scaling: ${lifecycle}, termination protection: ${protectedText}`);
+  }
+}
