@@ -4,6 +4,8 @@
 # arguments.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The SDK warns once per process that its 2027 releases need Node 22; noise in every test worker.
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 name="$1"; shift
 [[ -d node_modules ]] || npm ci
 bash scripts/ensure-moto.sh >/dev/null

@@ -10,6 +10,8 @@
 # non-zero when no test ran at all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The SDK warns once per process that its 2027 releases need Node 22; noise in every test worker.
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 
 if [[ ! -d node_modules ]]; then
   echo "test: installing dependencies (npm ci)"
