@@ -17,5 +17,5 @@ COPY . .
 RUN DATABASE_URL=postgresql://build@localhost:5432/build npx prisma generate
 
 USER node
-EXPOSE 9101
+EXPOSE 9101 9102
 CMD ["npm", "start"]
