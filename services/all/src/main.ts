@@ -1,10 +1,12 @@
 // `npm start`: every service in one process, the small-deployment and demo default. Each service
 // keeps its own configuration schema; all read the same environment. Shutdown runs in reverse:
-// worker first (finish or hand back jobs), then ingest (finish its batches).
+// API first, then the worker (finish or hand back jobs), then ingest (finish its batches).
 import { createLogger } from "@gdr/core/log";
 import { createMetricsRegistry } from "@gdr/core/metrics";
 import { runMain } from "@gdr/core/run-main";
 import { createShutdown } from "@gdr/core/shutdown";
+import { loadApiConfig } from "@gdr/api/config";
+import { createApiServer } from "@gdr/api/server";
 import { loadIngestConfig } from "@gdr/ingest/config";
 import { createIngestService } from "@gdr/ingest/service";
 import { loadWorkerConfig } from "@gdr/worker/config";
@@ -13,6 +15,7 @@ import { createWorkerService } from "@gdr/worker/service";
 runMain("guardduty-responder", async () => {
   const ingestConfig = loadIngestConfig();
   const workerConfig = loadWorkerConfig();
+  const apiConfig = loadApiConfig();
   const logger = createLogger({ level: ingestConfig.LOG_LEVEL, name: "guardduty-responder" });
   const shutdown = createShutdown({ logger, timeoutMs: ingestConfig.SHUTDOWN_TIMEOUT_MS + 5_000 });
   const registry = createMetricsRegistry({ service: "all" });
@@ -21,8 +24,10 @@ runMain("guardduty-responder", async () => {
   const worker = createWorkerService(workerConfig, { logger: logger.child({ service: "worker" }), registry: createMetricsRegistry({ service: "worker" }) });
   shutdown.register("ingest", () => ingest.stop());
   shutdown.register("worker", () => worker.stop());
+  const api = await createApiServer(apiConfig, logger.child({ service: "api" }));
+  shutdown.register("api", () => api.stop());
   shutdown.installSignalHandlers();
   await ingest.start();
   await worker.start();
-  // The REST API and approval page join this process with the control plane release.
+  await api.start();
 });

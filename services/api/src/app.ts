@@ -1,0 +1,85 @@
+import helmet from "@fastify/helmet";
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import type { IncomingMessage, Server as RawServer, ServerResponse } from "node:http";
+import { z } from "zod";
+import type { ApiDeps } from "./deps.js";
+import { registerErrorHandling } from "./plugins/errors.js";
+import { controlRoutes } from "./routes/v1/control.js";
+import { decisionRoutes } from "./routes/v1/decisions.js";
+import { findingRoutes } from "./routes/v1/findings.js";
+import { remediationRoutes } from "./routes/v1/remediations.js";
+
+export interface AppOptions {
+  bodyLimit: number;
+  rateLimitPerMinute: number;
+}
+
+/**
+ * The API as a Fastify instance, without listening (server.ts does that; tests use inject).
+ * Order: external plugins (security headers, rate limit, OpenAPI) → error handling → routes.
+ */
+export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<FastifyInstance<RawServer, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>> {
+  // pino's Logger is Fastify's logger; the annotation only reconciles the two packages' typings.
+  const loggerInstance: FastifyBaseLogger = deps.logger;
+  const app = Fastify({
+    loggerInstance,
+    bodyLimit: options.bodyLimit,
+    // Request ids in every error body and log line; honour a caller's id for tracing.
+    requestIdHeader: "x-request-id",
+    genReqId: () => crypto.randomUUID(),
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(helmet, { contentSecurityPolicy: false });
+  await app.register(rateLimit, {
+    max: options.rateLimitPerMinute,
+    timeWindow: "1 minute",
+    // Per token when one is presented (hashed into the key), else per client address.
+    keyGenerator: (request) => request.headers.authorization ?? request.ip,
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: "GuardDuty Responder API", version: "1" },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  registerErrorHandling(app);
+
+  app.get("/healthz", { schema: { security: [], response: { 200: z.object({ status: z.literal("ok") }) } } }, () => Promise.resolve({ status: "ok" as const }));
+  app.get(
+    "/readyz",
+    { schema: { security: [], response: { 200: z.object({ status: z.string(), checks: z.record(z.string(), z.object({ ok: z.boolean(), error: z.string().optional() })) }), 503: z.unknown() } } },
+    async (_request, reply) => {
+      const checks: Record<string, { ok: boolean; error?: string }> = {};
+      for (const [name, check] of Object.entries(deps.checks)) {
+        try {
+          await check();
+          checks[name] = { ok: true };
+        } catch (err) {
+          checks[name] = { ok: false, error: err instanceof Error ? err.message.slice(0, 200) : String(err) };
+        }
+      }
+      const ready = Object.values(checks).every((c) => c.ok);
+      return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not_ready", checks });
+    },
+  );
+
+  await app.register(
+    async (v1) => {
+      await v1.register(findingRoutes(deps));
+      await v1.register(remediationRoutes(deps));
+      await v1.register(decisionRoutes(deps));
+      await v1.register(controlRoutes(deps));
+    },
+    { prefix: "/v1" },
+  );
+  return app;
+}

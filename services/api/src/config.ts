@@ -1,0 +1,19 @@
+import { z } from "zod";
+import { commonFields, intInRange } from "@gdr/core/config/fields";
+import { parseConfig } from "@gdr/core/config/parse";
+
+export const apiConfigSchema = z.object({
+  ...commonFields,
+  API_HOST: z.string().min(1).default("127.0.0.1"),
+  API_PORT: intInRange(0, 65_535, 8080),
+  /** Requests per minute per token (or per client address before authentication). */
+  API_RATE_LIMIT_PER_MINUTE: intInRange(1, 100_000, 300),
+  /** Largest request body accepted, in bytes. */
+  API_BODY_LIMIT_BYTES: intInRange(1_024, 10_485_760, 262_144),
+});
+
+export type ApiConfig = z.infer<typeof apiConfigSchema>;
+
+export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): Readonly<ApiConfig> {
+  return parseConfig(apiConfigSchema, env);
+}

@@ -1,0 +1,20 @@
+import type { PrismaClient } from "@gdr/core/db/client";
+import type { Logger } from "@gdr/core/log";
+import type { Policy } from "@gdr/core/policy/index";
+import type { RemediationQueues } from "@gdr/core/queues/queues";
+
+/** What the API's routes need: narrow on purpose, so tests build it from real parts. */
+export interface ApiDeps {
+  prisma: PrismaClient;
+  queues: RemediationQueues;
+  /** The workers' kill switch (Redis; see services/worker/src/engine/limits/pause.ts). */
+  pause: {
+    isPaused(): Promise<{ paused: boolean; by?: string; reason?: string; since?: string }>;
+    pause(by: string, reason: string): Promise<void>;
+    resume(by: string): Promise<void>;
+  };
+  policy: Policy;
+  logger: Logger;
+  /** Readiness checks for /readyz. */
+  checks: Record<string, () => Promise<void>>;
+}

@@ -1,0 +1,132 @@
+import type { Prisma } from "@gdr/core/db/client";
+import type { FastifyPluginCallbackZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { ApiDeps } from "../../deps.js";
+import { requireRole } from "../../plugins/auth.js";
+import { errorBody, HttpError } from "../../plugins/errors.js";
+import {
+  approval,
+  auditEvent,
+  decodeCursor,
+  encodeCursor,
+  iso,
+  isoOrNull,
+  pageQuery,
+  REMEDIATION_STATUSES,
+  remediationSummary,
+  step,
+  uuidParam,
+} from "./schemas.js";
+
+type RemediationRow = Prisma.RemediationGetPayload<object>;
+
+export function toRemediationSummary(r: RemediationRow): z.infer<typeof remediationSummary> {
+  return {
+    id: r.id,
+    findingId: r.findingId,
+    playbook: r.playbook,
+    resourceKey: r.resourceKey,
+    accountId: r.accountId,
+    region: r.region,
+    mode: r.mode,
+    status: r.status,
+    ruleName: r.ruleName,
+    planHash: r.planHash,
+    error: r.error,
+    createdAt: iso(r.createdAt),
+    updatedAt: iso(r.updatedAt),
+    startedAt: isoOrNull(r.startedAt),
+    finishedAt: isoOrNull(r.finishedAt),
+  };
+}
+
+export function remediationRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
+  return (app, _options, done) => {
+    app.get(
+      "/remediations",
+      {
+        preHandler: requireRole(deps.prisma, "viewer"),
+        schema: {
+          summary: "List remediations, newest first",
+          querystring: z.object({
+            ...pageQuery,
+            status: z.enum(REMEDIATION_STATUSES).optional(),
+            playbook: z.string().max(32).optional(),
+            accountId: z.string().regex(/^\d{12}$/).optional(),
+            findingId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/).optional(),
+          }),
+          response: { 200: z.object({ items: z.array(remediationSummary), nextCursor: z.string().nullable() }), 400: errorBody, 401: errorBody, 403: errorBody },
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        const cursor = decodeCursor(q.cursor);
+        if (q.cursor && !cursor) throw new HttpError(400, "invalid_cursor", "the cursor is not one this API gave out");
+        const rows = await deps.prisma.remediation.findMany({
+          where: {
+            ...(q.status ? { status: q.status } : {}),
+            ...(q.playbook ? { playbook: q.playbook } : {}),
+            ...(q.accountId ? { accountId: q.accountId } : {}),
+            ...(q.findingId ? { findingId: q.findingId } : {}),
+            ...(cursor ? { OR: [{ createdAt: { lt: cursor.at } }, { createdAt: cursor.at, id: { lt: cursor.id } }] } : {}),
+          },
+          orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+          take: q.limit + 1,
+        });
+        const page = rows.slice(0, q.limit);
+        const last = page.at(-1);
+        return { items: page.map(toRemediationSummary), nextCursor: rows.length > q.limit && last ? encodeCursor(last.createdAt, last.id) : null };
+      },
+    );
+
+    app.get(
+      "/remediations/:id",
+      {
+        preHandler: requireRole(deps.prisma, "viewer"),
+        schema: {
+          summary: "One remediation with its steps, outputs, frozen plan, approvals and audit trail",
+          params: uuidParam,
+          response: {
+            200: remediationSummary.extend({
+              plan: z.unknown(),
+              steps: z.array(step),
+              approvals: z.array(approval),
+              auditEvents: z.array(auditEvent),
+            }),
+            400: errorBody,
+            401: errorBody,
+            403: errorBody,
+            404: errorBody,
+          },
+        },
+      },
+      async (request) => {
+        const r = await deps.prisma.remediation.findUnique({
+          where: { id: request.params.id },
+          include: { steps: { orderBy: { order: "asc" } }, approvals: { orderBy: { decidedAt: "asc" } } },
+        });
+        if (!r) throw new HttpError(404, "not_found", `no remediation ${request.params.id}`);
+        const events = await deps.prisma.auditEvent.findMany({ where: { remediationId: r.id }, orderBy: { id: "asc" } });
+        return {
+          ...toRemediationSummary(r),
+          plan: r.plan,
+          steps: r.steps.map((s) => ({
+            name: s.name,
+            order: s.order,
+            status: s.status,
+            attempts: s.attempts,
+            startedAt: isoOrNull(s.startedAt),
+            finishedAt: isoOrNull(s.finishedAt),
+            output: s.output,
+            errorClass: s.errorClass,
+            errorCode: s.errorCode,
+            errorMessage: s.errorMessage,
+          })),
+          approvals: r.approvals.map((a) => ({ step: a.step, decision: a.decision, actor: a.actor, reason: a.reason, planHash: a.planHash, decidedAt: iso(a.decidedAt) })),
+          auditEvents: events.map((e) => ({ at: iso(e.at), actor: e.actor, action: e.action, awsRequestIds: e.awsRequestIds, detail: e.detail })),
+        };
+      },
+    );
+    done();
+  };
+}

@@ -1,0 +1,58 @@
+import { createPrisma } from "@gdr/core/db/client";
+import { pingPostgres, pingRedis } from "@gdr/core/db/ping";
+import type { Logger } from "@gdr/core/log";
+import { loadPolicyFile } from "@gdr/core/policy/index";
+import { closeQueues, createQueues } from "@gdr/core/queues/queues";
+import { createRedis } from "@gdr/core/queues/redis";
+import { createPauseSwitch, limitsPrefix } from "@gdr/worker/engine/limits/index";
+import { buildApp } from "./app.js";
+import type { ApiConfig } from "./config.js";
+
+export interface ApiServer {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  port(): number;
+}
+
+/** Builds the API from its configuration and listens; stop closes it and its connections. */
+export async function createApiServer(config: Readonly<ApiConfig>, logger: Logger): Promise<ApiServer> {
+  const prisma = createPrisma(config.DATABASE_URL);
+  const redis = createRedis(config.REDIS_URL, "producer");
+  redis.on("error", (err: Error) => {
+    logger.warn({ err: { message: err.message } }, "redis connection error");
+  });
+  const queues = createQueues(redis, config.QUEUE_PREFIX);
+  const app = await buildApp(
+    {
+      prisma,
+      queues,
+      pause: createPauseSwitch(redis, { prefix: limitsPrefix(config.QUEUE_PREFIX) }),
+      policy: loadPolicyFile(config.POLICY_FILE),
+      logger,
+      checks: { postgres: () => pingPostgres(prisma), redis: () => pingRedis(redis) },
+    },
+    { bodyLimit: config.API_BODY_LIMIT_BYTES, rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE },
+  );
+  let stopped: Promise<void> | undefined;
+  const port = (): number => {
+    const address = app.server.address();
+    return typeof address === "object" && address ? address.port : config.API_PORT;
+  };
+  return {
+    port,
+    async start() {
+      await app.listen({ host: config.API_HOST, port: config.API_PORT });
+      logger.info({ port: port() }, "api started");
+    },
+    stop() {
+      stopped ??= (async () => {
+        await app.close();
+        await closeQueues(queues);
+        redis.disconnect();
+        await prisma.$disconnect();
+        logger.info("api stopped");
+      })();
+      return stopped;
+    },
+  };
+}

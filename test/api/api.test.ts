@@ -1,0 +1,206 @@
+// The API on real Postgres and Redis (app.inject, no listening socket): every route's auth matrix,
+// approval semantics (stale plan hash, double approval, reject), pagination, errors, OpenAPI.
+import { Queue } from "bullmq";
+import { createToken, type Role } from "@gdr/core/auth/tokens";
+import { createLogger } from "@gdr/core/log";
+import { loadPolicyFile } from "@gdr/core/policy/index";
+import { PLAYBOOKS } from "@gdr/core/queues/playbooks";
+import { closeQueues, createQueues, type RemediationQueues } from "@gdr/core/queues/queues";
+import { createPauseSwitch, limitsPrefix } from "@gdr/worker/engine/limits/index";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../../services/api/src/app.js";
+import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from "../support/index.js";
+
+let db: TestDatabase;
+let redis: TestRedis;
+let queues: RemediationQueues;
+let app: FastifyInstance;
+const tokens: Record<Role, string> = { viewer: "", approver: "", admin: "" };
+const HASH = "a".repeat(64);
+
+async function seedWaitingRemediation(findingId: string): Promise<string> {
+  await db.pool.query(
+    `INSERT INTO findings (id, arn, account_id, region, partition, type, severity, title, resource_type, resource_key, count, archived, sample, gd_created_at, gd_updated_at, raw)
+     VALUES ($1, 'arn:aws:guardduty:us-east-1:123456789012:detector/d/finding/' || $1, '123456789012', 'us-east-1', 'aws', 'Execution:Runtime/NewBinaryExecuted', 8, 't', 'Instance', 'i-0123456789abcdef0', 1, false, false, now(), now(), '{}')`,
+    [findingId],
+  );
+  const r = await db.pool.query<{ id: string }>(
+    `INSERT INTO remediations (id, finding_id, playbook, resource_key, account_id, region, mode, status, rule_name, job_id, plan, plan_hash, updated_at)
+     VALUES (gen_random_uuid(), $1, 'instance', 'i-0123456789abcdef0', '123456789012', 'us-east-1', 'approval', 'awaiting_approval', 'r', 'j-' || $1, '{"action":"continue","steps":[]}', $2, now())
+     RETURNING id::text AS id`,
+    [findingId, HASH],
+  );
+  const id = r.rows[0]?.id ?? "";
+  await db.pool.query(`INSERT INTO remediation_steps (remediation_id, name, "order", status) VALUES ($1, 'leave-auto-scaling', 1, 'awaiting_approval')`, [id]);
+  return id;
+}
+
+const auth = (role: Role | null) => (role ? { authorization: `Bearer ${tokens[role]}` } : {});
+const findingId = (n: number) => n.toString(16).padStart(32, "0");
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  redis = createTestRedis();
+  queues = createQueues(redis.connection, redis.prefix);
+  app = await buildApp(
+    {
+      prisma: db.prisma,
+      queues,
+      pause: createPauseSwitch(redis.connection, { prefix: limitsPrefix(redis.prefix) }),
+      policy: loadPolicyFile("policy/default.yaml"),
+      logger: createLogger({ level: "silent", name: "api-test" }),
+      checks: {
+        postgres: async () => {
+          await db.pool.query("SELECT 1");
+        },
+      },
+    },
+    { bodyLimit: 65_536, rateLimitPerMinute: 10_000 },
+  );
+  for (const role of ["viewer", "approver", "admin"] as const) tokens[role] = (await createToken(db.prisma, `t-${role}`, role)).token;
+});
+
+afterAll(async () => {
+  await app.close();
+  await closeQueues(queues);
+  await Promise.all([db.drop(), redis.cleanup()]);
+});
+
+describe("auth matrix", () => {
+  const routes: { method: "GET" | "POST"; url: string; needs: Role; body?: object }[] = [
+    { method: "GET", url: "/v1/findings", needs: "viewer" },
+    { method: "GET", url: `/v1/findings/${findingId(999)}`, needs: "viewer" },
+    { method: "GET", url: "/v1/remediations", needs: "viewer" },
+    { method: "GET", url: "/v1/remediations/00000000-0000-4000-8000-000000000000", needs: "viewer" },
+    { method: "POST", url: "/v1/remediations/00000000-0000-4000-8000-000000000000/approve", needs: "approver", body: { reason: "looks right", planHash: HASH } },
+    { method: "POST", url: "/v1/remediations/00000000-0000-4000-8000-000000000000/reject", needs: "approver", body: { reason: "false positive", planHash: HASH } },
+    { method: "POST", url: "/v1/remediations/00000000-0000-4000-8000-000000000000/release", needs: "approver", body: { reason: "cleaned" } },
+    { method: "GET", url: "/v1/pause", needs: "viewer" },
+    { method: "POST", url: "/v1/pause", needs: "admin", body: { paused: false, reason: "test run" } },
+    { method: "GET", url: "/v1/policy", needs: "viewer" },
+  ];
+  const order: Role[] = ["viewer", "approver", "admin"];
+
+  for (const route of routes) {
+    it(`${route.method} ${route.url.replace(/[0-9a-f-]{32,}/, ":id")} needs ${route.needs}`, async () => {
+      const send = (headers: Record<string, string>) => app.inject({ method: route.method, url: route.url, headers, ...(route.body ? { payload: route.body } : {}) });
+      const none = await send({});
+      expect(none.statusCode).toBe(401);
+      expect(none.json()).toMatchObject({ error: "unauthorized", requestId: expect.any(String) as unknown });
+      expect((await send({ authorization: "Bearer gdr_not-a-real-token-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" })).statusCode).toBe(401);
+      for (const role of order) {
+        const res = await send(auth(role));
+        if (order.indexOf(role) < order.indexOf(route.needs)) expect(res.statusCode, role).toBe(403);
+        else expect([200, 404], `${role}: ${res.body}`).toContain(res.statusCode);
+      }
+    });
+  }
+
+  it("serves /healthz without a token and nothing else", async () => {
+    expect((await app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
+    expect((await app.inject({ method: "GET", url: "/readyz" })).json()).toMatchObject({ status: "ready" });
+  });
+
+  it("refuses a revoked token", async () => {
+    const { token } = await createToken(db.prisma, "to-revoke", "admin");
+    expect((await app.inject({ method: "GET", url: "/v1/pause", headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(200);
+    await db.pool.query("UPDATE api_tokens SET revoked_at = now() WHERE name = 'to-revoke'");
+    expect((await app.inject({ method: "GET", url: "/v1/pause", headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(401);
+  });
+});
+
+describe("approvals", () => {
+  it("refuses a stale plan hash with 409 and enqueues nothing", async () => {
+    const id = await seedWaitingRemediation(findingId(1));
+    const res = await app.inject({ method: "POST", url: `/v1/remediations/${id}/approve`, headers: auth("approver"), payload: { reason: "looks right", planHash: "b".repeat(64) } });
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toMatchObject({ error: "plan_changed" });
+    expect((await db.pool.query("SELECT count(*)::int AS n FROM approvals WHERE remediation_id = $1", [id])).rows[0]).toEqual({ n: 0 });
+  });
+
+  it("resolves two concurrent approvals to one decision and one continuation job", async () => {
+    const id = await seedWaitingRemediation(findingId(2));
+    const body = { reason: "contain it", planHash: HASH };
+    const [a, b] = await Promise.all([
+      app.inject({ method: "POST", url: `/v1/remediations/${id}/approve`, headers: auth("approver"), payload: body }),
+      app.inject({ method: "POST", url: `/v1/remediations/${id}/approve`, headers: auth("admin"), payload: body }),
+    ]);
+    expect([a.statusCode, b.statusCode].sort()).toEqual([200, 409]);
+    const approvals = await db.pool.query<{ actor: string; decision: string; plan_hash: string }>("SELECT actor, decision::text, plan_hash FROM approvals WHERE remediation_id = $1", [id]);
+    expect(approvals.rows).toHaveLength(1);
+    expect(approvals.rows[0]).toMatchObject({ decision: "approved", plan_hash: HASH });
+    const queue = new Queue("instance", { connection: redis.connection, prefix: redis.prefix });
+    const jobs = (await queue.getJobs(["waiting", "delayed", "active"])).filter((j) => (j.data as { remediationId?: string }).remediationId === id);
+    await queue.close();
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]?.data).toMatchObject({ action: "continue", remediationId: id });
+    const audit = await db.pool.query("SELECT actor, action FROM audit_events WHERE remediation_id = $1::uuid AND action = 'approval.approved'", [id]);
+    expect(audit.rows).toHaveLength(1);
+  });
+
+  it("rejects: the remediation ends rejected, with the actor and reason on record", async () => {
+    const id = await seedWaitingRemediation(findingId(3));
+    const res = await app.inject({ method: "POST", url: `/v1/remediations/${id}/reject`, headers: auth("approver"), payload: { reason: "false positive", planHash: HASH } });
+    expect(res.statusCode).toBe(200);
+    const r = await app.inject({ method: "GET", url: `/v1/remediations/${id}`, headers: auth("viewer") });
+    expect(r.json()).toMatchObject({ status: "rejected", approvals: [{ decision: "rejected", actor: "token:t-approver", reason: "false positive" }] });
+  });
+
+  it("requires a reason", async () => {
+    const id = await seedWaitingRemediation(findingId(4));
+    const res = await app.inject({ method: "POST", url: `/v1/remediations/${id}/approve`, headers: auth("approver"), payload: { planHash: HASH } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: "invalid_request" });
+  });
+});
+
+describe("reading", () => {
+  it("pages findings with an opaque cursor, newest first, without repeats", async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const url: string = `/v1/findings?limit=2${cursor ? `&cursor=${cursor}` : ""}`;
+      const res = await app.inject({ method: "GET", url, headers: auth("viewer") });
+      expect(res.statusCode).toBe(200);
+      const page: { items: { id: string }[]; nextCursor: string | null } = res.json();
+      seen.push(...page.items.map((i) => i.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    const all = await db.pool.query<{ id: string }>("SELECT id FROM findings ORDER BY gd_updated_at DESC, id DESC");
+    expect(seen).toEqual(all.rows.map((r) => r.id));
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it("answers 404 and 400 in the common error shape", async () => {
+    const missing = await app.inject({ method: "GET", url: `/v1/findings/${findingId(999)}`, headers: auth("viewer") });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ error: "not_found", message: expect.any(String) as unknown, requestId: expect.any(String) as unknown });
+    const bad = await app.inject({ method: "GET", url: "/v1/remediations/not-a-uuid", headers: auth("viewer") });
+    expect(bad.statusCode).toBe(400);
+    const cursor = await app.inject({ method: "GET", url: "/v1/findings?cursor=garbage", headers: auth("viewer") });
+    expect(cursor.json()).toMatchObject({ error: "invalid_cursor" });
+  });
+
+  it("pauses and resumes the workers, recording who did it", async () => {
+    const before = (await db.pool.query<{ n: string }>("SELECT coalesce(max(id), 0)::text AS n FROM audit_events")).rows[0]?.n ?? "0";
+    const paused = await app.inject({ method: "POST", url: "/v1/pause", headers: auth("admin"), payload: { paused: true, reason: "investigating" } });
+    expect(paused.json()).toMatchObject({ paused: true, by: "token:t-admin", reason: "investigating" });
+    expect((await createPauseSwitch(redis.connection, { prefix: limitsPrefix(redis.prefix) }).isPaused()).paused).toBe(true);
+    const resumed = await app.inject({ method: "POST", url: "/v1/pause", headers: auth("admin"), payload: { paused: false, reason: "done" } });
+    expect(resumed.json()).toMatchObject({ paused: false });
+    const audit = await db.pool.query<{ action: string }>("SELECT action FROM audit_events WHERE action LIKE 'workers.%' AND id > $1 ORDER BY id", [before]);
+    expect(audit.rows.map((r) => r.action)).toEqual(["workers.paused", "workers.resumed"]);
+  });
+});
+
+describe("OpenAPI", () => {
+  it("documents every /v1 route the app serves", async () => {
+    const doc = (await app.inject({ method: "GET", url: "/docs/json" })).json<{ paths: Record<string, Record<string, unknown>> }>();
+    const documented = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+    for (const route of ["GET /v1/findings", "GET /v1/findings/{id}", "GET /v1/remediations", "GET /v1/remediations/{id}", "POST /v1/remediations/{id}/approve", "POST /v1/remediations/{id}/reject", "POST /v1/remediations/{id}/release", "GET /v1/pause", "POST /v1/pause", "GET /v1/policy"]) {
+      expect(documented).toContain(route);
+    }
+    expect(PLAYBOOKS.length).toBeGreaterThan(0);
+  });
+});
