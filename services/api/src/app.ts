@@ -7,11 +7,16 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { IncomingMessage, Server as RawServer, ServerResponse } from "node:http";
 import { z } from "zod";
 import type { ApiDeps } from "./deps.js";
+import { registerDashboard } from "./plugins/dashboard.js";
 import { registerErrorHandling } from "./plugins/errors.js";
+import { queueMetricsRoutes } from "./plugins/queue-metrics.js";
 import { controlRoutes } from "./routes/v1/control.js";
 import { decisionRoutes } from "./routes/v1/decisions.js";
 import { findingRoutes } from "./routes/v1/findings.js";
 import { remediationRoutes } from "./routes/v1/remediations.js";
+import { replayRoutes } from "./routes/v1/replay.js";
+import { retryRoutes } from "./routes/v1/retry.js";
+import { uiPlugin } from "./ui/plugin.js";
 
 export interface AppOptions {
   bodyLimit: number;
@@ -72,14 +77,20 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<Fast
     },
   );
 
+  await app.register(queueMetricsRoutes(deps));
+  await registerDashboard(app, deps);
+
   await app.register(
     async (v1) => {
       await v1.register(findingRoutes(deps));
       await v1.register(remediationRoutes(deps));
       await v1.register(decisionRoutes(deps));
       await v1.register(controlRoutes(deps));
+      await v1.register(retryRoutes(deps));
+      await v1.register(replayRoutes(deps));
     },
     { prefix: "/v1" },
   );
+  await app.register(uiPlugin, { prefix: "/ui" });
   return app;
 }

@@ -1,0 +1,85 @@
+import { jobIdFor, remediationJobSchema } from "@gdr/core/queues/catalog";
+import { dispatchForRemediations, outboxEntry } from "@gdr/core/queues/outbox";
+import type { FastifyPluginCallbackZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { ApiDeps } from "../../deps.js";
+import { requireRole } from "../../plugins/auth.js";
+import { errorBody, HttpError } from "../../plugins/errors.js";
+import { uuidParam } from "./schemas.js";
+
+const retryResponse = z.object({ remediationId: z.string(), steps: z.array(z.string()), jobId: z.string() });
+
+interface Locked {
+  id: string;
+  status: string;
+  playbook: string;
+  finding_id: string;
+  resource_key: string;
+  account_id: string;
+  region: string;
+  mode: string;
+}
+
+/**
+ * Retry of a failed remediation. In one transaction: the failed step rows go back to pending (the
+ * succeeded ones stay, so the job resumes where it stopped), the remediation back to queued, an
+ * audit event with the actor, and the outbox row of a fresh `contain` job; the job is enqueued
+ * after commit. The job id carries a retry number, or BullMQ would treat it as the failed job it
+ * still holds. A step that needs approval asks again: the world may have changed since it failed.
+ */
+export function retryRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
+  return (app, _options, done) => {
+    app.post(
+      "/remediations/:id/retry",
+      {
+        preHandler: requireRole(deps.prisma, "approver"),
+        schema: {
+          summary: "Run a failed remediation again from its failed step",
+          params: uuidParam,
+          body: z.object({ reason: z.string().trim().min(3).max(2_000) }),
+          response: { 200: retryResponse, 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody },
+        },
+      },
+      async (request) => {
+        const actor = `token:${request.identity?.name ?? "?"}`;
+        const remediationId = request.params.id;
+        const result = await deps.prisma.$transaction(async (tx) => {
+          const rows = await tx.$queryRaw<Locked[]>`
+            SELECT id::text AS id, status::text AS status, playbook, finding_id, resource_key, account_id, region, mode::text AS mode
+              FROM remediations WHERE id = ${remediationId}::uuid FOR UPDATE`;
+          const r = rows[0];
+          if (!r) throw new HttpError(404, "not_found", `no remediation ${remediationId}`);
+          if (r.status !== "failed") throw new HttpError(409, "not_failed", `only a failed remediation can be retried; it is ${r.status}`);
+
+          const reset = await tx.$queryRaw<{ name: string }[]>`
+            UPDATE remediation_steps
+               SET status = 'pending', finished_at = NULL, error_class = NULL, error_code = NULL, error_message = NULL
+             WHERE remediation_id = ${r.id}::uuid AND status = 'failed'
+         RETURNING name`;
+          await tx.remediation.update({ where: { id: r.id }, data: { status: "queued", error: null, finishedAt: null } });
+          const previous = await tx.auditEvent.count({ where: { remediationId: r.id, action: "remediation.retried" } });
+          const job = remediationJobSchema.parse({
+            remediationId: r.id,
+            findingId: r.finding_id,
+            playbook: r.playbook,
+            mode: r.mode,
+            accountId: r.account_id,
+            region: r.region,
+            resourceKey: r.resource_key,
+            action: "contain",
+          });
+          const jobId = `${jobIdFor(job.playbook, job.findingId, job.resourceKey)}-retry-${previous + 1}`;
+          const steps = reset.map((s) => s.name);
+          await tx.outboxEntry.create({ data: outboxEntry(job, jobId) });
+          await tx.auditEvent.create({
+            data: { actor, action: "remediation.retried", findingId: r.finding_id, remediationId: r.id, detail: { reason: request.body.reason, steps, jobId } },
+          });
+          return { remediationId: r.id, steps, jobId };
+        });
+        await dispatchForRemediations(deps.prisma, deps.queues, [remediationId]);
+        return result;
+      },
+    );
+    done();
+  };
+}
