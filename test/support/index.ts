@@ -19,3 +19,15 @@ export {
 } from "./seed-instance.js";
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 export { waitUntil, type WaitOptions } from "./wait.js";
+export {
+  containmentProblems,
+  ISOLATION_GROUP_NAME,
+  RESPONDER_TAG,
+  seededEnis,
+  viewInstance,
+  vpcGroups,
+  type EniView,
+  type GroupView,
+  type InstanceView,
+  type SnapshotView,
+} from "./instance-view.js";

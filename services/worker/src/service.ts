@@ -3,10 +3,14 @@ import { createAwsClientFactory } from "@gdr/core/aws/factory";
 import { createPrisma, type PrismaClient } from "@gdr/core/db/client";
 import { pingPostgres, pingRedis } from "@gdr/core/db/ping";
 import { createProbeServer } from "@gdr/core/http/probes";
+import { loadPolicyFile } from "@gdr/core/policy/index";
 import type { Logger } from "@gdr/core/log";
 import type { Registry } from "@gdr/core/metrics";
+import { createNotifier } from "@gdr/core/notify/index";
 import { QUEUE_CATALOG } from "@gdr/core/queues/catalog";
+import { closeQueues, createQueues, type RemediationQueues } from "@gdr/core/queues/queues";
 import { createRedis } from "@gdr/core/queues/redis";
+import { approvalSweepMsFrom, startApprovalSweeper, type ApprovalSweeper } from "@gdr/core/approvals/sweeper";
 import type { AwsClients } from "@gdr/core/aws/clients";
 import type { WorkerConfig } from "./config.js";
 import type { EngineDeps } from "./engine/deps.js";
@@ -49,8 +53,13 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
     stsRegion: config.AWS_REGION,
     middleware: deps.awsMiddleware,
   });
-  const playbooks = createPlaybookRegistry({ instanceTerminate: config.WORKER_INSTANCE_TERMINATE });
+  const policy = loadPolicyFile(config.POLICY_FILE);
+  const playbooks = createPlaybookRegistry({ instanceTerminate: config.WORKER_INSTANCE_TERMINATE, exemptTag: policy.exemptTag });
   const abort = new AbortController();
+  const notifier = createNotifier(
+    { slackWebhookUrl: config.NOTIFY_SLACK_WEBHOOK_URL, snsTopicArn: config.NOTIFY_SNS_TOPIC_ARN, awsEndpoint: config.AWS_ENDPOINT_URL },
+    { logger, registry: deps.registry },
+  );
   const engine: EngineDeps = {
     store: createEngineStore(prisma),
     playbookFor: (name) => playbooks.get(name),
@@ -61,10 +70,15 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
     signal: abort.signal,
     containmentStep: "isolate",
     postponeMs: config.WORKER_POSTPONE_MS,
+    notifier,
+    publicUrl: config.PUBLIC_URL,
   };
 
   const workers: Worker[] = [];
   const queues: Queue[] = [];
+  // WORKER_APPROVAL_SWEEP_MS; parsed here until it joins workerConfigSchema (approvalSweepEnvFields).
+  const approvalSweepMs = approvalSweepMsFrom(process.env);
+  let sweeper: { stop(): Promise<void>; queues: RemediationQueues } | undefined;
   let stopping = false;
   let stopped: Promise<void> | undefined;
   const http = createProbeServer({
@@ -104,12 +118,17 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
       }
       await Promise.all(workers.map((w) => w.waitUntilReady()));
       await http.listen({ host: config.WORKER_HTTP_HOST, port: config.WORKER_HTTP_PORT });
+      // Approvals past the policy's expiry end here; every worker may sweep (rows are locked one by one).
+      const sweepQueues = createQueues(redis, config.QUEUE_PREFIX);
+      const approvals: ApprovalSweeper = startApprovalSweeper({ prisma, queues: sweepQueues, logger, approval: policy.approval, intervalMs: approvalSweepMs });
+      sweeper = { stop: () => approvals.stop(), queues: sweepQueues };
       logger.info({ queues: [...playbooks.keys()], port: this.port() }, "worker started");
     },
 
     stop(deadlineMs = config.SHUTDOWN_TIMEOUT_MS) {
       stopped ??= (async () => {
         stopping = true;
+        await sweeper?.stop();
         const graceful = Promise.all(workers.map((w) => w.close()));
         const timer = setTimeout(() => {
           logger.warn({ deadlineMs }, "active jobs still running at the deadline: aborting their AWS calls, handing them back");
@@ -120,6 +139,9 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
         await graceful;
         clearTimeout(timer);
         await Promise.all(queues.map((q) => q.close()));
+        if (sweeper) await closeQueues(sweeper.queues);
+        // Jobs are done: what they notified gets a bounded moment to reach its channels.
+        await notifier.drain(Math.min(deadlineMs, 10_000));
         await http.close();
         aws.destroy();
         redis.disconnect();

@@ -1,5 +1,6 @@
 import type { AwsClientFactory } from "@gdr/core/aws/clients";
 import type { Logger } from "@gdr/core/log";
+import type { Notifier } from "@gdr/core/notify/index";
 import type { PlaybookName } from "@gdr/core/queues/playbooks";
 import type { EngineMetrics } from "../metrics.js";
 import type { ApiFamily, Playbook } from "./step.js";
@@ -31,4 +32,8 @@ export interface EngineDeps {
   containmentStep: string;
   /** How long to wait before trying a paused or busy remediation again. */
   postponeMs: number;
+  /** Tells people about approvals, outcomes and notify-mode findings; never blocks or throws. */
+  notifier: Notifier;
+  /** The API's base URL, for links in notifications. */
+  publicUrl: string;
 }

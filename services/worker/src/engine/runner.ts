@@ -1,3 +1,4 @@
+import { remediationLink } from "@gdr/core/notify/index";
 import type { RemediationJob } from "@gdr/core/queues/catalog";
 import type { EngineDeps } from "./deps.js";
 import { buildPlan, planAsJson, planHash } from "./plan.js";
@@ -17,6 +18,36 @@ export async function runRemediation(job: RemediationJob, attempt: Attempt, deps
   const loaded = await deps.store.load(job.remediationId);
   if (!loaded) throw new FailedForGood(`remediation ${job.remediationId} does not exist`);
   assertMatches(job, loaded);
+  try {
+    const outcome = await runLoaded(job, loaded, attempt, deps);
+    notifyOutcome(deps, loaded, outcome, job.action === "release" ? "release" : undefined);
+    return outcome;
+  } catch (err) {
+    // Past assertMatches, every FailedForGood has already marked the remediation failed.
+    if (err instanceof FailedForGood) notifyOutcome(deps, loaded, "failed", err.message);
+    throw err;
+  }
+}
+
+/** Outcomes people hear about; the notifier delivers in the background and never throws. */
+function notifyOutcome(deps: EngineDeps, loaded: LoadedRemediation, outcome: RunOutcome | "failed", detail?: string): void {
+  if (outcome !== "awaiting_approval" && outcome !== "succeeded" && outcome !== "notified" && outcome !== "failed") return;
+  const r = loaded.ref;
+  deps.notifier.notify({
+    kind: outcome,
+    remediationId: r.id,
+    findingId: r.findingId,
+    playbook: r.playbook,
+    resourceKey: r.resourceKey,
+    accountId: r.accountId,
+    region: r.region,
+    mode: r.mode,
+    ...(detail === undefined ? {} : { detail }),
+    link: remediationLink(deps.publicUrl, r.id),
+  });
+}
+
+async function runLoaded(job: RemediationJob, loaded: LoadedRemediation, attempt: Attempt, deps: EngineDeps): Promise<RunOutcome> {
   if (!(await hasWork(job, loaded, deps))) return "nothing_to_do";
 
   const playbook = deps.playbookFor(job.playbook);
@@ -31,7 +62,7 @@ export async function runRemediation(job: RemediationJob, attempt: Attempt, deps
   try {
     if (loaded.status === "queued") await deps.store.setStatus(loaded.ref.id, "running");
     if (loaded.ref.mode === "notify" && job.action === "contain") {
-      // Notification delivery arrives with the control plane; the decision is recorded now.
+      // The decision is recorded here; runRemediation hands the "notified" outcome to the notifier.
       await deps.store.audit(loaded.ref.id, "worker", "remediation.notified", { playbook: job.playbook });
       await deps.store.setStatus(loaded.ref.id, "notified");
       return "notified";
@@ -44,9 +75,12 @@ export async function runRemediation(job: RemediationJob, attempt: Attempt, deps
 
     if (loaded.ref.mode === "dry_run") return await dryRun(steps, loaded, ctx, outputs, attempt, deps);
 
-    const approved = job.action === "contain" ? null : await approvalFor(loaded, rows, deps);
+    const approved = job.action === "contain" ? null : await approvalFor(job, loaded, deps);
     if (job.action === "continue" && !approved) return "nothing_to_do";
-    if (job.action === "release" && !approved && loaded.status === "awaiting_approval") return "nothing_to_do";
+    if (job.action === "release" && !approved && loaded.status !== "succeeded") return "nothing_to_do";
+    // An approved plan is being carried out: say so, instead of "waiting for you".
+    if (approved && loaded.status === "awaiting_approval") await deps.store.setStatus(loaded.ref.id, "running");
+    let capReserved = false;
 
     for (const [index, step] of steps.entries()) {
       const row = rows.get(step.name);
@@ -56,6 +90,14 @@ export async function runRemediation(job: RemediationJob, attempt: Attempt, deps
         const plan = await buildPlan(loaded.ref.id, job.action, steps.slice(index), ctx);
         await deps.store.awaitApproval(loaded.ref.id, step.name, index, planAsJson(plan), planHash(plan), "worker");
         return "awaiting_approval";
+      }
+      if (!capReserved && job.action !== "release" && !step.readOnly && !isDone(rows.get(deps.containmentStep))) {
+        // Reserved before the first step that changes anything (leaving Auto Scaling already
+        // takes the instance out of service), so a burst of findings cannot put a fleet in
+        // standby faster than the cap allows isolations.
+        const slot = await deps.limits.reserveIsolation();
+        if (!slot.ok) throw new Postpone(Math.max(slot.retryInMs, 250), "isolation_cap");
+        capReserved = true;
       }
       if ((await runStep(step, index, loaded, ctx, outputs, attempt, deps)) === "skipped_remediation") return "skipped";
     }
@@ -76,16 +118,22 @@ function needsApproval(step: Step, loaded: LoadedRemediation, action: Remediatio
   return loaded.ref.mode === "approval" && step.readOnly !== true;
 }
 
-/** A continuation runs only with an approval of the plan now on record (same hash). */
-async function approvalFor(loaded: LoadedRemediation, rows: Awaited<ReturnType<EngineDeps["store"]["steps"]>>, deps: EngineDeps): Promise<{ actor: string } | null> {
-  const waiting = [...rows.values()].find((r) => r.status === "awaiting_approval");
-  if (!waiting || !loaded.planHash) return null;
-  const approval = await deps.store.approvedFor(loaded.ref.id, waiting.name);
-  if (!approval || approval.planHash !== loaded.planHash) {
-    deps.logger.warn({ remediationId: loaded.ref.id, step: waiting.name }, "continuation without a matching approval; nothing done");
-    return null;
+/**
+ * A continuation or release runs only under an approval of the plan now on record: same hash,
+ * and a plan made for this kind of job (an approved terminate plan never authorises a release).
+ */
+async function approvalFor(job: RemediationJob, loaded: LoadedRemediation, deps: EngineDeps): Promise<{ actor: string } | null> {
+  const wanted = job.action === "release" ? "release" : "continue";
+  if (!loaded.planHash || loaded.planAction !== wanted) return null;
+  const approval = await deps.store.approvedFor(loaded.ref.id, loaded.planHash);
+  if (!approval && job.action === "continue") {
+    deps.logger.warn({ remediationId: loaded.ref.id }, "continuation without an approval of the current plan; nothing done");
   }
-  return { actor: approval.actor };
+  return approval;
+}
+
+function isDone(row: { status: string } | undefined): boolean {
+  return row?.status === "succeeded" || row?.status === "skipped";
 }
 
 /** Whether the remediation's status leaves this job anything to do (jobs can be redelivered). */

@@ -42,10 +42,6 @@ export async function runStep(
       end({ outcome: "already_done" });
       return "done";
     }
-    if (step.name === deps.containmentStep) {
-      const slot = await deps.limits.reserveIsolation();
-      if (!slot.ok) throw new Postpone(Math.max(slot.retryInMs, 250), "isolation_cap");
-    }
     const output = await step.act(ctx, checked.state);
     await step.verify(ctx, output);
     await deps.store.stepFinished(id, step.name, {

@@ -19,6 +19,8 @@ export interface LoadedRemediation {
   ref: RemediationRef;
   status: RemediationStatus;
   planHash: string | null;
+  /** Which job the frozen plan on record is for (`continue` or `release`), if there is one. */
+  planAction: "continue" | "release" | null;
   finding: { [key: string]: Json };
   findingCreatedAt: Date;
   createdAt: Date;
@@ -56,6 +58,7 @@ export function createEngineStore(prisma: PrismaClient) {
         },
         status: r.status,
         planHash: r.planHash,
+        planAction: planActionOf(r.plan),
         finding: r.finding.raw as { [key: string]: Json },
         findingCreatedAt: r.finding.gdCreatedAt,
         createdAt: r.createdAt,
@@ -170,12 +173,22 @@ export function createEngineStore(prisma: PrismaClient) {
       await prisma.auditEvent.create({ data: { actor, action, remediationId, detail: detail as Prisma.InputJsonValue } });
     },
 
-    /** The approval a continuation needs: approved, for this plan hash. */
-    async approvedFor(remediationId: string, step: string): Promise<{ planHash: string; actor: string } | null> {
-      const a = await prisma.approval.findUnique({ where: { remediationId_step: { remediationId, step } } });
-      return a?.decision === "approved" ? { planHash: a.planHash, actor: a.actor } : null;
+    /**
+     * The approval of a plan: approved, for exactly this plan hash. Looked up by hash, not by the
+     * step that waited, so a continuation retried after an error or a crash (its step no longer
+     * waiting) still finds the approval it runs under.
+     */
+    async approvedFor(remediationId: string, planHash: string): Promise<{ actor: string } | null> {
+      const a = await prisma.approval.findFirst({ where: { remediationId, planHash, decision: "approved" }, orderBy: { decidedAt: "desc" } });
+      return a ? { actor: a.actor } : null;
     },
   };
 }
 
 export type EngineStore = ReturnType<typeof createEngineStore>;
+
+function planActionOf(plan: unknown): LoadedRemediation["planAction"] {
+  if (typeof plan !== "object" || plan === null) return null;
+  const action = (plan as { action?: unknown }).action;
+  return action === "continue" || action === "release" ? action : null;
+}

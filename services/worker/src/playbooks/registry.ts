@@ -4,6 +4,8 @@ import { instancePlaybook } from "./instance/index.js";
 
 export interface PlaybookOptions {
   instanceTerminate: boolean;
+  /** The policy's exemption tag, checked again against the live resource before acting. */
+  exemptTag: { key: string; value: string };
 }
 
 /**
@@ -11,5 +13,5 @@ export interface PlaybookOptions {
  * jobs wait (status `queued`) for a worker version that has it, instead of failing.
  */
 export function createPlaybookRegistry(options: PlaybookOptions): ReadonlyMap<PlaybookName, Playbook> {
-  return new Map<PlaybookName, Playbook>([["instance", instancePlaybook({ terminate: options.instanceTerminate })]]);
+  return new Map<PlaybookName, Playbook>([["instance", instancePlaybook({ terminate: options.instanceTerminate, exemptTag: options.exemptTag })]]);
 }
