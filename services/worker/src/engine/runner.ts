@@ -86,7 +86,10 @@ async function runLoaded(job: RemediationJob, loaded: LoadedRemediation, attempt
       const row = rows.get(step.name);
       if (row && (row.status === "succeeded" || row.status === "skipped")) continue;
       if ((await deps.limits.isPaused()).paused) throw new Postpone(deps.postponeMs, "paused");
-      if (!approved && needsApproval(step, loaded, job.action)) {
+      // A decision made by the system (an approval that expired into `contain`) never stands for
+      // a person's consent to a destructive step: such a step waits for a human again.
+      const covered = approved !== null && !(step.destructive && approved.actor.startsWith("system:"));
+      if (!covered && needsApproval(step, loaded, job.action)) {
         const plan = await buildPlan(loaded.ref.id, job.action, steps.slice(index), ctx);
         await deps.store.awaitApproval(loaded.ref.id, step.name, index, planAsJson(plan), planHash(plan), "worker");
         return "awaiting_approval";

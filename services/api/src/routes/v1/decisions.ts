@@ -1,4 +1,5 @@
 import { approveRemediation, rejectRemediation, requestRelease, type Decision } from "@gdr/core/approvals/decide";
+import { releaseRequester } from "@gdr/core/approvals/four-eyes";
 import type { FastifyPluginCallbackZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
@@ -15,8 +16,21 @@ function answer(decision: Decision): z.infer<typeof decisionResponse> {
   throw new HttpError(decision.error === "not_found" ? 404 : 409, decision.error, decision.message);
 }
 
+export interface DecisionOptions {
+  /** Four-eyes: whoever requested a release may not approve it (409 same_actor). */
+  fourEyes: boolean;
+}
+
+/**
+ * API_FOUR_EYES=true turns four-eyes on. Read when the routes are built (never at import time);
+ * it belongs in the API's config schema (config.ts) once that file may change.
+ */
+export function decisionOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): DecisionOptions {
+  return { fourEyes: env["API_FOUR_EYES"] === "true" || env["API_FOUR_EYES"] === "1" };
+}
+
 /** Approve, reject and release: the approval gate's decisions, each an audit event with its actor. */
-export function decisionRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
+export function decisionRoutes(deps: ApiDeps, options: DecisionOptions = decisionOptionsFromEnv()): FastifyPluginCallbackZod {
   return (app, _options, done) => {
     const approver = requireRole(deps.prisma, "approver");
     const actorOf = (identity: { name: string } | undefined): string => `token:${identity?.name ?? "?"}`;
@@ -24,8 +38,11 @@ export function decisionRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
     app.post(
       "/remediations/:id/approve",
       { preHandler: approver, schema: { summary: "Approve the frozen plan (its hash must match)", params: uuidParam, body: decisionBody, response: responses } },
-      async (request) =>
-        answer(await approveRemediation(deps.prisma, deps.queues, { remediationId: request.params.id, actor: actorOf(request.identity), ...request.body })),
+      async (request) => {
+        const requestedBy = options.fourEyes ? await releaseRequester(deps.prisma, request.params.id) : undefined;
+        const input = { remediationId: request.params.id, actor: actorOf(request.identity), ...request.body };
+        return answer(await approveRemediation(deps.prisma, deps.queues, requestedBy === undefined ? input : { ...input, requestedBy }));
+      },
     );
 
     app.post(

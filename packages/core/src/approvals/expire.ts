@@ -1,0 +1,153 @@
+import { Prisma, type PrismaClient } from "@prisma/client";
+import { jobIdFor, remediationJobSchema } from "../queues/catalog.js";
+import { dispatchForRemediations, outboxEntry } from "../queues/outbox.js";
+import type { RemediationQueues } from "../queues/queues.js";
+
+/** The actor of every decision the expiry makes; no API token can carry it (tokens are `token:<name>`). */
+export const EXPIRY_ACTOR = "system:expiry";
+
+export interface ExpiryOptions {
+  /** The clock; tests pass a later time instead of waiting. */
+  now?: Date;
+  expiryMs: number;
+  /** The policy's text form ("24h"), for the reason; derived from expiryMs when absent. */
+  expiry?: string;
+  onExpiry: "cancel" | "contain";
+  /** At most this many remediations per sweep (the next sweep takes the rest). */
+  limit?: number;
+}
+
+export interface ExpiryResult {
+  /** Ended `expired`. */
+  expired: string[];
+  /** Authorised by the expiry to finish their non-destructive containment. */
+  contained: string[];
+}
+
+interface Candidate {
+  id: string;
+  plan_hash: string | null;
+  plan: unknown;
+  playbook: string;
+  finding_id: string;
+  resource_key: string;
+  account_id: string;
+  region: string;
+  mode: string;
+  step: string | null;
+  decided: boolean;
+  waiting_since: Date | null;
+}
+
+/**
+ * Ends every approval that waited longer than the policy allows. Each remediation is decided in
+ * its own transaction with its row locked (`FOR UPDATE SKIP LOCKED`: a row an approver is deciding
+ * right now is left to that approver and looked at again by the next sweep), and the decision is
+ * an approvals row, whose unique (remediation, step) key guarantees one decision per plan whoever
+ * commits first.
+ *
+ * `cancel`: the remediation ends `expired` with an `expired` approval row.
+ * `contain`: without a person, only a plan that changes nothing destructively may go ahead: an
+ * approval-mode containment whose frozen plan lists no destructive step. It gets an `approved` row
+ * by `system:expiry` and its continuation is enqueued through the outbox (as an approval would).
+ * The runner runs every remaining step of an approved plan, so a plan with any destructive step,
+ * and every release plan, is cancelled instead (`expired`): a timeout never authorises those.
+ */
+export async function expireApprovals(prisma: PrismaClient, queues: RemediationQueues, options: ExpiryOptions): Promise<ExpiryResult> {
+  const now = options.now ?? new Date();
+  const cutoff = new Date(now.getTime() - options.expiryMs);
+  const expiry = options.expiry ?? `${Math.round(options.expiryMs / 60_000)}m`;
+  const due = await prisma.$queryRaw<{ id: string }[]>`
+    SELECT r.id::text AS id FROM remediations r
+     WHERE r.status = 'awaiting_approval'
+       AND (SELECT max(a.at) FROM audit_events a WHERE a.remediation_id = r.id AND a.action = 'remediation.awaiting_approval') <= ${cutoff}
+     ORDER BY r.updated_at
+     LIMIT ${options.limit ?? 500}`;
+  const result: ExpiryResult = { expired: [], contained: [] };
+  for (const { id } of due) {
+    const outcome = await expireOne(prisma, id, cutoff, now, expiry, options.onExpiry);
+    if (outcome === "expired") result.expired.push(id);
+    if (outcome === "contained") result.contained.push(id);
+  }
+  if (result.contained.length > 0) await dispatchForRemediations(prisma, queues, result.contained);
+  return result;
+}
+
+async function expireOne(
+  prisma: PrismaClient,
+  id: string,
+  cutoff: Date,
+  now: Date,
+  expiry: string,
+  onExpiry: ExpiryOptions["onExpiry"],
+): Promise<"expired" | "contained" | "skipped"> {
+  try {
+    return await prisma.$transaction(async (tx) => {
+      const rows = await tx.$queryRaw<Candidate[]>`
+        SELECT r.id::text AS id, r.plan_hash, r.plan, r.playbook, r.finding_id, r.resource_key, r.account_id, r.region, r.mode::text AS mode,
+               (SELECT s.name FROM remediation_steps s WHERE s.remediation_id = r.id AND s.status = 'awaiting_approval' ORDER BY s."order" LIMIT 1) AS step,
+               EXISTS (SELECT 1 FROM approvals p JOIN remediation_steps s ON s.remediation_id = p.remediation_id AND s.name = p.step
+                        WHERE p.remediation_id = r.id AND s.status = 'awaiting_approval') AS decided,
+               (SELECT max(a.at) FROM audit_events a WHERE a.remediation_id = r.id AND a.action = 'remediation.awaiting_approval') AS waiting_since
+          FROM remediations r
+         WHERE r.id = ${id}::uuid AND r.status = 'awaiting_approval'
+           FOR UPDATE OF r SKIP LOCKED`;
+      const r = rows[0];
+      // Locked by a deciding approver, decided meanwhile (an approved plan waits for its
+      // continuation job), or re-frozen since the candidates were read: not this sweep's to end.
+      if (!r || !r.step || r.decided || !r.waiting_since || r.waiting_since > cutoff) return "skipped" as const;
+      const reason = `not decided within ${expiry}`;
+      const planHash = r.plan_hash ?? "";
+      const contain = onExpiry === "contain" && containableWithoutPerson(r.plan);
+      await tx.approval.create({
+        data: {
+          remediationId: r.id,
+          step: r.step,
+          decision: contain ? "approved" : "expired",
+          actor: EXPIRY_ACTOR,
+          reason: contain ? `${reason}; policy onExpiry: contain (non-destructive plan)` : reason,
+          planHash,
+          expiresAt: now,
+        },
+      });
+      await tx.auditEvent.create({
+        data: {
+          actor: EXPIRY_ACTOR,
+          action: "approval.expired",
+          findingId: r.finding_id,
+          remediationId: r.id,
+          detail: { step: r.step, reason, planHash, onExpiry, outcome: contain ? "contain" : "cancel" },
+        },
+      });
+      if (!contain) {
+        await tx.remediation.update({ where: { id: r.id }, data: { status: "expired", finishedAt: now, error: `approval expired: ${reason}` } });
+        return "expired" as const;
+      }
+      const job = remediationJobSchema.parse({
+        remediationId: r.id,
+        findingId: r.finding_id,
+        playbook: r.playbook,
+        mode: r.mode,
+        accountId: r.account_id,
+        region: r.region,
+        resourceKey: r.resource_key,
+        action: "continue",
+      });
+      const jobId = `${jobIdFor(job.playbook, job.findingId, job.resourceKey, "continue")}-${planHash.slice(0, 16)}`;
+      await tx.outboxEntry.create({ data: outboxEntry(job, jobId) });
+      return "contained" as const;
+    });
+  } catch (err) {
+    // The unique (remediation, step) key: an approver's decision committed first.
+    if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002") return "skipped";
+    throw err;
+  }
+}
+
+/** A containment plan (not a release) whose every step is non-destructive; anything unreadable is not. */
+export function containableWithoutPerson(plan: unknown): boolean {
+  if (typeof plan !== "object" || plan === null) return false;
+  const { action, steps } = plan as { action?: unknown; steps?: unknown };
+  if (action !== "continue" || !Array.isArray(steps)) return false;
+  return steps.every((s: unknown) => typeof s === "object" && s !== null && (s as { destructive?: unknown }).destructive === false);
+}

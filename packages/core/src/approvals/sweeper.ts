@@ -1,0 +1,70 @@
+import type { PrismaClient } from "@prisma/client";
+import { z } from "zod";
+import { intInRange } from "../config/fields.js";
+import type { Logger } from "../log.js";
+import type { RemediationQueues } from "../queues/queues.js";
+import { expireApprovals, type ExpiryOptions } from "./expire.js";
+
+/**
+ * WORKER_APPROVAL_SWEEP_MS: how often the worker ends approvals past their expiry. Spread this into
+ * a service's config schema; `approvalSweepMsFrom` parses it alone until then.
+ */
+export const approvalSweepEnvFields = { WORKER_APPROVAL_SWEEP_MS: intInRange(1_000, 3_600_000, 30_000) };
+
+export function approvalSweepMsFrom(env: NodeJS.ProcessEnv): number {
+  const parsed = z.object(approvalSweepEnvFields).safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`WORKER_APPROVAL_SWEEP_MS ${parsed.error.issues.map((i) => i.message).join("; ")} (milliseconds between approval expiry sweeps)`);
+  }
+  return parsed.data.WORKER_APPROVAL_SWEEP_MS;
+}
+
+export interface ApprovalSweeperDeps {
+  prisma: PrismaClient;
+  queues: RemediationQueues;
+  logger: Logger;
+  /** The policy's approval settings (expiry, expiryMs, onExpiry). */
+  approval: Readonly<Pick<ExpiryOptions, "expiryMs" | "onExpiry">> & { readonly expiry: string };
+  intervalMs: number;
+}
+
+export interface ApprovalSweeper {
+  /** One sweep now (also what the timer runs); sweeps never overlap. */
+  sweep(): Promise<void>;
+  /** Stops the timer and waits for a sweep in progress. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Ends expired approvals every `intervalMs` (the timer is unref'd: it never keeps a process
+ * alive). Safe with several workers sweeping at once: expireApprovals locks each row with SKIP
+ * LOCKED and the approvals key admits one decision. A failing sweep is logged and tried again at
+ * the next tick.
+ */
+export function startApprovalSweeper(deps: ApprovalSweeperDeps): ApprovalSweeper {
+  let running: Promise<void> | undefined;
+  const sweep = (): Promise<void> => {
+    running ??= (async () => {
+      try {
+        const result = await expireApprovals(deps.prisma, deps.queues, { ...deps.approval });
+        if (result.expired.length + result.contained.length > 0) {
+          deps.logger.info({ expired: result.expired, contained: result.contained, onExpiry: deps.approval.onExpiry }, "approvals expired");
+        }
+      } catch (err) {
+        deps.logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, "approval expiry sweep failed; retrying at the next tick");
+      } finally {
+        running = undefined;
+      }
+    })();
+    return running;
+  };
+  const timer = setInterval(() => void sweep(), deps.intervalMs);
+  timer.unref();
+  return {
+    sweep,
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

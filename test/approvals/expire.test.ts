@@ -1,0 +1,177 @@
+// The approval expiry on real Postgres and Redis: nothing expires inside the window, everything
+// waiting past it does (with `now` injected, not slept), a concurrent approval and expiry end in
+// exactly one decision, and `contain` lets only non-destructive containment go ahead.
+import { approveRemediation } from "@gdr/core/approvals/decide";
+import { EXPIRY_ACTOR, expireApprovals } from "@gdr/core/approvals/expire";
+import { approvalSweepMsFrom, startApprovalSweeper } from "@gdr/core/approvals/sweeper";
+import { createLogger } from "@gdr/core/log";
+import { closeQueues, createQueues, type RemediationQueues } from "@gdr/core/queues/queues";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from "../support/index.js";
+import { findingId, HASH, seedWaiting } from "./seed.js";
+
+const HOUR = 3_600_000;
+let db: TestDatabase;
+let redis: TestRedis;
+let queues: RemediationQueues;
+let n = 0;
+const next = () => findingId(++n);
+const later = (ms: number) => new Date(Date.now() + ms);
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  redis = createTestRedis();
+  queues = createQueues(redis.connection, redis.prefix);
+});
+
+afterAll(async () => {
+  await closeQueues(queues);
+  await Promise.all([db.drop(), redis.cleanup()]);
+});
+
+async function state(id: string) {
+  const r = await db.pool.query<{ status: string; error: string | null }>("SELECT status::text AS status, error FROM remediations WHERE id = $1", [id]);
+  const a = await db.pool.query<{ decision: string; actor: string; reason: string }>(
+    "SELECT decision::text AS decision, actor, reason FROM approvals WHERE remediation_id = $1",
+    [id],
+  );
+  const audit = await db.pool.query<{ action: string }>("SELECT action FROM audit_events WHERE remediation_id = $1 AND action LIKE 'approval.%'", [id]);
+  const outbox = await db.pool.query<{ job_id: string; dispatched: boolean }>(
+    "SELECT job_id, dispatched_at IS NOT NULL AS dispatched FROM outbox WHERE remediation_id = $1",
+    [id],
+  );
+  return { status: r.rows[0]?.status, error: r.rows[0]?.error, approvals: a.rows, audit: audit.rows.map((e) => e.action), outbox: outbox.rows };
+}
+
+describe("expireApprovals", () => {
+  it("leaves an approval alone inside the window and expires it after", async () => {
+    const id = await seedWaiting(db, { findingId: next() });
+    const before = await expireApprovals(db.prisma, queues, { now: later(HOUR - 60_000), expiryMs: HOUR, expiry: "1h", onExpiry: "cancel" });
+    expect(before.expired).not.toContain(id);
+    expect((await state(id)).status).toBe("awaiting_approval");
+
+    const after = await expireApprovals(db.prisma, queues, { now: later(HOUR + 1_000), expiryMs: HOUR, expiry: "1h", onExpiry: "cancel" });
+    expect(after.expired).toContain(id);
+    const s = await state(id);
+    expect(s).toMatchObject({ status: "expired", error: "approval expired: not decided within 1h", audit: ["approval.expired"], outbox: [] });
+    expect(s.approvals).toEqual([{ decision: "expired", actor: EXPIRY_ACTOR, reason: "not decided within 1h" }]);
+
+    // An approval arriving afterwards finds nothing to approve; a second sweep changes nothing.
+    const approval = await approveRemediation(db.prisma, queues, { remediationId: id, actor: "token:late", reason: "too late", planHash: HASH });
+    expect(approval).toMatchObject({ ok: false, error: "not_awaiting_approval" });
+    expect((await expireApprovals(db.prisma, queues, { now: later(2 * HOUR), expiryMs: HOUR, onExpiry: "cancel" })).expired).not.toContain(id);
+    expect((await state(id)).approvals).toHaveLength(1);
+  });
+
+  it("measures the window from the latest time the plan was frozen", async () => {
+    const id = await seedWaiting(db, { findingId: next() });
+    // An earlier freeze, long past the window; the one seedWaiting wrote (now) is the one that counts.
+    await db.pool.query(
+      `INSERT INTO audit_events (at, actor, action, remediation_id, aws_request_ids) VALUES (now() - interval '3 hours', 'worker', 'remediation.awaiting_approval', $1, '{}')`,
+      [id],
+    );
+    const r = await expireApprovals(db.prisma, queues, { now: later(HOUR / 2), expiryMs: HOUR, onExpiry: "cancel" });
+    expect(r.expired).not.toContain(id);
+    expect((await state(id)).status).toBe("awaiting_approval");
+  });
+
+  it("does not expire a plan approved whose continuation has not run yet", async () => {
+    const id = await seedWaiting(db, { findingId: next() });
+    expect(await approveRemediation(db.prisma, queues, { remediationId: id, actor: "token:alice", reason: "go", planHash: HASH })).toMatchObject({ ok: true });
+    const r = await expireApprovals(db.prisma, queues, { now: later(2 * HOUR), expiryMs: HOUR, onExpiry: "cancel" });
+    expect(r.expired).not.toContain(id);
+    const s = await state(id);
+    expect(s.status).toBe("awaiting_approval");
+    expect(s.approvals).toEqual([{ decision: "approved", actor: "token:alice", reason: "go" }]);
+  });
+
+  it("races with a concurrent approval: exactly one decision", async () => {
+    const ids = await Promise.all(Array.from({ length: 8 }, () => seedWaiting(db, { findingId: next() })));
+    const now = later(2 * HOUR);
+    const results = await Promise.all([
+      expireApprovals(db.prisma, queues, { now, expiryMs: HOUR, onExpiry: "cancel" }),
+      ...ids.map((id) => approveRemediation(db.prisma, queues, { remediationId: id, actor: "token:bob", reason: "race", planHash: HASH })),
+      expireApprovals(db.prisma, queues, { now, expiryMs: HOUR, onExpiry: "cancel" }),
+    ]);
+    for (const id of ids) {
+      const s = await state(id);
+      expect(s.approvals, id).toHaveLength(1);
+      const decision = s.approvals[0]?.decision;
+      if (decision === "approved") {
+        expect(s.status).toBe("awaiting_approval");
+        expect(s.outbox).toHaveLength(1);
+      } else {
+        expect(decision).toBe("expired");
+        expect(s.status).toBe("expired");
+        expect(s.outbox).toEqual([]);
+      }
+    }
+    expect(results.length).toBe(10);
+  });
+
+  it("contain: a non-destructive containment plan goes ahead, approved by the expiry", async () => {
+    const id = await seedWaiting(db, { findingId: next() });
+    const r = await expireApprovals(db.prisma, queues, { now: later(2 * HOUR), expiryMs: HOUR, expiry: "1h", onExpiry: "contain" });
+    expect(r.contained).toContain(id);
+    const s = await state(id);
+    expect(s.status).toBe("awaiting_approval"); // the continuation job takes it from here
+    expect(s.approvals).toEqual([{ decision: "approved", actor: EXPIRY_ACTOR, reason: "not decided within 1h; policy onExpiry: contain (non-destructive plan)" }]);
+    expect(s.audit).toEqual(["approval.expired"]);
+    expect(s.outbox).toEqual([{ job_id: expect.stringContaining(HASH.slice(0, 16)) as unknown, dispatched: true }]);
+    const queue = queues.get("instance");
+    const job = await queue?.getJob(s.outbox[0]?.job_id ?? "");
+    expect(job?.data).toMatchObject({ remediationId: id, action: "continue" });
+  });
+
+  it("contain: a plan with a destructive step, or a release, is cancelled instead", async () => {
+    const destructive = await seedWaiting(db, {
+      findingId: next(),
+      mode: "auto",
+      step: "terminate",
+      plan: { action: "continue", steps: [{ name: "terminate", destructive: true, calls: [] }] },
+    });
+    const mixed = await seedWaiting(db, {
+      findingId: next(),
+      plan: { action: "continue", steps: [{ name: "isolate", destructive: false, calls: [] }, { name: "terminate", destructive: true, calls: [] }] },
+    });
+    const release = await seedWaiting(db, {
+      findingId: next(),
+      step: "restore-security-groups",
+      plan: { action: "release", steps: [{ name: "restore-security-groups", destructive: false, calls: [] }] },
+    });
+    const r = await expireApprovals(db.prisma, queues, { now: later(2 * HOUR), expiryMs: HOUR, onExpiry: "contain" });
+    for (const id of [destructive, mixed, release]) {
+      expect(r.expired).toContain(id);
+      const s = await state(id);
+      expect(s).toMatchObject({ status: "expired", outbox: [] });
+      expect(s.approvals.map((a) => a.decision)).toEqual(["expired"]);
+    }
+  });
+});
+
+describe("approval sweeper", () => {
+  it("reads WORKER_APPROVAL_SWEEP_MS, 30 s by default, and refuses nonsense", () => {
+    expect(approvalSweepMsFrom({})).toBe(30_000);
+    expect(approvalSweepMsFrom({ WORKER_APPROVAL_SWEEP_MS: "5000" })).toBe(5_000);
+    expect(() => approvalSweepMsFrom({ WORKER_APPROVAL_SWEEP_MS: "5" })).toThrow(/WORKER_APPROVAL_SWEEP_MS must be at least 1000/);
+  });
+
+  it("sweeps with the policy's settings: a 1m expiry ends a plan frozen 2 minutes ago, not one frozen now", async () => {
+    const old = await seedWaiting(db, { findingId: next(), frozenMinutesAgo: 2 });
+    const fresh = await seedWaiting(db, { findingId: next() });
+    const sweeper = startApprovalSweeper({
+      prisma: db.prisma,
+      queues,
+      logger: createLogger({ level: "silent", name: "sweeper-test" }),
+      approval: { expiry: "1m", expiryMs: 60_000, onExpiry: "cancel" },
+      intervalMs: 3_600_000,
+    });
+    try {
+      await sweeper.sweep();
+      expect((await state(old)).status).toBe("expired");
+      expect((await state(fresh)).status).toBe("awaiting_approval");
+    } finally {
+      await sweeper.stop();
+    }
+  });
+});
