@@ -3,7 +3,8 @@
 // exactly one decision, and `contain` lets only non-destructive containment go ahead.
 import { approveRemediation } from "@gdr/core/approvals/decide";
 import { EXPIRY_ACTOR, expireApprovals } from "@gdr/core/approvals/expire";
-import { approvalSweepMsFrom, startApprovalSweeper } from "@gdr/core/approvals/sweeper";
+import { startApprovalSweeper } from "@gdr/core/approvals/sweeper";
+import { loadWorkerConfig } from "@gdr/worker/config";
 import { createLogger } from "@gdr/core/log";
 import { closeQueues, createQueues, type RemediationQueues } from "@gdr/core/queues/queues";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -150,10 +151,11 @@ describe("expireApprovals", () => {
 });
 
 describe("approval sweeper", () => {
-  it("reads WORKER_APPROVAL_SWEEP_MS, 30 s by default, and refuses nonsense", () => {
-    expect(approvalSweepMsFrom({})).toBe(30_000);
-    expect(approvalSweepMsFrom({ WORKER_APPROVAL_SWEEP_MS: "5000" })).toBe(5_000);
-    expect(() => approvalSweepMsFrom({ WORKER_APPROVAL_SWEEP_MS: "5" })).toThrow(/WORKER_APPROVAL_SWEEP_MS must be at least 1000/);
+  it("reads WORKER_APPROVAL_SWEEP_MS in the worker's config, 30 s by default, and refuses nonsense", () => {
+    const base = { DATABASE_URL: "postgresql://u@h/db", REDIS_URL: "redis://h:6379", AWS_REGION: "us-east-1" };
+    expect(loadWorkerConfig(base).WORKER_APPROVAL_SWEEP_MS).toBe(30_000);
+    expect(loadWorkerConfig({ ...base, WORKER_APPROVAL_SWEEP_MS: "5000" }).WORKER_APPROVAL_SWEEP_MS).toBe(5_000);
+    expect(() => loadWorkerConfig({ ...base, WORKER_APPROVAL_SWEEP_MS: "5" })).toThrow(/WORKER_APPROVAL_SWEEP_MS: must be at least 1000/);
   });
 
   it("sweeps with the policy's settings: a 1m expiry ends a plan frozen 2 minutes ago, not one frozen now", async () => {

@@ -23,9 +23,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   redis = createTestRedis();
   queues = createQueues(redis.connection, redis.prefix);
-  const previous = process.env["API_FOUR_EYES"];
-  process.env["API_FOUR_EYES"] = "true";
-  try {
+  {
     app = await buildApp(
       {
         prisma: db.prisma,
@@ -35,11 +33,8 @@ beforeAll(async () => {
         logger: createLogger({ level: "silent", name: "four-eyes-test" }),
         checks: {},
       },
-      { bodyLimit: 65_536, rateLimitPerMinute: 10_000 },
+      { bodyLimit: 65_536, rateLimitPerMinute: 10_000, fourEyes: true },
     );
-  } finally {
-    if (previous === undefined) delete process.env["API_FOUR_EYES"];
-    else process.env["API_FOUR_EYES"] = previous;
   }
   tokens.alice = (await createToken(db.prisma, "alice", "approver")).token;
   tokens.bob = (await createToken(db.prisma, "bob", "approver")).token;

@@ -21,6 +21,8 @@ import { uiPlugin } from "./ui/plugin.js";
 export interface AppOptions {
   bodyLimit: number;
   rateLimitPerMinute: number;
+  /** Four-eyes on releases (API_FOUR_EYES). */
+  fourEyes?: boolean;
 }
 
 /**
@@ -84,7 +86,7 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<Fast
     async (v1) => {
       await v1.register(findingRoutes(deps));
       await v1.register(remediationRoutes(deps));
-      await v1.register(decisionRoutes(deps));
+      await v1.register(decisionRoutes(deps, { fourEyes: options.fourEyes ?? false }));
       await v1.register(controlRoutes(deps));
       await v1.register(retryRoutes(deps));
       await v1.register(replayRoutes(deps));

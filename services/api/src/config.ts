@@ -10,6 +10,11 @@ export const apiConfigSchema = z.object({
   API_RATE_LIMIT_PER_MINUTE: intInRange(1, 100_000, 300),
   /** Largest request body accepted, in bytes. */
   API_BODY_LIMIT_BYTES: intInRange(1_024, 10_485_760, 262_144),
+  /** Four-eyes: whoever requested a release may not approve it. */
+  API_FOUR_EYES: z
+    .enum(["true", "false", "1", "0"], { message: "must be true or false" })
+    .default("false")
+    .transform((v) => v === "true" || v === "1"),
 });
 
 export type ApiConfig = z.infer<typeof apiConfigSchema>;

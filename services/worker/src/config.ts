@@ -2,6 +2,7 @@ import { z } from "zod";
 import { commonFields, intInRange } from "@gdr/core/config/fields";
 import { parseConfig } from "@gdr/core/config/parse";
 import { TOPIC_ARN, webhookUrlProblem } from "@gdr/core/notify/index";
+import { approvalSweepEnvFields } from "@gdr/core/approvals/sweeper";
 import { limitsEnvFields } from "./engine/limits/index.js";
 
 const bool = (fallback: boolean) =>
@@ -13,6 +14,7 @@ const bool = (fallback: boolean) =>
 export const workerConfigSchema = z.object({
   ...commonFields,
   ...limitsEnvFields,
+  ...approvalSweepEnvFields,
   /**
    * The role assumed in accounts other than the worker's own (same name in every member
    * account, as with a StackSet). Findings of the worker's own account need no role.

@@ -10,7 +10,7 @@ import { createNotifier } from "@gdr/core/notify/index";
 import { QUEUE_CATALOG } from "@gdr/core/queues/catalog";
 import { closeQueues, createQueues, type RemediationQueues } from "@gdr/core/queues/queues";
 import { createRedis } from "@gdr/core/queues/redis";
-import { approvalSweepMsFrom, startApprovalSweeper, type ApprovalSweeper } from "@gdr/core/approvals/sweeper";
+import { startApprovalSweeper, type ApprovalSweeper } from "@gdr/core/approvals/sweeper";
 import type { AwsClients } from "@gdr/core/aws/clients";
 import type { WorkerConfig } from "./config.js";
 import type { EngineDeps } from "./engine/deps.js";
@@ -76,8 +76,6 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
 
   const workers: Worker[] = [];
   const queues: Queue[] = [];
-  // WORKER_APPROVAL_SWEEP_MS; parsed here until it joins workerConfigSchema (approvalSweepEnvFields).
-  const approvalSweepMs = approvalSweepMsFrom(process.env);
   let sweeper: { stop(): Promise<void>; queues: RemediationQueues } | undefined;
   let stopping = false;
   let stopped: Promise<void> | undefined;
@@ -120,7 +118,7 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
       await http.listen({ host: config.WORKER_HTTP_HOST, port: config.WORKER_HTTP_PORT });
       // Approvals past the policy's expiry end here; every worker may sweep (rows are locked one by one).
       const sweepQueues = createQueues(redis, config.QUEUE_PREFIX);
-      const approvals: ApprovalSweeper = startApprovalSweeper({ prisma, queues: sweepQueues, logger, approval: policy.approval, intervalMs: approvalSweepMs });
+      const approvals: ApprovalSweeper = startApprovalSweeper({ prisma, queues: sweepQueues, logger, approval: policy.approval, intervalMs: config.WORKER_APPROVAL_SWEEP_MS });
       sweeper = { stop: () => approvals.stop(), queues: sweepQueues };
       logger.info({ queues: [...playbooks.keys()], port: this.port() }, "worker started");
     },

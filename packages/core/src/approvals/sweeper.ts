@@ -1,23 +1,11 @@
 import type { PrismaClient } from "@prisma/client";
-import { z } from "zod";
 import { intInRange } from "../config/fields.js";
 import type { Logger } from "../log.js";
 import type { RemediationQueues } from "../queues/queues.js";
 import { expireApprovals, type ExpiryOptions } from "./expire.js";
 
-/**
- * WORKER_APPROVAL_SWEEP_MS: how often the worker ends approvals past their expiry. Spread this into
- * a service's config schema; `approvalSweepMsFrom` parses it alone until then.
- */
+/** WORKER_APPROVAL_SWEEP_MS: how often the worker ends approvals past their expiry (in its config). */
 export const approvalSweepEnvFields = { WORKER_APPROVAL_SWEEP_MS: intInRange(1_000, 3_600_000, 30_000) };
-
-export function approvalSweepMsFrom(env: NodeJS.ProcessEnv): number {
-  const parsed = z.object(approvalSweepEnvFields).safeParse(env);
-  if (!parsed.success) {
-    throw new Error(`WORKER_APPROVAL_SWEEP_MS ${parsed.error.issues.map((i) => i.message).join("; ")} (milliseconds between approval expiry sweeps)`);
-  }
-  return parsed.data.WORKER_APPROVAL_SWEEP_MS;
-}
 
 export interface ApprovalSweeperDeps {
   prisma: PrismaClient;

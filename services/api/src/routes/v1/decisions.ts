@@ -21,16 +21,8 @@ export interface DecisionOptions {
   fourEyes: boolean;
 }
 
-/**
- * API_FOUR_EYES=true turns four-eyes on. Read when the routes are built (never at import time);
- * it belongs in the API's config schema (config.ts) once that file may change.
- */
-export function decisionOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): DecisionOptions {
-  return { fourEyes: env["API_FOUR_EYES"] === "true" || env["API_FOUR_EYES"] === "1" };
-}
-
 /** Approve, reject and release: the approval gate's decisions, each an audit event with its actor. */
-export function decisionRoutes(deps: ApiDeps, options: DecisionOptions = decisionOptionsFromEnv()): FastifyPluginCallbackZod {
+export function decisionRoutes(deps: ApiDeps, options: DecisionOptions): FastifyPluginCallbackZod {
   return (app, _options, done) => {
     const approver = requireRole(deps.prisma, "approver");
     const actorOf = (identity: { name: string } | undefined): string => `token:${identity?.name ?? "?"}`;
