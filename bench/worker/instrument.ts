@@ -3,6 +3,8 @@
 // the worker service exposes (its engine holds the same object), and a count of the statements
 // node-postgres sends. Nothing here changes what the worker does, except raiseFixedBuckets,
 // which the benchmark asks for explicitly and prints.
+import { readFileSync } from "node:fs";
+import { cpus } from "node:os";
 import pg from "pg";
 import type { AwsClients } from "@gdr/core/aws/clients";
 import type { FinalizeRequestMiddleware, MiddlewareStack } from "@smithy/types";
@@ -154,6 +156,36 @@ export function rssSampler(intervalMs = 100): { peak(): number; stop(): void } {
       clearInterval(timer);
     },
   };
+}
+
+/** CPU used between start and read(): this process's, and the whole machine's (from /proc/stat). */
+export function cpuMeter(): { read(): { wallMs: number; nodeMs: number; machineBusy: number; cores: number } } {
+  const wall0 = performance.now();
+  const node0 = process.cpuUsage();
+  const machine0 = machineTicks();
+  return {
+    read() {
+      const node = process.cpuUsage(node0);
+      const machine = machineTicks();
+      const total = machine.total - machine0.total;
+      const busy = total - (machine.idle - machine0.idle);
+      return { wallMs: performance.now() - wall0, nodeMs: (node.user + node.system) / 1000, machineBusy: total > 0 ? (busy / total) * cpus().length : Number.NaN, cores: cpus().length };
+    },
+  };
+}
+
+function machineTicks(): { total: number; idle: number } {
+  try {
+    const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
+    const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+    return { total: ticks.reduce((a, b) => a + b, 0), idle: (ticks[3] ?? 0) + (ticks[4] ?? 0) };
+  } catch {
+    return { total: 0, idle: 0 }; // not Linux: machine figures print as NaN
+  }
+}
+
+export function describeCpu(c: ReturnType<ReturnType<typeof cpuMeter>["read"]>, jobs: number): string {
+  return `node ${(c.nodeMs / c.wallMs).toFixed(2)} cores (${(c.nodeMs / Math.max(1, jobs)).toFixed(1)} ms per job), machine ${c.machineBusy.toFixed(2)} of ${c.cores} cores busy (moto, Postgres, Redis, node and anything else running)`;
 }
 
 /** The p-th percentile (0-100) by nearest rank; NaN for no values. */
