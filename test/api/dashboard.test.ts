@@ -1,46 +1,24 @@
 // The queue dashboard (bull-board at /admin/queues): the entry page, its static assets and its
 // JSON API each need an admin token, as Basic auth password (what a browser sends) or bearer.
-import { createToken, type Role } from "@gdr/core/auth/tokens";
-import { createLogger } from "@gdr/core/log";
-import { loadPolicyFile } from "@gdr/core/policy/index";
-import { closeQueues, createQueues, type RemediationQueues } from "@gdr/core/queues/queues";
+import type { Role } from "@gdr/core/auth/tokens";
 import { PLAYBOOKS } from "@gdr/core/queues/playbooks";
-import { createPauseSwitch, limitsPrefix } from "@gdr/worker/engine/limits/index";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../../services/api/src/app.js";
-import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from "../support/index.js";
+import { createApiWorld, type ApiWorld } from "./world.js";
 
-let db: TestDatabase;
-let redis: TestRedis;
-let queues: RemediationQueues;
 let app: FastifyInstance;
-const tokens: Record<Role, string> = { viewer: "", approver: "", admin: "" };
+let tokens: Record<Role, string>;
+let world: ApiWorld;
 const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`someone:${password}`).toString("base64")}` });
 const bearer = (role: Role) => ({ authorization: `Bearer ${tokens[role]}` });
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  redis = createTestRedis();
-  queues = createQueues(redis.connection, redis.prefix);
-  app = await buildApp(
-    {
-      prisma: db.prisma,
-      queues,
-      pause: createPauseSwitch(redis.connection, { prefix: limitsPrefix(redis.prefix) }),
-      policy: loadPolicyFile("policy/default.yaml"),
-      logger: createLogger({ level: "silent", name: "api-dashboard-test" }),
-      checks: {},
-    },
-    { bodyLimit: 65_536, rateLimitPerMinute: 10_000 },
-  );
-  for (const role of ["viewer", "approver", "admin"] as const) tokens[role] = (await createToken(db.prisma, `t-${role}`, role)).token;
+  world = await createApiWorld({ name: "api-dashboard-test" });
+  ({ app, tokens } = world);
 });
 
 afterAll(async () => {
-  await app.close();
-  await closeQueues(queues);
-  await Promise.all([db.drop(), redis.cleanup()]);
+  await world.close();
 });
 
 const get = (url: string, headers: Record<string, string> = {}) => app.inject({ method: "GET", url, headers });

@@ -2,46 +2,28 @@
 // policy and recordBatch), and POST /v1/remediations/:id/retry puts a failed remediation back on
 // its queue. Real Postgres and Redis, app.inject.
 import { eventBridgeEvent, instanceFinding, snsWrap } from "@gdr/core/findings/fixtures";
-import { createToken, type Role } from "@gdr/core/auth/tokens";
-import { createLogger } from "@gdr/core/log";
-import { loadPolicyFile } from "@gdr/core/policy/index";
-import { closeQueues, createQueues, queueFor, type RemediationQueues } from "@gdr/core/queues/queues";
+import type { Role } from "@gdr/core/auth/tokens";
+import { queueFor, type RemediationQueues } from "@gdr/core/queues/queues";
 import { PLAYBOOKS } from "@gdr/core/queues/playbooks";
-import { createPauseSwitch, limitsPrefix } from "@gdr/worker/engine/limits/index";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../../services/api/src/app.js";
-import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from "../support/index.js";
+import type { TestDatabase } from "../support/index.js";
+import { createApiWorld, type ApiWorld } from "./world.js";
 
 let db: TestDatabase;
-let redis: TestRedis;
 let queues: RemediationQueues;
 let app: FastifyInstance;
-const tokens: Record<Role, string> = { viewer: "", approver: "", admin: "" };
+let tokens: Record<Role, string>;
+let world: ApiWorld;
 const auth = (role: Role) => ({ authorization: `Bearer ${tokens[role]}` });
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  redis = createTestRedis();
-  queues = createQueues(redis.connection, redis.prefix);
-  app = await buildApp(
-    {
-      prisma: db.prisma,
-      queues,
-      pause: createPauseSwitch(redis.connection, { prefix: limitsPrefix(redis.prefix) }),
-      policy: loadPolicyFile("policy/default.yaml"),
-      logger: createLogger({ level: "silent", name: "api-replay-test" }),
-      checks: {},
-    },
-    { bodyLimit: 65_536, rateLimitPerMinute: 10_000 },
-  );
-  for (const role of ["viewer", "approver", "admin"] as const) tokens[role] = (await createToken(db.prisma, `t-${role}`, role)).token;
+  world = await createApiWorld({ name: "api-replay-test" });
+  ({ db, queues, app, tokens } = world);
 });
 
 afterAll(async () => {
-  await app.close();
-  await closeQueues(queues);
-  await Promise.all([db.drop(), redis.cleanup()]);
+  await world.close();
 });
 
 /** Every job in any playbook queue that belongs to this remediation. */

@@ -1,0 +1,52 @@
+// One API under test per file: its own database and Redis prefix, the app built as server.ts
+// builds it (without listening; tests use inject), and a token per role.
+import { createToken, type Role } from "@gdr/core/auth/tokens";
+import { createLogger } from "@gdr/core/log";
+import { loadPolicyFile } from "@gdr/core/policy/index";
+import { closeQueues, createQueues, type RemediationQueues } from "@gdr/core/queues/queues";
+import { createPauseSwitch, limitsPrefix } from "@gdr/worker/engine/limits/index";
+import type { FastifyInstance } from "fastify";
+import { buildApp } from "../../services/api/src/app.js";
+import type { ApiDeps } from "../../services/api/src/deps.js";
+import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from "../support/index.js";
+
+export interface ApiWorld {
+  db: TestDatabase;
+  redis: TestRedis;
+  queues: RemediationQueues;
+  app: FastifyInstance;
+  /** A token per role, named `t-<role>`. */
+  tokens: Record<Role, string>;
+  close(): Promise<void>;
+}
+
+export async function createApiWorld(options: { name: string; checks?: ApiDeps["checks"] }): Promise<ApiWorld> {
+  const db = await createTestDatabase();
+  const redis = createTestRedis();
+  const queues = createQueues(redis.connection, redis.prefix);
+  const app = await buildApp(
+    {
+      prisma: db.prisma,
+      queues,
+      pause: createPauseSwitch(redis.connection, { prefix: limitsPrefix(redis.prefix) }),
+      policy: loadPolicyFile("policy/default.yaml"),
+      logger: createLogger({ level: "silent", name: options.name }),
+      checks: options.checks ?? {},
+    },
+    { bodyLimit: 65_536, rateLimitPerMinute: 10_000 },
+  );
+  const tokens: Record<Role, string> = { viewer: "", approver: "", admin: "" };
+  for (const role of ["viewer", "approver", "admin"] as const) tokens[role] = (await createToken(db.prisma, `t-${role}`, role)).token;
+  return {
+    db,
+    redis,
+    queues,
+    app,
+    tokens,
+    async close() {
+      await app.close();
+      await closeQueues(queues);
+      await Promise.all([db.drop(), redis.cleanup()]);
+    },
+  };
+}
