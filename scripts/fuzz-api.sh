@@ -45,8 +45,9 @@ bash scripts/prisma.sh migrate deploy >/dev/null
 TOKEN="$(npx tsx scripts/fuzz-api.ts token)"
 PORT="$(node -e 's = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')"
 
+# One process (no npx/tsx wrapper), so the pid killed at exit is the server itself.
 API_PORT="$PORT" API_HOST=127.0.0.1 API_RATE_LIMIT_PER_MINUTE=100000 LOG_LEVEL=warn \
-  npx tsx services/api/src/main.ts >"$workdir/api.log" 2>&1 &
+  node --import tsx services/api/src/main.ts >"$workdir/api.log" 2>&1 &
 api_pid=$!
 for _ in $(seq 1 100); do
   node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "http://127.0.0.1:$PORT/healthz" && break
