@@ -6,6 +6,8 @@
 //   4. ingest + worker in auto mode: SQS SendMessage → every interface isolated, paced and burst.
 // Then where the time goes (AWS calls, token waits, locks, Postgres statements) and peak RSS.
 // Figures and ratios only, no assertions (like bench/ingest.ts).
+import { rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { EC2Client } from "@aws-sdk/client-ec2";
@@ -17,6 +19,7 @@ import { createRedis } from "@gdr/core/queues/redis";
 import { loadWorkerConfig, type WorkerConfig } from "@gdr/worker/config";
 import { createTokenBucket, DEFAULT_BUCKETS, limitsPrefix, type BucketSpecs, type TokenBucket } from "@gdr/worker/engine/limits/index";
 import { awsTestEnv, deleteByPrefix, startMoto } from "../test/support/index.js";
+import { oneAmiFile } from "./worker/fleet.js";
 import { bareWorkerMs } from "./worker/floor.js";
 import { FIXED_FAMILIES, mib, rssSampler } from "./worker/instrument.js";
 import { dryRunPhases } from "./worker/phase-dry-run.js";
@@ -36,6 +39,7 @@ const { values } = parseArgs({
     concurrency: { type: "string" },
     "fixed-buckets": { type: "string", default: "raised" },
     phases: { type: "string", default: "1,2,3,4" },
+    "moto-amis": { type: "string", default: "one" },
   },
 });
 const num = (name: keyof typeof values): number => {
@@ -83,6 +87,11 @@ const RAISED: BucketSpecs = Object.freeze({
 
 const rss = rssSampler();
 const benchStarted = performance.now();
+// moto loads its catalogue of public AMIs, each with a snapshot, into every region it touches;
+// they make each DescribeSnapshots (three per remediation) cost 80-400 ms there, which AWS does
+// not for a query filtered on this remediation's tag. One AMI is enough to launch instances.
+const motoAmis = values["moto-amis"] === "default" ? null : await oneAmiFile();
+if (motoAmis) process.env["MOTO_AMIS_PATH"] = motoAmis;
 const moto = await startMoto();
 try {
   const aws = awsTestEnv(moto.endpoint);
@@ -109,6 +118,7 @@ try {
       (raiseFixed ? " (not settable by env: raised by the bench, --fixed-buckets default to keep them)" : " (defaults)"),
   );
   console.log(`isolation cap     : ${workerConfig.WORKER_ISOLATIONS_PER_MINUTE} per minute`);
+  console.log(`moto              : ${motoAmis ? "one AMI (MOTO_AMIS_PATH) instead of its public AMI catalogue and their snapshots; --moto-amis default to keep them" : "its default AMI catalogue"}`);
 
   if (phases.has("1")) {
     await dryRunPhases({
@@ -155,6 +165,7 @@ try {
 } finally {
   rss.stop();
   await moto.stop();
+  if (motoAmis) await rm(dirname(motoAmis), { recursive: true, force: true });
 }
 // createWorkerService's stop() leaves the connection it hands each BullMQ Worker open (BullMQ
 // never closes a connection it was given), so the process would not end by itself.

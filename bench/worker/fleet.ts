@@ -3,6 +3,10 @@
 // two volumes, its own Auto Scaling group), except that target groups are shared: a few per VPC,
 // each with many targets, as in most fleets. One target group per instance would make identify
 // describe every group of the VPC for every finding (see the report printed at the end).
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CreateSubnetCommand } from "@aws-sdk/client-ec2";
 import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
@@ -30,18 +34,37 @@ export interface Fleet {
 }
 
 const TARGET_PORT = 8080;
+const INSTANCES_PER_SUBNET = 100;
 
 export async function seedFleet(clients: SeedClients, o: FleetOptions): Promise<Fleet> {
   const started = performance.now();
   const vpcs: SeededVpc[] = [];
   for (let v = 0; v < o.vpcs; v++) vpcs.push(await seedVpc(clients));
+  // A /24 holds 251 addresses and every instance takes two: a new subnet every 100 instances.
+  const subnets = new Map<string, Promise<SeededVpc>>();
+  const placeOf = (i: number): Promise<SeededVpc> => {
+    const v = i % vpcs.length;
+    const k = Math.floor(Math.floor(i / vpcs.length) / INSTANCES_PER_SUBNET);
+    const vpc = vpcs[v];
+    if (!vpc) throw new Error("no VPC to seed into");
+    if (k === 0) return Promise.resolve(vpc);
+    let place = subnets.get(`${v}/${k}`);
+    if (!place) {
+      place = clients.ec2
+        .send(new CreateSubnetCommand({ VpcId: vpc.vpcId, CidrBlock: `10.0.${10 + k}.0/24`, AvailabilityZone: "us-east-1a" }))
+        .then((out) => {
+          if (!out.Subnet?.SubnetId) throw new Error("moto returned no subnet id");
+          return { vpcId: vpc.vpcId, subnetIds: [out.Subnet.SubnetId, vpc.subnetIds[1]] };
+        });
+      subnets.set(`${v}/${k}`, place);
+    }
+    return place;
+  };
   const instances: SeededInstance[] = new Array<SeededInstance>(o.instances);
   let next = 0;
   const lane = async (): Promise<void> => {
     for (let i = next++; i < o.instances; i = next++) {
-      const vpc = vpcs[i % vpcs.length];
-      if (!vpc) throw new Error("no VPC to seed into");
-      instances[i] = await seedInstance(clients, { vpc, targetGroup: false });
+      instances[i] = await seedInstance(clients, { vpc: await placeOf(i), targetGroup: false });
     }
   };
   await Promise.all(Array.from({ length: o.parallel ?? 6 }, lane));
@@ -102,4 +125,29 @@ export function findingMessage(instance: SeededInstance, accountId: string): { f
   const findingId = detail["id"];
   if (typeof findingId !== "string") throw new Error("fixture finding has no id");
   return { findingId, body: JSON.stringify(eventBridgeEvent(detail)) };
+}
+
+/** A MOTO_AMIS_PATH file with one Amazon Linux AMI (moto marks every AMI it loads as owned by amazon). */
+export async function oneAmiFile(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "gdr-bench-moto-"));
+  const path = join(dir, "amis.json");
+  const ami = {
+    ami_id: "ami-0b1e0bec4000000a1",
+    state: "available",
+    public: true,
+    owner_id: "137112412989",
+    image_location: "amazon/al2023-ami-bench-x86_64",
+    sriov: "simple",
+    root_device_type: "ebs",
+    root_device_name: "/dev/xvda",
+    description: "Amazon Linux 2023 (the worker benchmark's only AMI)",
+    image_type: "machine",
+    platform: null,
+    architecture: "x86_64",
+    name: "al2023-ami-bench-x86_64",
+    virtualization_type: "hvm",
+    hypervisor: "xen",
+  };
+  await writeFile(path, JSON.stringify([ami]));
+  return path;
 }
