@@ -18,7 +18,7 @@ import { QUEUE_CATALOG } from "@gdr/core/queues/catalog";
 import { createRedis } from "@gdr/core/queues/redis";
 import { loadWorkerConfig, type WorkerConfig } from "@gdr/worker/config";
 import { createTokenBucket, DEFAULT_BUCKETS, limitsPrefix, type BucketSpecs, type TokenBucket } from "@gdr/worker/engine/limits/index";
-import { awsTestEnv, deleteByPrefix, startMoto } from "../test/support/index.js";
+import { awsTestEnv, deleteByPrefix, startMoto, type AwsTestEnv, type SeedClients } from "../test/support/index.js";
 import { oneAmiFile } from "./worker/fleet.js";
 import { bareWorkerMs } from "./worker/floor.js";
 import { FIXED_FAMILIES, mib, rssSampler } from "./worker/instrument.js";
@@ -92,79 +92,105 @@ const benchStarted = performance.now();
 // not for a query filtered on this remediation's tag. One AMI is enough to launch instances.
 const motoAmis = values["moto-amis"] === "default" ? null : await oneAmiFile();
 if (motoAmis) process.env["MOTO_AMIS_PATH"] = motoAmis;
-const moto = await startMoto();
+
+/**
+ * Runs `fn` against a moto server of its own. moto answers from in-memory lists that it mostly
+ * scans per call, so it slows down as resources pile up (snapshots, targets, groups); AWS does
+ * not. A fresh server per part keeps one part's leftovers from slowing the next.
+ */
+async function withMoto<T>(fn: (aws: AwsTestEnv, clients: SeedClients, env: NodeJS.ProcessEnv) => Promise<T>): Promise<T> {
+  const moto = await startMoto();
+  try {
+    const aws = awsTestEnv(moto.endpoint);
+    // The SDK's default credential chain reads the environment: give it moto's fake credentials.
+    Object.assign(process.env, aws.env);
+    const clients = { ec2: new EC2Client(aws), autoscaling: new AutoScalingClient(aws), elbv2: new ElasticLoadBalancingV2Client(aws) };
+    try {
+      return await fn(aws, clients, { ...baseEnv, ...aws.env });
+    } finally {
+      clients.ec2.destroy();
+      clients.autoscaling.destroy();
+      clients.elbv2.destroy();
+    }
+  } finally {
+    await moto.stop();
+  }
+}
+
+const baseEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  ...benchEnv,
+  AWS_REGION: "us-east-1",
+  DATABASE_URL: databaseUrl,
+  REDIS_URL: redisUrl,
+  QUEUE_PREFIX: prefix,
+  LOG_LEVEL: "error",
+  WORKER_HTTP_PORT: "0",
+  WORKER_ACCOUNT_ID: ACCOUNT,
+};
+const configFor = (env: NodeJS.ProcessEnv): Readonly<WorkerConfig> => loadWorkerConfig(env);
+
 try {
-  const aws = awsTestEnv(moto.endpoint);
-  Object.assign(process.env, aws.env);
-  const clients = { ec2: new EC2Client(aws), autoscaling: new AutoScalingClient(aws), elbv2: new ElasticLoadBalancingV2Client(aws) };
   const logger = createLogger({ level: "error", name: "bench" });
   const admin = createRedis(redisUrl, "worker");
   await deleteByPrefix(admin, prefix);
   const prisma = createPrisma(databaseUrl);
+  // The benchmarks' own database: every run starts empty, as bench/ingest.ts does.
   await prisma.$executeRawUnsafe("TRUNCATE ingest_receipts, outbox, remediation_steps, approvals, remediations, findings, audit_events RESTART IDENTITY");
 
-  const env = { ...process.env, ...benchEnv, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: "error" };
-  const workerConfig: Readonly<WorkerConfig> = loadWorkerConfig({ ...env, WORKER_HTTP_PORT: "0", WORKER_ACCOUNT_ID: ACCOUNT });
-  const concurrency = workerConfig.WORKER_CONCURRENCY ?? QUEUE_CATALOG.instance.concurrency;
+  const settings = configFor(baseEnv);
+  const concurrency = settings.WORKER_CONCURRENCY ?? QUEUE_CATALOG.instance.concurrency;
   const fixedBuckets: TokenBucket | undefined = raiseFixed ? createTokenBucket(admin, { prefix: limitsPrefix(prefix), buckets: RAISED }) : undefined;
   const { limiter } = QUEUE_CATALOG.instance;
   const raised = raiseFixed ? RAISED : undefined;
 
-  console.log(`worker benchmark: moto at ${moto.endpoint}, Postgres ${databaseUrl.replace(/\/\/[^@]*@/, "//")}, Redis ${redisUrl}`);
-  console.log(`worker settings   : concurrency ${concurrency}, queue limiter ${limiter.max} jobs / ${limiter.duration} ms (catalog), postpone ${workerConfig.WORKER_POSTPONE_MS} ms`);
+  console.log(`worker benchmark: Postgres ${databaseUrl.replace(/\/\/[^@]*@/, "//")}, Redis ${redisUrl}, QUEUE_PREFIX ${prefix}`);
+  console.log(`worker settings   : concurrency ${concurrency}, queue limiter ${limiter.max} jobs / ${limiter.duration} ms (catalog), postpone ${settings.WORKER_POSTPONE_MS} ms, LOG_LEVEL error`);
   console.log(
-    `token buckets     : ec2-read ${workerConfig.WORKER_EC2_READ_PER_SECOND}/s burst ${workerConfig.WORKER_EC2_READ_BURST}, ec2-write ${workerConfig.WORKER_EC2_WRITE_PER_SECOND}/s burst ${workerConfig.WORKER_EC2_WRITE_BURST} (env); ` +
-      FIXED_FAMILIES.map((f) => `${f} ${(raiseFixed ? RAISED : DEFAULT_BUCKETS)[f].refillPerSecond}/s burst ${(raiseFixed ? RAISED : DEFAULT_BUCKETS)[f].capacity}`).join(", ") +
-      (raiseFixed ? " (not settable by env: raised by the bench, --fixed-buckets default to keep them)" : " (defaults)"),
+    `token buckets     : ec2-read ${settings.WORKER_EC2_READ_PER_SECOND}/s burst ${settings.WORKER_EC2_READ_BURST}, ec2-write ${settings.WORKER_EC2_WRITE_PER_SECOND}/s burst ${settings.WORKER_EC2_WRITE_BURST} (env); ` +
+      FIXED_FAMILIES.map((f) => `${f} ${(raised ?? DEFAULT_BUCKETS)[f].refillPerSecond}/s burst ${(raised ?? DEFAULT_BUCKETS)[f].capacity}`).join(", ") +
+      (raised ? " (not settable by env: raised by the bench, --fixed-buckets default to keep them)" : " (defaults)"),
   );
-  console.log(`isolation cap     : ${workerConfig.WORKER_ISOLATIONS_PER_MINUTE} per minute`);
-  console.log(`moto              : ${motoAmis ? "one AMI (MOTO_AMIS_PATH) instead of its public AMI catalogue and their snapshots; --moto-amis default to keep them" : "its default AMI catalogue"}`);
+  console.log(`isolation cap     : WORKER_ISOLATIONS_PER_MINUTE ${settings.WORKER_ISOLATIONS_PER_MINUTE}`);
+  console.log(
+    `moto              : a fresh server for phases 1-2, for 4 (one at a time + paced) and for 4 (burst); ` +
+      (motoAmis ? "one AMI (MOTO_AMIS_PATH) instead of its public AMI catalogue and their snapshots (--moto-amis default to keep them)" : "its default AMI catalogue"),
+  );
 
   if (phases.has("1")) {
-    await dryRunPhases({
-      clients,
-      prisma,
-      config: workerConfig,
-      logger,
-      accountId: ACCOUNT,
-      remediations,
-      instances: dryRunInstances,
-      targetGroups,
-      concurrency,
-      fixedBuckets,
-      raised,
-      withFloor: phases.has("2"),
-    });
+    await withMoto((_aws, clients, env) =>
+      dryRunPhases({
+        clients,
+        prisma,
+        config: configFor(env),
+        logger,
+        accountId: ACCOUNT,
+        remediations,
+        instances: dryRunInstances,
+        targetGroups,
+        concurrency,
+        fixedBuckets,
+        raised,
+        withFloor: phases.has("2"),
+      }),
+    );
   }
   if (phases.has("3")) {
     const ms = await bareWorkerMs({ redisUrl, prefix, queueName: "bench-noop", concurrency, payloads: Array.from({ length: noopJobs }, (_, i) => ({ i })), processor: () => Promise.resolve() });
     console.log(`\n3. bare no-op BullMQ Worker, concurrency ${concurrency}: ${((noopJobs / ms) * 1000).toFixed(0).padStart(7)} jobs/s  (${noopJobs} jobs in ${(ms / 1000).toFixed(2)} s)`);
   }
   if (phases.has("4")) {
-    await latencyPhase({
-      aws,
-      clients,
-      prisma,
-      env,
-      config: workerConfig,
-      logger,
-      accountId: ACCOUNT,
-      solo,
-      paced: pacedCount,
-      rate,
-      burst: burstCount,
-      vpcs: vpcCount,
-      targetGroups,
-      fixedBuckets,
-      raised,
-    });
+    const common = { prisma, logger, accountId: ACCOUNT, rate, vpcs: vpcCount, targetGroups, fixedBuckets, raised };
+    await withMoto((aws, clients, env) => latencyPhase({ ...common, aws, clients, env, config: configFor(env), solo, paced: pacedCount, burst: 0, title: true }));
+    if (burstCount > 0) {
+      await withMoto((aws, clients, env) => latencyPhase({ ...common, aws, clients, env, config: configFor(env), solo: 0, paced: 0, burst: burstCount, title: false }));
+    }
   }
   console.log(`\nmemory: peak rss ${mib(rss.peak())}; whole run ${((performance.now() - benchStarted) / 1000).toFixed(0)} s`);
   await prisma.$disconnect();
   admin.disconnect();
 } finally {
   rss.stop();
-  await moto.stop();
   if (motoAmis) await rm(dirname(motoAmis), { recursive: true, force: true });
 }
 // createWorkerService's stop() leaves the connection it hands each BullMQ Worker open (BullMQ

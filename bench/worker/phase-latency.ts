@@ -34,6 +34,8 @@ export interface LatencyPhaseOptions {
   targetGroups: number;
   fixedBuckets: TokenBucket | undefined;
   raised: BucketSpecs | undefined;
+  /** Print the phase's heading (the first of its parts). */
+  title: boolean;
 }
 
 function merge(reports: readonly LatencyReport[]): LatencyReport {
@@ -54,9 +56,9 @@ function show(label: string, r: LatencyReport, note: string): void {
 export async function latencyPhase(o: LatencyPhaseOptions): Promise<void> {
   const count = o.solo + o.paced + o.burst;
   const fleet = await seedFleet(o.clients, { instances: count, vpcs: o.vpcs, targetGroupsPerVpc: o.targetGroups, label: "lat" });
+  if (o.title) console.log("\n4. SQS send → every interface isolated (isolate step succeeded), ingest + worker in auto mode (default policy, severity 8)");
   console.log(
-    `\n4. SQS send → every interface isolated (isolate step succeeded), ingest + worker in auto mode (default policy, severity 8): ` +
-      `${count} fresh instances (2 interfaces each, own Auto Scaling group) in ${o.vpcs} VPC(s) with ${fleet.targetGroups} shared target groups, ` +
+    `   moto              : ${count} fresh instances (2 interfaces each, own Auto Scaling group) in ${o.vpcs} VPC(s) with ${fleet.targetGroups} shared target groups, ` +
       `seeded in ${(fleet.seedMs / 1000).toFixed(1)} s (${(fleet.seedMs / Math.max(1, count)).toFixed(0)} ms per instance, so one instance per finding)`,
   );
   const sqs = new SQSClient(o.aws);
@@ -92,6 +94,7 @@ export async function latencyPhase(o: LatencyPhaseOptions): Promise<void> {
       const report = await waitIsolated(o.prisma, sent, 600_000);
       const usage = cpu.read();
       show(label, report, note);
+      console.log(`      ${sent.length} instances isolated in ${(usage.wallMs / 1000).toFixed(1)} s from the first send: ${((sent.length / usage.wallMs) * 1000).toFixed(2)} isolations/s`);
       const drainMs = await waitFinished(o.prisma, sent, 600_000);
       console.log(`      every remediation finished ${(drainMs / 1000).toFixed(1)} s after the last isolation; until then ${describeCpu(usage, sent.length)}`);
     };
