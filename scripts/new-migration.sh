@@ -9,7 +9,7 @@
 # datamodels needs no database at all.
 #
 # Where "the schema as of the newest migration" comes from: git. It is prisma/schema.prisma as of
-# the commit that added the newest migration folder, so a migration must be committed together
+# the newest commit that touched prisma/migrations, so a migration must be committed together
 # with the schema change it was made from (one commit, as a reviewer wants to see them anyway).
 # Chosen over keeping a schema copy beside each migration: no second file to keep in step, and
 # the history already holds it. The script refuses to run while the newest migration is not
@@ -35,9 +35,12 @@ if [[ -z "$newest" ]]; then
   echo "new-migration: there is no migration yet in prisma/migrations to diff from" >&2
   exit 1
 fi
-commit="$(git log --diff-filter=A --format=%H -n 1 -- "$newest/migration.sql")"
+# The newest commit that touched any migration, not the one that added the newest: a migration
+# amended later (before any deployment) was amended together with the schema it now matches.
+commit="$(git log --format=%H -n 1 -- prisma/migrations)"
+if [[ -n "$(git status --porcelain -- prisma/migrations)" ]]; then commit=""; fi
 if [[ -z "$commit" ]]; then
-  echo "new-migration: $newest is not committed, so the schema it was made from is unknown." >&2
+  echo "new-migration: prisma/migrations has uncommitted changes, so the schema they were made from is unknown." >&2
   echo "new-migration: commit it together with prisma/schema.prisma first, or delete it and run this again." >&2
   exit 1
 fi

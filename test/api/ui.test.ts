@@ -46,6 +46,8 @@ function frozenPlan(remediationId: string): FrozenPlan {
   return {
     remediationId,
     action: "continue",
+    frozenAt: new Date().toISOString(),
+    ifDeclined: "nothing_done",
     steps: [
       {
         name: "isolate",

@@ -1,11 +1,13 @@
 // The approval expiry on real Postgres and Redis: nothing expires inside the window, everything
 // waiting past it does (with `now` injected, not slept), a concurrent approval and expiry end in
-// exactly one decision, and `contain` lets only non-destructive containment go ahead.
+// exactly one decision, `contain` lets only non-destructive containment go ahead, a declined plan on
+// a contained resource leaves it contained, and people are notified of each expiry.
 import { approveRemediation } from "@gdr/core/approvals/decide";
 import { EXPIRY_ACTOR, expireApprovals } from "@gdr/core/approvals/expire";
 import { startApprovalSweeper } from "@gdr/core/approvals/sweeper";
 import { loadWorkerConfig } from "@gdr/worker/config";
 import { createLogger } from "@gdr/core/log";
+import type { NotificationEvent } from "@gdr/core/notify/index";
 import { closeQueues, createQueues, type RemediationQueues } from "@gdr/core/queues/queues";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from "../support/index.js";
@@ -144,9 +146,43 @@ describe("expireApprovals", () => {
     for (const id of [destructive, mixed, release]) {
       expect(r.expired).toContain(id);
       const s = await state(id);
-      expect(s).toMatchObject({ status: "expired", outbox: [] });
+      // Nothing runs; a release's resource simply stays contained.
+      expect(s).toMatchObject({ status: id === release ? "succeeded" : "expired", outbox: [] });
       expect(s.approvals.map((a) => a.decision)).toEqual(["expired"]);
     }
+  });
+
+  it("a declined plan on a contained resource leaves it contained, and a plan frozen again later is decided anew", async () => {
+    const release = await seedWaiting(db, {
+      findingId: next(),
+      step: "restore-security-groups",
+      plan: { action: "release", steps: [{ name: "restore-security-groups", destructive: false, calls: [] }] },
+    });
+    const terminate = await seedWaiting(db, {
+      findingId: next(),
+      mode: "auto",
+      step: "terminate",
+      plan: { action: "continue", ifDeclined: "contained", steps: [{ name: "terminate", destructive: true, calls: [] }] },
+    });
+    const r = await expireApprovals(db.prisma, queues, { now: later(2 * HOUR), expiryMs: HOUR, expiry: "1h", onExpiry: "cancel" });
+    for (const id of [release, terminate]) {
+      expect(r.expired).toContain(id);
+      // Contained, with no error: what GET /v1/remediations shows, and what a release starts from.
+      expect(await state(id)).toMatchObject({ status: "succeeded", error: null, audit: ["approval.expired"] });
+      const step = await db.pool.query("SELECT status::text AS status FROM remediation_steps WHERE remediation_id = $1", [id]);
+      expect(step.rows).toEqual([{ status: "pending" }]);
+    }
+
+    // The worker freezes the release again (a new request): a plan of its own, decided on its own.
+    const again = "d".repeat(64);
+    await db.pool.query("UPDATE remediations SET status = 'awaiting_approval', plan_hash = $2 WHERE id = $1", [release, again]);
+    await db.pool.query("UPDATE remediation_steps SET status = 'awaiting_approval' WHERE remediation_id = $1", [release]);
+    const approval = await approveRemediation(db.prisma, queues, { remediationId: release, actor: "token:carol", reason: "false positive", planHash: again });
+    expect(approval).toMatchObject({ ok: true, step: "restore-security-groups" });
+    expect((await state(release)).approvals).toEqual([
+      { decision: "expired", actor: EXPIRY_ACTOR, reason: "not decided within 1h" },
+      { decision: "approved", actor: "token:carol", reason: "false positive" },
+    ]);
   });
 });
 
@@ -161,17 +197,31 @@ describe("approval sweeper", () => {
   it("sweeps with the policy's settings: a 1m expiry ends a plan frozen 2 minutes ago, not one frozen now", async () => {
     const old = await seedWaiting(db, { findingId: next(), frozenMinutesAgo: 2 });
     const fresh = await seedWaiting(db, { findingId: next() });
+    const notified: NotificationEvent[] = [];
     const sweeper = startApprovalSweeper({
       prisma: db.prisma,
       queues,
       logger: createLogger({ level: "silent", name: "sweeper-test" }),
       approval: { expiry: "1m", expiryMs: 60_000, onExpiry: "cancel" },
       intervalMs: 3_600_000,
+      notifier: { notify: (event) => notified.push(event) },
+      publicUrl: "https://responder.example.org/",
     });
     try {
       await sweeper.sweep();
       expect((await state(old)).status).toBe("expired");
       expect((await state(fresh)).status).toBe("awaiting_approval");
+      // People hear about the expiry, with what it left behind and a link to the remediation.
+      expect(notified).toEqual([
+        expect.objectContaining({
+          kind: "expired",
+          remediationId: old,
+          playbook: "instance",
+          resourceKey: "i-0123456789abcdef0",
+          detail: "approval not decided within 1m; nothing was changed",
+          link: `https://responder.example.org/ui/#${old}`,
+        }),
+      ]);
     } finally {
       await sweeper.stop();
     }

@@ -1,7 +1,8 @@
 // The modes and the approval gate through the real worker: dry-run plans and changes nothing,
 // approval mode freezes a plan and changes nothing until a person approves it (with the hash
-// they saw), rejection ends it, terminate waits for its own approval in auto mode, and release
-// puts back what identify recorded. Decisions go through core's approveRemediation /
+// they saw), rejection ends it, terminate waits for its own approval in auto mode (declined, the
+// instance stays contained), and release puts back what identify recorded, also after a first
+// release request was rejected. Decisions go through core's approveRemediation /
 // rejectRemediation / requestRelease, as the API will call them.
 import { approveRemediation, rejectRemediation, requestRelease, type Decision } from "@gdr/core/approvals/decide";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -263,6 +264,8 @@ describe("terminate", () => {
       expect(steps.get("terminate")?.status).toBe("awaiting_approval");
       expect(steps.get("verify")?.status).toMatch(/^(succeeded|skipped)$/);
 
+      expect((waiting.plan as { ifDeclined?: string }).ifDeclined).toBe("contained");
+
       const decision = await approveRemediation(world.db.prisma, terminating.queues, {
         remediationId: queued.id,
         actor: "dave",
@@ -282,6 +285,36 @@ describe("terminate", () => {
   });
 });
 
+describe("a rejected termination", () => {
+  it("leaves the instance contained and running, on record as contained, and releasable", async () => {
+    const terminating = await startLane(world, { policy: POLICY, worker: { WORKER_INSTANCE_TERMINATE: "true" } });
+    try {
+      const seeded = await seed(world, { targetGroup: false });
+      const detail = findingFor(seeded, { severity: 8 });
+      await terminating.send(detail);
+      const queued = await remediationForFinding(world.db, findingIdOf(detail));
+      const waiting = await waitForStatus(world.db, queued.id, SETTLED);
+      expect(waiting.status).toBe("awaiting_approval");
+      expect(waiting.plan).toMatchObject({ action: "continue", ifDeclined: "contained" });
+      const contained = await viewInstance(world.aws, seeded);
+
+      const decision = await rejectRemediation(world.db.prisma, { remediationId: queued.id, actor: "carol", reason: "keep it for forensics", planHash: waiting.plan_hash ?? "" });
+      expect(decision).toMatchObject({ ok: true, step: "terminate" });
+      expect(await remediation(world.db, queued.id)).toMatchObject({ status: "succeeded", error: null });
+      expect(stepMap(await stepsOf(world.db, queued.id)).get("terminate")?.status).toBe("pending");
+      expect(await viewInstance(world.aws, seeded)).toEqual(contained);
+      expect(contained.state).toBe("running");
+
+      // Contained, so it can be released: the release plan waits for its approval as usual.
+      expect((await requestRelease(world.db.prisma, terminating.queues, queued.id, "erin")).ok).toBe(true);
+      const release = await waitForStatus(world.db, queued.id, ["awaiting_approval", "failed"]);
+      expect(release.plan).toMatchObject({ action: "release", ifDeclined: "contained" });
+    } finally {
+      await terminating.stop();
+    }
+  });
+});
+
 describe("release", () => {
   it("freezes a release plan, and once approved restores every interface's groups and leaves standby", async () => {
     const seeded = await seed(world);
@@ -294,9 +327,19 @@ describe("release", () => {
     const contained = await viewInstance(world.aws, seeded);
     expect(containmentProblems(contained, seeded, { findingId, remediationId: queued.id })).toEqual([]);
 
+    // A first release request, rejected: the instance stays contained, and on record as contained.
+    expect((await requestRelease(world.db.prisma, lane.queues, queued.id, "erin")).ok).toBe(true);
+    const first = await waitForStatus(world.db, queued.id, ["awaiting_approval", "failed"]);
+    expect(first.status).toBe("awaiting_approval");
+    expect(await rejectRemediation(world.db.prisma, { remediationId: queued.id, actor: "carol", reason: "not yet", planHash: first.plan_hash ?? "" })).toMatchObject({ ok: true });
+    expect(await remediation(world.db, queued.id)).toMatchObject({ status: "succeeded", error: null });
+    expect(await viewInstance(world.aws, seeded)).toEqual(contained);
+
+    // Asked again: a plan frozen anew (its own hash), decided on its own.
     const requested = await requestRelease(world.db.prisma, lane.queues, queued.id, "erin");
     expect(requested.ok).toBe(true);
     const waiting = await waitForStatus(world.db, queued.id, ["awaiting_approval", "failed"]);
+    expect(waiting.plan_hash).not.toBe(first.plan_hash);
     expect(waiting.status).toBe("awaiting_approval");
     expect((waiting.plan as { action: string }).action).toBe("release");
     const plan = planSteps(waiting);
@@ -315,6 +358,11 @@ describe("release", () => {
       { attempts: 300, what: "the release steps to finish" },
     );
     expect((await waitForStatus(world.db, queued.id, ["succeeded", "failed"])).status).toBe("succeeded");
+
+    expect((await approvalsOf(world.db, queued.id)).map((a) => [a.decision, a.actor])).toEqual([
+      ["rejected", "carol"],
+      ["approved", "frank"],
+    ]);
 
     const released = await viewInstance(world.aws, seeded);
     expect(released.enis).toEqual(before.enis);

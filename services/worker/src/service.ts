@@ -118,7 +118,15 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
       await http.listen({ host: config.WORKER_HTTP_HOST, port: config.WORKER_HTTP_PORT });
       // Approvals past the policy's expiry end here; every worker may sweep (rows are locked one by one).
       const sweepQueues = createQueues(redis, config.QUEUE_PREFIX);
-      const approvals: ApprovalSweeper = startApprovalSweeper({ prisma, queues: sweepQueues, logger, approval: policy.approval, intervalMs: config.WORKER_APPROVAL_SWEEP_MS });
+      const approvals: ApprovalSweeper = startApprovalSweeper({
+        prisma,
+        queues: sweepQueues,
+        logger,
+        approval: policy.approval,
+        intervalMs: config.WORKER_APPROVAL_SWEEP_MS,
+        notifier,
+        publicUrl: config.PUBLIC_URL,
+      });
       sweeper = { stop: () => approvals.stop(), queues: sweepQueues };
       logger.info({ queues: [...playbooks.keys()], port: this.port() }, "worker started");
     },

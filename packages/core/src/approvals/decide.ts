@@ -1,6 +1,7 @@
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { jobIdFor, remediationJobSchema, type RemediationJob } from "../queues/catalog.js";
 import { dispatchForRemediations, outboxEntry } from "../queues/outbox.js";
+import { planAction, statusAfterDecline } from "./plan-fields.js";
 import type { RemediationQueues } from "../queues/queues.js";
 
 export type Decision =
@@ -80,10 +81,10 @@ async function decide(prisma: PrismaClient, input: DecisionInput, decision: "app
         },
       });
       if (decision === "rejected") {
-        await tx.remediation.update({ where: { id: r.id }, data: { status: "rejected", finishedAt: new Date(), error: `rejected by ${input.actor}: ${input.reason}` } });
+        await declinePlan(tx, { id: r.id, plan: r.plan, step: r.step }, "rejected", `rejected by ${input.actor}: ${input.reason}`);
         return { ok: true, remediationId: r.id, step: r.step } as const;
       }
-      const action = planAction(r.plan);
+      const action = planAction(r.plan) ?? "continue";
       const job: RemediationJob = remediationJobSchema.parse({
         remediationId: r.id,
         findingId: r.finding_id,
@@ -107,8 +108,27 @@ async function decide(prisma: PrismaClient, input: DecisionInput, decision: "app
   }
 }
 
-function planAction(plan: unknown): "continue" | "release" {
-  return typeof plan === "object" && plan !== null && (plan as { action?: unknown }).action === "release" ? "release" : "continue";
+/**
+ * Ends a plan that will not run (rejected, or expired): the waiting step goes back to pending, and
+ * the remediation takes the status the plan says a decline leaves. A resource already contained
+ * stays on record as contained (succeeded), so a rejected release or termination can be asked for
+ * again later; a plan that was to start containment ends rejected or expired.
+ */
+export async function declinePlan(
+  tx: Pick<Prisma.TransactionClient, "remediation" | "remediationStep">,
+  r: { id: string; plan: unknown; step: string },
+  decline: "rejected" | "expired",
+  message: string,
+  now = new Date(),
+): Promise<"succeeded" | "rejected" | "expired"> {
+  const status = statusAfterDecline(r.plan, decline);
+  await tx.remediationStep.update({ where: { remediationId_name: { remediationId: r.id, name: r.step } }, data: { status: "pending" } });
+  await tx.remediation.update({
+    where: { id: r.id },
+    // A contained remediation keeps its finishedAt (when containment finished) and carries no error.
+    data: status === "succeeded" ? { status, error: null } : { status, finishedAt: now, error: message },
+  });
+  return status;
 }
 
 /**

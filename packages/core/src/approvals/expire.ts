@@ -2,6 +2,7 @@ import { Prisma, type PrismaClient } from "@prisma/client";
 import { jobIdFor, remediationJobSchema } from "../queues/catalog.js";
 import { dispatchForRemediations, outboxEntry } from "../queues/outbox.js";
 import type { RemediationQueues } from "../queues/queues.js";
+import { declinePlan } from "./decide.js";
 
 /** The actor of every decision the expiry makes; no API token can carry it (tokens are `token:<name>`). */
 export const EXPIRY_ACTOR = "system:expiry";
@@ -18,7 +19,7 @@ export interface ExpiryOptions {
 }
 
 export interface ExpiryResult {
-  /** Ended `expired`. */
+  /** Declined by the expiry: ended `expired`, or back to `succeeded` for a resource already contained. */
   expired: string[];
   /** Authorised by the expiry to finish their non-destructive containment. */
   contained: string[];
@@ -46,7 +47,8 @@ interface Candidate {
  * an approvals row, whose unique (remediation, step) key guarantees one decision per plan whoever
  * commits first.
  *
- * `cancel`: the remediation ends `expired` with an `expired` approval row.
+ * `cancel`: an `expired` approval row; the remediation ends `expired`, or, when the resource is
+ * contained already (a release plan, a termination after containment), stays contained (succeeded).
  * `contain`: without a person, only a plan that changes nothing destructively may go ahead: an
  * approval-mode containment whose frozen plan lists no destructive step. It gets an `approved` row
  * by `system:expiry` and its continuation is enqueued through the outbox (as an approval would).
@@ -86,8 +88,7 @@ async function expireOne(
       const rows = await tx.$queryRaw<Candidate[]>`
         SELECT r.id::text AS id, r.plan_hash, r.plan, r.playbook, r.finding_id, r.resource_key, r.account_id, r.region, r.mode::text AS mode,
                (SELECT s.name FROM remediation_steps s WHERE s.remediation_id = r.id AND s.status = 'awaiting_approval' ORDER BY s."order" LIMIT 1) AS step,
-               EXISTS (SELECT 1 FROM approvals p JOIN remediation_steps s ON s.remediation_id = p.remediation_id AND s.name = p.step
-                        WHERE p.remediation_id = r.id AND s.status = 'awaiting_approval') AS decided,
+               EXISTS (SELECT 1 FROM approvals p WHERE p.remediation_id = r.id AND p.plan_hash = r.plan_hash) AS decided,
                (SELECT max(a.at) FROM audit_events a WHERE a.remediation_id = r.id AND a.action = 'remediation.awaiting_approval') AS waiting_since
           FROM remediations r
          WHERE r.id = ${id}::uuid AND r.status = 'awaiting_approval'
@@ -120,7 +121,7 @@ async function expireOne(
         },
       });
       if (!contain) {
-        await tx.remediation.update({ where: { id: r.id }, data: { status: "expired", finishedAt: now, error: `approval expired: ${reason}` } });
+        await declinePlan(tx, { id: r.id, plan: r.plan, step: r.step }, "expired", `approval expired: ${reason}`, now);
         return "expired" as const;
       }
       const job = remediationJobSchema.parse({

@@ -1,6 +1,7 @@
 import type { PrismaClient } from "@prisma/client";
 import { intInRange } from "../config/fields.js";
 import type { Logger } from "../log.js";
+import { remediationLink, type Notifier } from "../notify/event.js";
 import type { RemediationQueues } from "../queues/queues.js";
 import { expireApprovals, type ExpiryOptions } from "./expire.js";
 
@@ -14,6 +15,9 @@ export interface ApprovalSweeperDeps {
   /** The policy's approval settings (expiry, expiryMs, onExpiry). */
   approval: Readonly<Pick<ExpiryOptions, "expiryMs" | "onExpiry">> & { readonly expiry: string };
   intervalMs: number;
+  /** Tells people about each expired approval (kind `expired`), with a link under `publicUrl`. */
+  notifier: Notifier;
+  publicUrl: string;
 }
 
 export interface ApprovalSweeper {
@@ -38,6 +42,7 @@ export function startApprovalSweeper(deps: ApprovalSweeperDeps): ApprovalSweeper
         if (result.expired.length + result.contained.length > 0) {
           deps.logger.info({ expired: result.expired, contained: result.contained, onExpiry: deps.approval.onExpiry }, "approvals expired");
         }
+        if (result.expired.length > 0) await notifyExpired(deps, result.expired);
       } catch (err) {
         deps.logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, "approval expiry sweep failed; retrying at the next tick");
       } finally {
@@ -55,4 +60,23 @@ export function startApprovalSweeper(deps: ApprovalSweeperDeps): ApprovalSweeper
       await running;
     },
   };
+}
+
+/** One `expired` notification per declined remediation, saying what the expiry left behind. */
+async function notifyExpired(deps: ApprovalSweeperDeps, ids: readonly string[]): Promise<void> {
+  const rows = await deps.prisma.remediation.findMany({ where: { id: { in: [...ids] } } });
+  for (const r of rows) {
+    deps.notifier.notify({
+      kind: "expired",
+      remediationId: r.id,
+      findingId: r.findingId,
+      playbook: r.playbook,
+      resourceKey: r.resourceKey,
+      accountId: r.accountId,
+      region: r.region,
+      mode: r.mode,
+      detail: `approval not decided within ${deps.approval.expiry}; ${r.status === "succeeded" ? "the resource stays contained" : "nothing was changed"}`,
+      link: remediationLink(deps.publicUrl, r.id),
+    });
+  }
 }

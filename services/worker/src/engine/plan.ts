@@ -1,19 +1,44 @@
 import { createHash } from "node:crypto";
+import type { DeclinedOutcome } from "@gdr/core/approvals/plan-fields";
 import type { Json, PlannedCall, Step, StepContext } from "./step.js";
 
 export interface FrozenPlan {
   remediationId: string;
   /** Which job carries the plan out once approved: the containment's continuation or a release. */
   action: "contain" | "continue" | "release";
+  /**
+   * When the plan was frozen. It makes every freeze's hash its own, so one decision per plan hash
+   * (the approvals key) still lets a plan frozen again later (a second release request on the
+   * same state) be decided anew.
+   */
+  frozenAt: string;
+  /**
+   * What a rejection or an expiry leaves: `contained` when the resource already is (a release
+   * plan, or a destructive step after containment) and the remediation goes back to succeeded;
+   * `nothing_done` when the plan was to start changing things, and it ends rejected or expired.
+   */
+  ifDeclined: DeclinedOutcome;
   /** The steps still to run, each with the exact AWS calls it will make. */
   steps: { name: string; destructive: boolean; calls: PlannedCall[] }[];
 }
 
 /** Asks each remaining step for the calls it would make now, from the live state. */
-export async function buildPlan(remediationId: string, action: FrozenPlan["action"], steps: readonly Step[], ctx: StepContext): Promise<FrozenPlan> {
+export async function buildPlan(
+  remediationId: string,
+  action: FrozenPlan["action"],
+  steps: readonly Step[],
+  ctx: StepContext,
+  options: { ifDeclined: DeclinedOutcome; now?: Date },
+): Promise<FrozenPlan> {
   const planned: FrozenPlan["steps"] = [];
   for (const step of steps) planned.push({ name: step.name, destructive: step.destructive, calls: await step.plan(ctx) });
-  return { remediationId, action: action === "release" ? "release" : "continue", steps: planned };
+  return {
+    remediationId,
+    action: action === "release" ? "release" : "continue",
+    frozenAt: (options.now ?? new Date()).toISOString(),
+    ifDeclined: options.ifDeclined,
+    steps: planned,
+  };
 }
 
 /**

@@ -81,6 +81,8 @@ async function runLoaded(job: RemediationJob, loaded: LoadedRemediation, attempt
     // An approved plan is being carried out: say so, instead of "waiting for you".
     if (approved && loaded.status === "awaiting_approval") await deps.store.setStatus(loaded.ref.id, "running");
     let capReserved = false;
+    // `rows` was read before this run: the containment step may finish during it.
+    let containedNow = false;
 
     for (const [index, step] of steps.entries()) {
       const row = rows.get(step.name);
@@ -90,7 +92,9 @@ async function runLoaded(job: RemediationJob, loaded: LoadedRemediation, attempt
       // a person's consent to a destructive step: such a step waits for a human again.
       const covered = approved !== null && !(step.destructive && approved.actor.startsWith("system:"));
       if (!covered && needsApproval(step, loaded, job.action)) {
-        const plan = await buildPlan(loaded.ref.id, job.action, steps.slice(index), ctx);
+        // Declining a release, or a destructive step after containment, leaves the resource contained.
+        const contained = job.action === "release" || containedNow || isDone(rows.get(deps.containmentStep));
+        const plan = await buildPlan(loaded.ref.id, job.action, steps.slice(index), ctx, { ifDeclined: contained ? "contained" : "nothing_done" });
         await deps.store.awaitApproval(loaded.ref.id, step.name, index, planAsJson(plan), planHash(plan), "worker");
         return "awaiting_approval";
       }
@@ -103,6 +107,7 @@ async function runLoaded(job: RemediationJob, loaded: LoadedRemediation, attempt
         capReserved = true;
       }
       if ((await runStep(step, index, loaded, ctx, outputs, attempt, deps)) === "skipped_remediation") return "skipped";
+      if (step.name === deps.containmentStep) containedNow = true;
     }
     await deps.store.setStatus(loaded.ref.id, "succeeded", { error: null });
     return "succeeded";

@@ -1,3 +1,4 @@
+import { planAction } from "@gdr/core/approvals/plan-fields";
 import type { Prisma, PrismaClient } from "@gdr/core/db/client";
 import type { Json, RemediationRef } from "./step.js";
 
@@ -58,7 +59,7 @@ export function createEngineStore(prisma: PrismaClient) {
         },
         status: r.status,
         planHash: r.planHash,
-        planAction: planActionOf(r.plan),
+        planAction: planAction(r.plan),
         finding: r.finding.raw as { [key: string]: Json },
         findingCreatedAt: r.finding.gdCreatedAt,
         createdAt: r.createdAt,
@@ -186,9 +187,3 @@ export function createEngineStore(prisma: PrismaClient) {
 }
 
 export type EngineStore = ReturnType<typeof createEngineStore>;
-
-function planActionOf(plan: unknown): LoadedRemediation["planAction"] {
-  if (typeof plan !== "object" || plan === null) return null;
-  const action = (plan as { action?: unknown }).action;
-  return action === "continue" || action === "release" ? action : null;
-}

@@ -1,0 +1,28 @@
+/**
+ * What the API, the expiry and the worker read from a frozen plan (the plan itself is built by
+ * the worker's engine/plan.ts). A plan is stored as JSON, so every read here is defensive: an
+ * unreadable field reads as the safe answer.
+ */
+
+/** See FrozenPlan.ifDeclined: what a rejection or an expiry leaves behind. */
+export type DeclinedOutcome = "contained" | "nothing_done";
+
+function field(plan: unknown, name: string): unknown {
+  return typeof plan === "object" && plan !== null && !Array.isArray(plan) ? (plan as Record<string, unknown>)[name] : undefined;
+}
+
+/** Which job carries the plan out once approved; null for no plan or a dry-run record. */
+export function planAction(plan: unknown): "continue" | "release" | null {
+  const action = field(plan, "action");
+  return action === "continue" || action === "release" ? action : null;
+}
+
+/**
+ * The status a declined (rejected or expired) plan leaves: `succeeded` when the resource is
+ * contained already, so it stays on record as contained and can still be released; else the
+ * decline's own status. A release plan is always on a contained resource, whatever it says.
+ */
+export function statusAfterDecline(plan: unknown, decline: "rejected" | "expired"): "succeeded" | "rejected" | "expired" {
+  if (planAction(plan) === "release" || field(plan, "ifDeclined") === "contained") return "succeeded";
+  return decline;
+}
