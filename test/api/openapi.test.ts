@@ -16,7 +16,9 @@ describe("docs/openapi.json", () => {
     const doc = JSON.parse(await renderOpenApi()) as { paths: Record<string, Record<string, { security?: unknown[] }>> };
     expect(doc.paths["/v1/findings"]?.["post"]).toBeDefined();
     expect(doc.paths["/v1/remediations/{id}/retry"]?.["post"]).toBeDefined();
-    expect(doc.paths["/metrics"]?.["get"]?.security).toEqual([]);
+    // Only /healthz opts out of the document's global bearer requirement.
+    expect(Object.entries(doc.paths).filter(([, methods]) => Object.values(methods).some((op) => op.security?.length === 0)).map(([path]) => path)).toEqual(["/healthz"]);
+    expect(doc.paths["/metrics"]?.["get"]).toBeDefined();
     expect(Object.keys(doc.paths).filter((p) => p.startsWith("/admin"))).toEqual([]);
   });
 });

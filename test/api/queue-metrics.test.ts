@@ -5,44 +5,32 @@ import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { createLogger } from "@gdr/core/log";
 import { Registry } from "@gdr/core/metrics";
-import { loadPolicyFile } from "@gdr/core/policy/index";
-import { closeQueues, createQueues, queueFor, type RemediationQueues } from "@gdr/core/queues/queues";
+import { queueFor, type RemediationQueues } from "@gdr/core/queues/queues";
 import { PLAYBOOKS } from "@gdr/core/queues/playbooks";
 import { createIngestMetrics } from "@gdr/ingest/metrics";
 import { createEngineMetrics } from "@gdr/worker/metrics";
-import { createPauseSwitch, limitsPrefix } from "@gdr/worker/engine/limits/index";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../../services/api/src/app.js";
 import { registerQueueMetrics } from "../../services/api/src/plugins/queue-metrics.js";
-import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from "../support/index.js";
+import type { TestDatabase, TestRedis } from "../support/index.js";
+import { createApiWorld, type ApiWorld } from "./world.js";
 
 let db: TestDatabase;
 let redis: TestRedis;
 let queues: RemediationQueues;
 let app: FastifyInstance;
+let world: ApiWorld;
+let scrape: () => Promise<{ statusCode: number; body: string; headers: Record<string, unknown> }>;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  redis = createTestRedis();
-  queues = createQueues(redis.connection, redis.prefix);
-  app = await buildApp(
-    {
-      prisma: db.prisma,
-      queues,
-      pause: createPauseSwitch(redis.connection, { prefix: limitsPrefix(redis.prefix) }),
-      policy: loadPolicyFile("policy/default.yaml"),
-      logger: createLogger({ level: "silent", name: "api-metrics-test" }),
-      checks: {},
-    },
-    { bodyLimit: 65_536, rateLimitPerMinute: 10_000 },
-  );
+  world = await createApiWorld({ name: "api-metrics-test" });
+  ({ db, redis, queues, app } = world);
+  // Prometheus scrapes with a viewer token (every route but /healthz needs one).
+  scrape = () => app.inject({ method: "GET", url: "/metrics", headers: { authorization: `Bearer ${world.tokens.viewer}` } });
 });
 
 afterAll(async () => {
-  await app.close();
-  await closeQueues(queues);
-  await Promise.all([db.drop(), redis.cleanup()]);
+  await world.close();
 });
 
 /** The value of one series in Prometheus' text format, or undefined when absent. */
@@ -91,8 +79,9 @@ async function seedAwaitingApproval(findingId: string, waitingSinceSeconds: numb
 }
 
 describe("GET /metrics", () => {
-  it("is served without a token, with every queue at zero and no approval backlog", async () => {
-    const res = await app.inject({ method: "GET", url: "/metrics" });
+  it("needs a viewer token, and shows every queue at zero and no approval backlog", async () => {
+    expect((await app.inject({ method: "GET", url: "/metrics" })).statusCode).toBe(401);
+    const res = await scrape();
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toMatch(/^text\/plain/);
     for (const q of PLAYBOOKS) {
@@ -112,7 +101,7 @@ describe("GET /metrics", () => {
     await seedAwaitingApproval("f".repeat(32), 300);
     await seedAwaitingApproval("e".repeat(32), 30);
 
-    const text = (await app.inject({ method: "GET", url: "/metrics" })).body;
+    const text = (await scrape()).body;
     const jobs = (queue: string, state: string) => sample(text, `gdr_queue_jobs{queue="${queue}",state="${state}",service="api"}`);
     expect(jobs("instance", "waiting")).toBe(2);
     expect(jobs("instance", "delayed")).toBe(0);
@@ -133,7 +122,7 @@ describe("GET /metrics", () => {
   it("reads a queue's own state, not a leftover of another test's prefix", async () => {
     const other = new Queue("instance", { connection: redis.connection, prefix: `${redis.prefix}-other` });
     await other.add("instance", { n: 9 });
-    const text = (await app.inject({ method: "GET", url: "/metrics" })).body;
+    const text = (await scrape()).body;
     expect(sample(text, 'gdr_queue_jobs{queue="instance",state="waiting",service="api"}')).toBe(2);
     await other.obliterate({ force: true });
     await other.close();

@@ -1,5 +1,6 @@
-// One API under test per file: its own database and Redis prefix, the app built as server.ts
-// builds it (without listening; tests use inject), and a token per role.
+// One API under test per file: its own database and Redis prefix (or those of a world that also
+// runs ingest and a worker), the app built as server.ts builds it (without listening; tests use
+// inject, or listen themselves), and a token per role.
 import { createToken, type Role } from "@gdr/core/auth/tokens";
 import { createLogger } from "@gdr/core/log";
 import { loadPolicyFile } from "@gdr/core/policy/index";
@@ -20,20 +21,29 @@ export interface ApiWorld {
   close(): Promise<void>;
 }
 
-export async function createApiWorld(options: { name: string; checks?: ApiDeps["checks"] }): Promise<ApiWorld> {
-  const db = await createTestDatabase();
-  const redis = createTestRedis();
-  const queues = createQueues(redis.connection, redis.prefix);
+export interface ApiWorldOptions {
+  name: string;
+  checks?: ApiDeps["checks"];
+  fourEyes?: boolean;
+  /** An existing database and Redis (a world that also runs ingest and a worker); closed by their owner. */
+  shared?: { db: TestDatabase; redis: TestRedis; prefix: string };
+}
+
+export async function createApiWorld(options: ApiWorldOptions): Promise<ApiWorld> {
+  const db = options.shared?.db ?? (await createTestDatabase());
+  const redis = options.shared?.redis ?? createTestRedis();
+  const prefix = options.shared?.prefix ?? redis.prefix;
+  const queues = createQueues(redis.connection, prefix);
   const app = await buildApp(
     {
       prisma: db.prisma,
       queues,
-      pause: createPauseSwitch(redis.connection, { prefix: limitsPrefix(redis.prefix) }),
+      pause: createPauseSwitch(redis.connection, { prefix: limitsPrefix(prefix) }),
       policy: loadPolicyFile("policy/default.yaml"),
       logger: createLogger({ level: "silent", name: options.name }),
       checks: options.checks ?? {},
     },
-    { bodyLimit: 65_536, rateLimitPerMinute: 10_000 },
+    { bodyLimit: 65_536, rateLimitPerMinute: 10_000, fourEyes: options.fourEyes ?? false },
   );
   const tokens: Record<Role, string> = { viewer: "", approver: "", admin: "" };
   for (const role of ["viewer", "approver", "admin"] as const) tokens[role] = (await createToken(db.prisma, `t-${role}`, role)).token;
@@ -46,7 +56,7 @@ export async function createApiWorld(options: { name: string; checks?: ApiDeps["
     async close() {
       await app.close();
       await closeQueues(queues);
-      await Promise.all([db.drop(), redis.cleanup()]);
+      if (!options.shared) await Promise.all([db.drop(), redis.cleanup()]);
     },
   };
 }

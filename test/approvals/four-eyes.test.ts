@@ -2,48 +2,27 @@
 // release may not approve that release plan (409 same_actor); someone else may. Containment plans
 // are frozen by the worker, so any approver may approve them.
 import { createToken } from "@gdr/core/auth/tokens";
-import { createLogger } from "@gdr/core/log";
-import { loadPolicyFile } from "@gdr/core/policy/index";
-import { closeQueues, createQueues, type RemediationQueues } from "@gdr/core/queues/queues";
-import { createPauseSwitch, limitsPrefix } from "@gdr/worker/engine/limits/index";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../../services/api/src/app.js";
-import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from "../support/index.js";
+import { createApiWorld, type ApiWorld } from "../api/world.js";
+import type { TestDatabase } from "../support/index.js";
 import { findingId, HASH, seedWaiting } from "./seed.js";
 
+let world: ApiWorld;
 let db: TestDatabase;
-let redis: TestRedis;
-let queues: RemediationQueues;
 let app: FastifyInstance;
 const tokens = { alice: "", bob: "" };
 const RELEASE_PLAN = { action: "release", steps: [{ name: "restore-security-groups", destructive: false, calls: [] }] };
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  redis = createTestRedis();
-  queues = createQueues(redis.connection, redis.prefix);
-  {
-    app = await buildApp(
-      {
-        prisma: db.prisma,
-        queues,
-        pause: createPauseSwitch(redis.connection, { prefix: limitsPrefix(redis.prefix) }),
-        policy: loadPolicyFile("policy/default.yaml"),
-        logger: createLogger({ level: "silent", name: "four-eyes-test" }),
-        checks: {},
-      },
-      { bodyLimit: 65_536, rateLimitPerMinute: 10_000, fourEyes: true },
-    );
-  }
+  world = await createApiWorld({ name: "four-eyes-test", fourEyes: true });
+  ({ db, app } = world);
   tokens.alice = (await createToken(db.prisma, "alice", "approver")).token;
   tokens.bob = (await createToken(db.prisma, "bob", "approver")).token;
 });
 
 afterAll(async () => {
-  await app.close();
-  await closeQueues(queues);
-  await Promise.all([db.drop(), redis.cleanup()]);
+  await world.close();
 });
 
 const as = (who: keyof typeof tokens) => ({ authorization: `Bearer ${tokens[who]}` });

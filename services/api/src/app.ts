@@ -8,7 +8,9 @@ import type { IncomingMessage, Server as RawServer, ServerResponse } from "node:
 import { z } from "zod";
 import type { ApiDeps } from "./deps.js";
 import { registerDashboard } from "./plugins/dashboard.js";
-import { registerErrorHandling } from "./plugins/errors.js";
+import { browserGate } from "./plugins/browser-gate.js";
+import { requireRole } from "./plugins/auth.js";
+import { errorBody, registerErrorHandling } from "./plugins/errors.js";
 import { queueMetricsRoutes } from "./plugins/queue-metrics.js";
 import { controlRoutes } from "./routes/v1/control.js";
 import { decisionRoutes } from "./routes/v1/decisions.js";
@@ -57,13 +59,25 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<Fast
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
+  // The docs (page and /docs/json) need a viewer token like the rest: as the Basic password in a
+  // browser, or as a bearer token for tools.
+  // An encapsulated scope, so the gate covers the docs' routes only.
+  await app.register(async (docs) => {
+    docs.addHook("onRequest", browserGate(deps, { role: "viewer", realm: "guardduty-responder api docs", what: "the API docs" }));
+    await docs.register(swaggerUi, { routePrefix: "/docs" });
+  });
   registerErrorHandling(app);
 
+  // The one route without a token: liveness for orchestrators and load balancers. It says nothing.
   app.get("/healthz", { schema: { security: [], response: { 200: z.object({ status: z.literal("ok") }) } } }, () => Promise.resolve({ status: "ok" as const }));
+  // Readiness names the dependencies and their errors (hosts, ports): a viewer token.
+  const readiness = z.object({ status: z.string(), checks: z.record(z.string(), z.object({ ok: z.boolean(), error: z.string().optional() })) });
   app.get(
     "/readyz",
-    { schema: { security: [], response: { 200: z.object({ status: z.string(), checks: z.record(z.string(), z.object({ ok: z.boolean(), error: z.string().optional() })) }), 503: z.unknown() } } },
+    {
+      preHandler: requireRole(deps.prisma, "viewer"),
+      schema: { summary: "Readiness: Postgres and Redis answer (viewer token)", response: { 200: readiness, 401: errorBody, 403: errorBody, 503: readiness } },
+    },
     async (_request, reply) => {
       const checks: Record<string, { ok: boolean; error?: string }> = {};
       for (const [name, check] of Object.entries(deps.checks)) {

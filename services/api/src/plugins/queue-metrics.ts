@@ -5,7 +5,10 @@ import type { RemediationQueues } from "@gdr/core/queues/queues";
 import type { FastifyPluginCallbackZod } from "fastify-type-provider-zod";
 import type { Queue } from "bullmq";
 import { Gauge } from "prom-client";
+import { z } from "zod";
 import type { ApiDeps } from "../deps.js";
+import { requireRole } from "./auth.js";
+import { errorBody } from "./errors.js";
 
 /** The BullMQ states exported as `gdr_queue_jobs{state}`. */
 export const QUEUE_STATES = ["waiting", "active", "delayed", "failed", "completed"] as const;
@@ -108,13 +111,10 @@ async function approvalBacklog(prisma: PrismaClient): Promise<{ pending: number;
 }
 
 /**
- * GET /metrics for Prometheus.
- *
- * Decision: served WITHOUT a token, like the ingest and worker probe servers. A scraper holding an
- * admin token would be a standing admin credential in Prometheus' config, and a viewer token
- * would still be an API credential on every scrape; the series here are only counts and ages (no
- * ids, no finding data). Keep /metrics off the public edge: expose the API through a proxy that
- * does not route /metrics, or bind API_HOST to an internal interface that only Prometheus reaches.
+ * GET /metrics for Prometheus, with a viewer token like every route but /healthz. Prometheus sends
+ * one natively (`authorization: { credentials_file: ... }` in the scrape config): create a viewer
+ * token for it (`npm run token -- create --role viewer --name prometheus`); a viewer can read, never
+ * decide or pause. The series are counts and ages only (no ids, no finding data).
  */
 export function queueMetricsRoutes(deps: MetricsDeps): FastifyPluginCallbackZod {
   return (app, _options, done) => {
@@ -122,7 +122,13 @@ export function queueMetricsRoutes(deps: MetricsDeps): FastifyPluginCallbackZod 
     registerQueueMetrics(registry, deps);
     app.get(
       "/metrics",
-      { schema: { summary: "Prometheus metrics (queue depths, approval backlog); no token", security: [] } },
+      {
+        preHandler: requireRole(deps.prisma, "viewer"),
+        schema: {
+          summary: "Prometheus metrics (queue depths, approval backlog); viewer token",
+          response: { 200: { description: "Prometheus text exposition format", content: { "text/plain": { schema: z.string() } } }, 401: errorBody, 403: errorBody },
+        },
+      },
       async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
     );
     done();
