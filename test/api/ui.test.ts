@@ -1,38 +1,30 @@
 // The approval page (/ui/) in a real browser: Debian's Chromium driven by playwright-core, against
-// the API listening on a real socket with real Postgres and Redis. An approver pastes a token,
+// the API listening on a real socket with real Postgres and Redis, on rows seeded as the worker
+// leaves them (ui-e2e.test.ts runs the real ingest and worker against moto instead). An approver pastes a token,
 // reviews a frozen plan, approves it (approval row, audit event, one continuation job), and a plan
 // changed behind the page's back is refused with the API's 409, shown to the person, recorded nowhere.
 import { Queue } from "bullmq";
-import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { createToken } from "@gdr/core/auth/tokens";
-import { createLogger } from "@gdr/core/log";
-import { loadPolicyFile } from "@gdr/core/policy/index";
-import { closeQueues, createQueues, type RemediationQueues } from "@gdr/core/queues/queues";
-import { createPauseSwitch, limitsPrefix } from "@gdr/worker/engine/limits/index";
 import { planHash, type FrozenPlan } from "@gdr/worker/engine/plan";
-import type { FastifyInstance } from "fastify";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { buildApp } from "../../services/api/src/app.js";
 import { UI_CSP } from "../../services/api/src/ui/plugin.js";
-import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from "../support/index.js";
+import type { TestDatabase, TestRedis } from "../support/index.js";
+import { launchChromium, openPage, useToken } from "./browser.js";
+import { createApiWorld, type ApiWorld } from "./world.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-// As root on a closed network: no sandbox, and none of Chromium's own background connections.
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const ACCOUNT = "123456789012";
 const INSTANCE = "i-0123456789abcdef0";
 // Markup in API data must show as text, never become elements.
 const HOSTILE_TITLE = `<img src=x id=injected> EC2 instance ${INSTANCE} executed a new binary & "quoted"`;
 
+let world: ApiWorld;
 let db: TestDatabase;
 let redis: TestRedis;
-let queues: RemediationQueues;
-let app: FastifyInstance;
 let baseUrl: string;
 let browser: Browser;
 let approverToken: string;
@@ -103,8 +95,7 @@ async function continuationJobs(remediationId: string): Promise<{ data: unknown 
 
 async function openWithToken(): Promise<void> {
   await page.goto(`${baseUrl}/ui/`);
-  await page.getByLabel(/Bearer token/).fill(approverToken);
-  await page.getByRole("button", { name: "Use token" }).click();
+  await useToken(page, approverToken);
   await expect.poll(() => page.locator("#status").textContent()).toMatch(/waiting for approval/);
 }
 
@@ -114,32 +105,13 @@ async function review(id: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the approval page's browser test needs Debian's Chromium. Run: bash scripts/ensure-chromium.sh`);
-  }
-  db = await createTestDatabase();
-  cleanups.push(() => db.drop());
-  redis = createTestRedis();
-  cleanups.push(() => redis.cleanup());
-  queues = createQueues(redis.connection, redis.prefix);
-  cleanups.push(() => closeQueues(queues));
-  app = await buildApp(
-    {
-      prisma: db.prisma,
-      queues,
-      pause: createPauseSwitch(redis.connection, { prefix: limitsPrefix(redis.prefix) }),
-      policy: loadPolicyFile("policy/default.yaml"),
-      logger: createLogger({ level: "silent", name: "ui-test" }),
-      checks: {},
-    },
-    { bodyLimit: 65_536, rateLimitPerMinute: 10_000 },
-  );
-  cleanups.push(() => app.close());
-  await app.listen({ host: "127.0.0.1", port: 0 });
-  baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  world = await createApiWorld({ name: "ui-test" });
+  cleanups.push(() => world.close());
+  ({ db, redis } = world);
+  await world.app.listen({ host: "127.0.0.1", port: 0 });
+  baseUrl = `http://127.0.0.1:${(world.app.server.address() as AddressInfo).port}`;
   approverToken = (await createToken(db.prisma, "ui-approver", "approver")).token;
-  // playwright-core gives each launch a fresh, temporary user-data dir of its own.
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  browser = await launchChromium();
   cleanups.push(() => browser.close());
 });
 
@@ -148,13 +120,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  pageErrors = [];
-  page.on("pageerror", (err) => pageErrors.push(err.message));
-  // A CSP violation (an inline script, an outside resource) shows up as a console error.
-  page.on("console", (msg) => {
-    if (msg.type() === "error") pageErrors.push(`${msg.text()} (${msg.location().url})`);
-  });
+  ({ page, errors: pageErrors } = await openPage(browser));
 });
 
 afterEach(async () => {

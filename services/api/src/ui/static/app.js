@@ -3,7 +3,7 @@
 // Safety rules kept throughout: every string from the API reaches the page through textContent
 // (never innerHTML); the token lives in sessionStorage only (this tab, gone when it closes) and
 // goes only to this origin's /v1 API.
-/* global document, sessionStorage, fetch -- browser globals; the repository's lint config targets Node */
+/* global window, document, sessionStorage, fetch, location, setTimeout, clearTimeout -- browser globals; the repository's lint config targets Node */
 
 /** @typedef {{ service: string, operation: string, params: unknown }} PlannedCall */
 /** @typedef {{ name: string, destructive: boolean, calls: PlannedCall[] }} PlanStep */
@@ -147,7 +147,7 @@ function setStatus(text, kind = "") {
   statusLine.className = kind;
 }
 
-/** Runs an async action from an event handler, reporting its failure in the status line. @param {() => Promise<void>} action */
+/** Runs an async action from an event handler, reporting its failure in the status line. @param {() => Promise<unknown>} action */
 function run(action) {
   action().catch((/** @type {unknown} */ err) => {
     setStatus(explain(err), "error");
@@ -156,6 +156,8 @@ function run(action) {
 
 /** The remediation on review and the plan hash the page showed for it: what a decision sends. */
 let current = /** @type {{ id: string, planHash: string } | null} */ (null);
+/** The remediation the review panel shows (with or without a plan). */
+let shownId = "";
 
 /** When the remediation started waiting: its latest gate audit event, else its last update. @param {RemediationDetail} r */
 function waitingSince(r) {
@@ -290,11 +292,21 @@ function setDecisionEnabled(enabled) {
   byId("reason", HTMLTextAreaElement).disabled = !enabled;
 }
 
-/** @param {string} id @param {boolean} fresh a newly chosen remediation: clear the last decision's message */
+/**
+ * Shows one remediation: summary, frozen plan, timeline. Returns whether it is still moving on its
+ * own (queued, running, or carrying out an approved plan), so that the page can follow it.
+ * @param {string} id @param {boolean} fresh a newly chosen remediation: clear the last decision's message
+ * @returns {Promise<{ status: string, moving: boolean }>}
+ */
 async function loadDetail(id, fresh) {
   const r = /** @type {RemediationDetail} */ (await api("GET", `/v1/remediations/${encodeURIComponent(id)}`));
   const finding = /** @type {Finding | null} */ (await api("GET", `/v1/findings/${encodeURIComponent(r.findingId)}`).catch(() => null));
   current = r.planHash ? { id: r.id, planHash: r.planHash } : null;
+  if (shownId !== r.id) {
+    clearTimeout(followTimer);
+    byId("follow", HTMLParagraphElement).textContent = "";
+  }
+  shownId = r.id;
   byId("review", HTMLElement).hidden = false;
   byId("review-heading", HTMLHeadingElement).textContent = `Review: ${r.playbook} on ${r.resourceKey}`;
 
@@ -329,6 +341,43 @@ async function loadDetail(id, fresh) {
   for (const tr of byId("pending", HTMLTableElement).querySelectorAll("tbody tr")) {
     if (tr instanceof HTMLTableRowElement) tr.className = tr.dataset["remediationId"] === r.id ? "selected" : "";
   }
+  const moving = r.status === "queued" || r.status === "running" || (r.status === "awaiting_approval" && decided);
+  return { status: r.status, moving };
+}
+
+/** How often, and for how long at most, the page re-reads a remediation it follows. */
+const FOLLOW_EVERY_MS = 1_500;
+const FOLLOW_AT_MOST_MS = 15 * 60_000;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let followTimer;
+
+/**
+ * After a decision, keeps the timeline current until the remediation stops moving: it finished,
+ * failed, or reached another gate that needs a person. Choosing another remediation stops it.
+ * @param {string} id
+ */
+function follow(id) {
+  clearTimeout(followTimer);
+  const until = Date.now() + FOLLOW_AT_MOST_MS;
+  const followLine = byId("follow", HTMLParagraphElement);
+  const tick = () => {
+    followTimer = setTimeout(() => {
+      run(async () => {
+        if (shownId !== id) return;
+        const { status, moving } = await loadDetail(id, false);
+        const words = status.replaceAll("_", " ");
+        if (moving && Date.now() < until) {
+          followLine.textContent = `Following this remediation: ${words}…`;
+          tick();
+        } else {
+          followLine.textContent = `This remediation is now ${words}.`;
+          await loadPending();
+        }
+      });
+    }, FOLLOW_EVERY_MS);
+  };
+  followLine.textContent = "Following this remediation…";
+  tick();
 }
 
 /** @param {string} text @param {"ok" | "error"} kind @param {HTMLElement} [extra] */
@@ -353,10 +402,11 @@ async function decide(decision) {
     const text =
       decision === "approve"
         ? `Approved: step ${res.step} and the rest of the plan will run; the remediation is continuing${res.jobId ? ` (job ${res.jobId})` : ""}.`
-        : `Rejected: the remediation ends rejected; nothing more runs.`;
-    await loadDetail(id, false);
+        : "Rejected: nothing in this plan runs. A resource already contained stays contained.";
+    const { moving } = await loadDetail(id, false);
     showResult(text, "ok");
     await loadPending();
+    if (moving) follow(id);
   } catch (err) {
     if (err instanceof ApiError && err.status === 409 && err.code === "plan_changed") {
       // Do not reload the plan silently: the person must see that it changed and review it again.
@@ -373,6 +423,16 @@ async function decide(decision) {
   }
 }
 
+/** The pending list, then the remediation a notification's link names (`/ui/#<remediation id>`), if any. */
+async function openLinked() {
+  await loadPending();
+  const linked = /^#([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(location.hash)?.[1];
+  if (linked) {
+    const { moving } = await loadDetail(linked, true);
+    if (moving) follow(linked);
+  }
+}
+
 function init() {
   byId("token-form", HTMLFormElement).addEventListener("submit", (event) => {
     event.preventDefault();
@@ -382,7 +442,7 @@ function init() {
     sessionStorage.setItem(TOKEN_KEY, token);
     input.value = "";
     setStatus("Token kept for this tab only. Loading…");
-    run(loadPending);
+    run(openLinked);
   });
   byId("forget-token", HTMLButtonElement).addEventListener("click", () => {
     sessionStorage.removeItem(TOKEN_KEY);
@@ -397,7 +457,10 @@ function init() {
     const decision = submitter instanceof HTMLButtonElement && submitter.value === "reject" ? "reject" : "approve";
     run(() => decide(decision));
   });
-  if (sessionStorage.getItem(TOKEN_KEY)) run(loadPending);
+  window.addEventListener("hashchange", () => {
+    run(openLinked);
+  });
+  if (sessionStorage.getItem(TOKEN_KEY)) run(openLinked);
   else setStatus("Paste an API token to see what waits for approval.");
 }
 
