@@ -1,8 +1,10 @@
-// The approval page end to end: a GuardDuty finding about an instance moto holds goes through the
-// real ingest (SQS → Postgres → BullMQ) to the real worker, which stops at the approval gate
-// (policy: approval mode). An on-call engineer follows the notification's link to the page in
-// Debian's Chromium, pastes a token, reviews the frozen plan and approves it; the page follows the
-// remediation until it is contained, and moto holds the instance isolated.
+// The control plane end to end, on the real ingest (SQS → Postgres → BullMQ) and the real worker
+// against moto, with the API on the same database and queues:
+// - the approval page: the worker stops at the approval gate (policy: approval mode); an on-call
+//   engineer follows the notification's link to the page in Debian's Chromium, pastes a token,
+//   reviews the frozen plan and approves it; the page follows the remediation until it is
+//   contained, and moto holds the instance isolated;
+// - the kill switch: POST /v1/pause holds the worker before its first AWS call; resuming lets it go.
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,13 +12,14 @@ import type { Browser } from "playwright-core";
 import { createToken } from "@gdr/core/auth/tokens";
 import { remediationLink } from "@gdr/core/notify/index";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { containmentProblems, viewInstance } from "../support/index.js";
+import { containmentProblems, viewInstance, waitUntil } from "../support/index.js";
 import {
   CONTAINMENT_STEPS,
   approvalsOf,
   createEngineWorld,
   findingFor,
   findingIdOf,
+  remediation,
   remediationForFinding,
   seed,
   startLane,
@@ -24,6 +27,7 @@ import {
   waitForStatus,
   type EngineWorld,
   type Lane,
+  type LogLine,
 } from "../worker/engine-harness.js";
 import { launchChromium, openPage, useToken } from "./browser.js";
 import { createApiWorld, type ApiWorld } from "./world.js";
@@ -105,5 +109,37 @@ describe("approval page, end to end", () => {
     expect(await approvalsOf(engine.db, queued.id)).toEqual([expect.objectContaining({ decision: "approved", actor: "token:oncall-laptop", plan_hash: waiting.plan_hash })]);
     const after = await viewInstance(engine.aws, seeded);
     expect(containmentProblems(after, seeded, { findingId, remediationId: queued.id })).toEqual([]);
+  });
+});
+
+describe("the kill switch through the API", () => {
+  it("POST /v1/pause holds the worker before it touches AWS; resuming lets the remediation run", async () => {
+    const worker = lane.worker;
+    if (!worker) throw new Error("lane without a worker");
+    const admin = { authorization: `Bearer ${api.tokens.admin}` };
+    const setPause = (paused: boolean, reason: string) => api.app.inject({ method: "POST", url: "/v1/pause", headers: admin, payload: { paused, reason } });
+    const paused = await setPause(true, "bad deploy of the isolation policy");
+    expect(paused.statusCode, paused.body).toBe(200);
+    let remediationId: string;
+    try {
+      const seeded = await seed(engine, { targetGroup: false });
+      const before = await viewInstance(engine.aws, seeded);
+      const detail = findingFor(seeded);
+      await lane.send(detail);
+      const queued = await remediationForFinding(engine.db, findingIdOf(detail));
+      remediationId = queued.id;
+
+      // The worker picked the job up and put it back, twice, without a step or an AWS call.
+      const heldBack = (l: LogLine) => l.msg === "remediation postponed" && l["why"] === "paused" && l["jobId"] === queued.job_id;
+      await waitUntil(() => worker.logs.count(heldBack) >= 2, { attempts: 150, what: "the job held back twice by the pause" });
+      expect(await stepsOf(engine.db, queued.id)).toEqual([]);
+      expect((await remediation(engine.db, queued.id)).status).toBe("queued");
+      expect(await viewInstance(engine.aws, seeded)).toEqual(before);
+    } finally {
+      const resumed = await setPause(false, "fixed");
+      expect(resumed.statusCode, resumed.body).toBe(200);
+    }
+    // Resumed: it runs up to the gate this lane's policy sets (approval mode).
+    expect((await waitForStatus(engine.db, remediationId, ["awaiting_approval", "failed"])).status).toBe("awaiting_approval");
   });
 });
