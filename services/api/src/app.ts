@@ -60,8 +60,7 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<Fast
     transform: jsonSchemaTransform,
   });
   // The docs (page and /docs/json) need a viewer token like the rest: as the Basic password in a
-  // browser, or as a bearer token for tools.
-  // An encapsulated scope, so the gate covers the docs' routes only.
+  // browser, or as a bearer token for tools. An encapsulated scope: the gate covers these routes only.
   await app.register(async (docs) => {
     docs.addHook("onRequest", browserGate(deps, { role: "viewer", realm: "guardduty-responder api docs", what: "the API docs" }));
     await docs.register(swaggerUi, { routePrefix: "/docs" });

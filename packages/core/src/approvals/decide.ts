@@ -34,7 +34,7 @@ interface Waiting {
 
 /**
  * Approves the plan a remediation waits on: in one transaction the approval row (unique per
- * remediation and step, so concurrent approvals resolve to one decision), the audit event and the
+ * remediation and plan hash, so concurrent decisions resolve to one), the audit event and the
  * outbox row of the continuation job; the job is enqueued after commit, exactly once (its id
  * carries the plan hash).
  */
@@ -100,7 +100,7 @@ async function decide(prisma: PrismaClient, input: DecisionInput, decision: "app
       return { ok: true, remediationId: r.id, step: r.step, jobId } as const;
     });
   } catch (err) {
-    // The unique key on (remediation, step): another decision committed first.
+    // The unique key on (remediation, plan hash): another decision on this plan committed first.
     if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002") {
       return { ok: false, error: "already_decided", message: "a decision on this plan was already recorded" };
     }

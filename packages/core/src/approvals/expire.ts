@@ -44,8 +44,8 @@ interface Candidate {
  * Ends every approval that waited longer than the policy allows. Each remediation is decided in
  * its own transaction with its row locked (`FOR UPDATE SKIP LOCKED`: a row an approver is deciding
  * right now is left to that approver and looked at again by the next sweep), and the decision is
- * an approvals row, whose unique (remediation, step) key guarantees one decision per plan whoever
- * commits first.
+ * an approvals row, whose unique (remediation, plan hash) key guarantees one decision per plan
+ * whoever commits first.
  *
  * `cancel`: an `expired` approval row; the remediation ends `expired`, or, when the resource is
  * contained already (a release plan, a termination after containment), stays contained (succeeded).
@@ -139,7 +139,7 @@ async function expireOne(
       return "contained" as const;
     });
   } catch (err) {
-    // The unique (remediation, step) key: an approver's decision committed first.
+    // The unique (remediation, plan hash) key: an approver's decision committed first.
     if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === "P2002") return "skipped";
     throw err;
   }

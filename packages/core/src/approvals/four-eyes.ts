@@ -1,4 +1,5 @@
 import type { PrismaClient } from "@prisma/client";
+import { planAction } from "./plan-fields.js";
 
 /**
  * Four-eyes for releases: who asked for the release plan the remediation now waits on (the actor
@@ -9,8 +10,7 @@ import type { PrismaClient } from "@prisma/client";
 export async function releaseRequester(prisma: Pick<PrismaClient, "remediation" | "auditEvent">, remediationId: string): Promise<string | undefined> {
   const r = await prisma.remediation.findUnique({ where: { id: remediationId }, select: { status: true, plan: true } });
   if (r?.status !== "awaiting_approval") return undefined;
-  const plan = r.plan;
-  if (typeof plan !== "object" || plan === null || Array.isArray(plan) || plan["action"] !== "release") return undefined;
+  if (planAction(r.plan) !== "release") return undefined;
   const requested = await prisma.auditEvent.findFirst({
     where: { remediationId, action: "release.requested" },
     orderBy: { id: "desc" },
