@@ -25,6 +25,9 @@ export interface ApiWorldOptions {
   name: string;
   checks?: ApiDeps["checks"];
   fourEyes?: boolean;
+  /** Requests per minute per client address (default: high enough to stay out of the way). */
+  rateLimitPerMinute?: number;
+  trustProxy?: boolean | string;
   /** An existing database and Redis (a world that also runs ingest and a worker); closed by their owner. */
   shared?: { db: TestDatabase; redis: TestRedis; prefix: string };
 }
@@ -43,7 +46,12 @@ export async function createApiWorld(options: ApiWorldOptions): Promise<ApiWorld
       logger: createLogger({ level: "silent", name: options.name }),
       checks: options.checks ?? {},
     },
-    { bodyLimit: 65_536, rateLimitPerMinute: 10_000, fourEyes: options.fourEyes ?? false },
+    {
+      bodyLimit: 65_536,
+      rateLimitPerMinute: options.rateLimitPerMinute ?? 10_000,
+      fourEyes: options.fourEyes ?? false,
+      ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+    },
   );
   const tokens: Record<Role, string> = { viewer: "", approver: "", admin: "" };
   for (const role of ["viewer", "approver", "admin"] as const) tokens[role] = (await createToken(db.prisma, `t-${role}`, role)).token;

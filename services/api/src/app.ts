@@ -22,7 +22,10 @@ import { uiPlugin } from "./ui/plugin.js";
 
 export interface AppOptions {
   bodyLimit: number;
+  /** Requests per minute per client address. */
   rateLimitPerMinute: number;
+  /** Fastify's trustProxy: which proxies' X-Forwarded-For to believe (API_TRUST_PROXY). */
+  trustProxy?: boolean | string;
   /** Four-eyes on releases (API_FOUR_EYES). */
   fourEyes?: boolean;
 }
@@ -37,6 +40,7 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<Fast
   const app = Fastify({
     loggerInstance,
     bodyLimit: options.bodyLimit,
+    trustProxy: options.trustProxy ?? false,
     // Request ids in every error body and log line; honour a caller's id for tracing.
     requestIdHeader: "x-request-id",
     genReqId: () => crypto.randomUUID(),
@@ -48,8 +52,10 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<Fast
   await app.register(rateLimit, {
     max: options.rateLimitPerMinute,
     timeWindow: "1 minute",
-    // Per token when one is presented (hashed into the key), else per client address.
-    keyGenerator: (request) => request.headers.authorization ?? request.ip,
+    // Per client address, whatever token it sends: a limit keyed on the presented token would give
+    // every made-up token a fresh allowance (and a token lookup each). Behind a proxy, set
+    // API_TRUST_PROXY so the address is the client's, not the proxy's.
+    keyGenerator: (request) => request.ip,
   });
   await app.register(swagger, {
     openapi: {

@@ -31,7 +31,12 @@ export async function createApiServer(config: Readonly<ApiConfig>, logger: Logge
       logger,
       checks: { postgres: () => pingPostgres(prisma), redis: () => pingRedis(redis) },
     },
-    { bodyLimit: config.API_BODY_LIMIT_BYTES, rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE, fourEyes: config.API_FOUR_EYES },
+    {
+      bodyLimit: config.API_BODY_LIMIT_BYTES,
+      rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE,
+      trustProxy: config.API_TRUST_PROXY,
+      fourEyes: config.API_FOUR_EYES,
+    },
   );
   let stopped: Promise<void> | undefined;
   const port = (): number => {
