@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateTagsCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
+import { EVIDENCE_PRIORITY } from "@gdr/core/queues/catalog";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   seedVpc,
@@ -94,10 +95,14 @@ describe("an instance finding through ingest and the worker", () => {
     expect(after.autoScaling?.lifecycleState).toBe("Standby");
     expect(after.vpcGroups.filter((g) => g.name !== "guardduty-responder-isolation")).toEqual(before.vpcGroups);
 
-    // Redis: the one job, completed.
+    // Redis: the containing job and the evidence job it handed over to (at a lower priority), both completed.
     const jobs = (await lane.jobs()).filter((j) => j.data.remediationId === queued.id);
-    expect(jobs.map((j) => j.id)).toEqual([queued.job_id]);
-    expect(await jobs[0]?.getState()).toBe("completed");
+    expect(jobs.map((j) => [j.id, j.data.action, j.opts.priority ?? 0]).sort()).toEqual([
+      [queued.job_id, "contain", 0],
+      [`${queued.job_id}-evidence`, "evidence", EVIDENCE_PRIORITY],
+    ]);
+    for (const job of jobs) expect(await job.getState()).toBe("completed");
+    expect((await auditOf(world.db, queued.id)).filter((a) => a.action === "remediation.handed_over")).toHaveLength(1);
 
     // The worker's own metrics.
     const metrics = await lane.worker?.metrics();
@@ -138,6 +143,34 @@ describe("an instance finding through ingest and the worker", () => {
     await lane.stop();
   });
 
+  it("under a burst, isolates every instance before evidence work on any of them (the rest is handed over to evidence jobs)", async () => {
+    // No worker while the burst arrives, so every containment job is waiting when one worker slot
+    // starts: the order is then the queue's, not the arrival's.
+    const lane = await startLane(world, { worker: false });
+    const vpc = await seedVpc(world.aws);
+    const instances: SeededInstance[] = [];
+    for (let i = 0; i < 4; i++) instances.push(await seed(world, { vpc, autoScaling: false, targetGroup: false }));
+    const details = instances.map((i) => findingFor(i));
+    await Promise.all(details.map((d) => lane.send(d)));
+    const rows = await Promise.all(details.map((d) => remediationForFinding(world.db, findingIdOf(d))));
+    await waitForEmptyQueue(world, lane);
+    expect((await lane.jobs()).filter((j) => rows.some((r) => r.job_id === j.id))).toHaveLength(4);
+
+    await lane.restartWorker({ WORKER_CONCURRENCY: "1" });
+    for (const r of rows) expect((await waitForStatus(world.db, r.id, FINISHED)).status).toBe("succeeded");
+    const steps = await Promise.all(rows.map(async (r) => new Map((await stepsOf(world.db, r.id)).map((st) => [st.name, st]))));
+    const isolated = steps.map((m) => m.get("isolate")?.finished_at?.getTime() ?? Infinity);
+    const evidenceStarted = steps.map((m) => m.get("protect-evidence")?.started_at?.getTime() ?? -Infinity);
+    expect(Math.max(...isolated)).toBeLessThanOrEqual(Math.min(...evidenceStarted));
+    for (const [i, view] of (await Promise.all(instances.map((inst) => viewInstance(world.aws, inst)))).entries()) {
+      const seeded = instances[i];
+      const r = rows[i];
+      if (!seeded || !r) throw new Error("unreachable");
+      expect(containmentProblems(view, seeded, { findingId: r.finding_id, remediationId: r.id })).toEqual([]);
+    }
+    await lane.stop();
+  });
+
   it("starts nothing new for a re-sent finding or a duplicate delivery: one remediation, one job, one snapshot set", async () => {
     const lane = await startLane(world);
     const seeded = await seed(world, { autoScaling: false });
@@ -166,7 +199,7 @@ describe("an instance finding through ingest and the worker", () => {
     expect(await remediationsOf(world.db, { findingId })).toHaveLength(1);
     expect(await remediationsOf(world.db, { resourceKey: seeded.instanceId })).toHaveLength(1);
     const jobs = (await lane.jobs()).filter((j) => j.data.findingId === findingId);
-    expect(jobs.map((j) => j.id)).toEqual([r.job_id]);
+    expect(jobs.map((j) => j.id).sort()).toEqual([r.job_id, `${r.job_id}-evidence`]);
     // Nothing ran again: the same step rows, and moto holds one snapshot per volume.
     expect(await stepsOf(world.db, r.id)).toEqual(stepsBefore);
     expect((await remediation(world.db, r.id)).status).toBe("succeeded");

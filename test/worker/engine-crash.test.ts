@@ -123,8 +123,13 @@ async function crashAndResume(point: KillPoint, expect: ExpectStatic): Promise<v
     const done = await waitForStatus(world.db, r.id, ["succeeded", "failed", "skipped"], 400);
     expect(done.status).toBe("succeeded");
     await b.stop();
-    expect(a.finished()).toEqual([]);
-    expect(b.finished()).toEqual([{ resource: seeded.instanceId, outcome: "succeeded", jobId: r.job_id }]);
+    // The containing job hands over to an evidence job once it has isolated: a kill past that
+    // point lands in the evidence job, which the second process resumes.
+    const contained = { resource: seeded.instanceId, outcome: "handed_over", jobId: r.job_id };
+    const evidence = { resource: seeded.instanceId, outcome: "succeeded", jobId: `${r.job_id}-evidence` };
+    const killedInEvidence = resumedIndex > CONTAINMENT_STEPS.indexOf("isolate");
+    expect(a.finished()).toEqual(killedInEvidence ? [contained] : []);
+    expect(b.finished()).toEqual(killedInEvidence ? [evidence] : [contained, evidence]);
 
     // AWS: contained once. One isolation group, one snapshot per volume, the tags, standby...
     const view = await viewInstance(world.aws, seeded);

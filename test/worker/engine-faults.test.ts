@@ -132,9 +132,11 @@ describe("access denied", () => {
 
     const worker = lane.worker;
     if (!worker) throw new Error("lane without worker");
-    const [job] = (await lane.jobs()).filter((j) => j.data.remediationId === r.id);
-    await waitUntil(async () => (await job?.getState()) === "failed", { attempts: 50, what: "the BullMQ job to be failed" });
-    const failed = await lane.queues.get("instance")?.getJob(r.job_id);
+    // snapshot-volumes runs in the evidence job the containing job handed over to.
+    const evidenceJobId = `${r.job_id}-evidence`;
+    const [job] = (await lane.jobs()).filter((j) => j.id === evidenceJobId);
+    await waitUntil(async () => (await job?.getState()) === "failed", { attempts: 50, what: "the BullMQ evidence job to be failed" });
+    const failed = await lane.queues.get("instance")?.getJob(evidenceJobId);
     expect(failed?.attemptsMade).toBe(1);
     expect(failed?.opts.attempts).toBeGreaterThan(1); // retries were there to use, and were not
     expect(failed?.failedReason).toMatch(/UnauthorizedOperation/);
@@ -184,7 +186,8 @@ describe("the kill switch", () => {
     await gate.arrived; // protect-evidence is acting
     await worker.service.limits.pause.pause("oncall", "stop everything");
     gate.release();
-    await worker.logs.waitFor(postponed("paused", r.job_id), "the job postponed mid-playbook");
+    // protect-evidence runs in the evidence job the containing job handed over to.
+    await worker.logs.waitFor(postponed("paused", `${r.job_id}-evidence`), "the job postponed mid-playbook");
     const paused = stepMap(await stepsOf(world.db, r.id));
     expect(paused.get("protect-evidence")?.status).toBe("succeeded");
     expect(paused.has("leave-target-groups")).toBe(false);
@@ -297,12 +300,11 @@ describe("an approved continuation that meets a transient error", () => {
       });
       if (!decision.ok) throw new Error(decision.message);
       const jobId = decision.jobId;
-      // The continuation's attempt after the throttled one ends one way or the other.
-      await worker.logs.waitFor(
-        (l) => l.msg === "remediation job done" && l["jobId"] === jobId,
-        "the continuation job to finish",
-      );
-      expect((await remediation(world.db, r.id)).status).toBe("succeeded");
+      // The continuation's attempt after the throttled one contains the instance and hands over;
+      // the evidence job runs the rest under the same approval.
+      const done = await worker.logs.waitFor((l) => l.msg === "remediation job done" && l["jobId"] === jobId, "the continuation job to finish");
+      expect(done["outcome"]).toBe("handed_over");
+      expect((await waitForStatus(world.db, r.id, ["succeeded", "failed"])).status).toBe("succeeded");
     } finally {
       await lane.stop();
     }

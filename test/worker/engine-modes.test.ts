@@ -169,7 +169,8 @@ describe("approval mode", () => {
       expect.objectContaining({ action: "continue", dispatched: true }),
     ]);
     const jobs = await jobsOf(queued.id);
-    expect(jobs.map((j) => j.action).sort()).toEqual(["contain", "continue"]);
+    // The continuation contained the instance and handed the rest to one evidence job.
+    expect(jobs.map((j) => j.action).sort()).toEqual(["contain", "continue", "evidence"]);
     expect(jobs.find((j) => j.action === "continue")?.id).toBe(ok[0]?.ok === true ? ok[0].jobId : "?");
     expect(containmentProblems(await viewInstance(world.aws, seeded), seeded, { findingId, remediationId: queued.id })).toEqual([]);
     const steps = await stepsOf(world.db, queued.id);

@@ -114,10 +114,11 @@ describe("two worker processes", () => {
       for (const s of steps) expect(s.attempts, `${r.resource_key} ${s.name}`).toBe(1);
     }
 
-    // Both processes took part, and each job finished in exactly one of them.
-    const byWorker = workers.map((w) => w.finished().filter((f) => f.outcome === "succeeded").map((f) => f.jobId));
+    // Both processes took part, and each job finished in exactly one of them: every containing
+    // job handed over, every evidence job it handed over to succeeded.
+    const byWorker = workers.map((w) => w.finished().map((f) => `${f.jobId} ${f.outcome}`));
     for (const [i, jobs] of byWorker.entries()) expect(jobs.length, `jobs finished by worker ${i + 1}`).toBeGreaterThan(0);
-    expect(byWorker.flat().sort()).toEqual(rows.map((r) => r.job_id).sort());
+    expect(byWorker.flat().sort()).toEqual(rows.flatMap((r) => [`${r.job_id} handed_over`, `${r.job_id}-evidence succeeded`]).sort());
     for (const [i, p] of proxies.entries()) expect(p.count("ModifyNetworkInterfaceAttribute"), `swaps by worker ${i + 1}`).toBeGreaterThan(0);
   });
 

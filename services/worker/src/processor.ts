@@ -26,7 +26,7 @@ export function createProcessor(deps: EngineDeps, rateLimit: (delayMs: number) =
       attempt: job.attemptsMade + 1,
     });
     try {
-      const outcome = await runRemediation(payload, { attemptsMade: job.attemptsMade, attempts: job.opts.attempts ?? 1 }, { ...deps, logger });
+      const outcome = await runRemediation(payload, { jobId: job.id ?? "", attemptsMade: job.attemptsMade, attempts: job.opts.attempts ?? 1 }, { ...deps, logger });
       deps.metrics.jobs.inc({ playbook: payload.playbook, outcome });
       logger.info({ outcome }, "remediation job done");
       return outcome;

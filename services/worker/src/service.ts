@@ -1,4 +1,5 @@
 import { Queue, Worker } from "bullmq";
+import type { Redis } from "ioredis";
 import { createAwsClientFactory } from "@gdr/core/aws/factory";
 import { createPrisma, type PrismaClient } from "@gdr/core/db/client";
 import { pingPostgres, pingRedis } from "@gdr/core/db/ping";
@@ -7,7 +8,7 @@ import { loadPolicyFile } from "@gdr/core/policy/index";
 import type { Logger } from "@gdr/core/log";
 import type { Registry } from "@gdr/core/metrics";
 import { createNotifier } from "@gdr/core/notify/index";
-import { QUEUE_CATALOG } from "@gdr/core/queues/catalog";
+import { jobOptions, QUEUE_CATALOG } from "@gdr/core/queues/catalog";
 import { closeQueues, createQueues, type RemediationQueues } from "@gdr/core/queues/queues";
 import { createRedis } from "@gdr/core/queues/redis";
 import { startApprovalSweeper, type ApprovalSweeper } from "@gdr/core/approvals/sweeper";
@@ -72,10 +73,17 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
     postponeMs: config.WORKER_POSTPONE_MS,
     notifier,
     publicUrl: config.PUBLIC_URL,
+    async handOver(job, jobId) {
+      const queue = queueByName.get(job.playbook);
+      if (!queue) throw new Error(`no queue for playbook ${job.playbook} in this worker`);
+      await queue.add(job.playbook, job, jobOptions(QUEUE_CATALOG[job.playbook], jobId, job.action));
+    },
   };
 
   const workers: Worker[] = [];
   const queues: Queue[] = [];
+  const queueByName = new Map<string, Queue>();
+  const workerConnections: Redis[] = [];
   let sweeper: { stop(): Promise<void>; queues: RemediationQueues } | undefined;
   let stopping = false;
   let stopped: Promise<void> | undefined;
@@ -95,11 +103,16 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
         // Throttling slows the whole queue, for every worker process, not just this job.
         const queue = new Queue(definition.name, { connection: redis, prefix: config.QUEUE_PREFIX });
         queues.push(queue);
+        queueByName.set(definition.name, queue);
+        // BullMQ leaves a connection it was given open on close (it counts it as the caller's):
+        // kept here so that stop() closes it, or the process would never exit.
+        const workerConnection = redis.duplicate();
+        workerConnections.push(workerConnection);
         const worker = new Worker(
           definition.name,
           createProcessor(engine, (delayMs) => queue.rateLimit(delayMs)),
           {
-            connection: redis.duplicate(),
+            connection: workerConnection,
             prefix: config.QUEUE_PREFIX,
             concurrency: config.WORKER_CONCURRENCY ?? definition.concurrency,
             limiter: definition.limiter,
@@ -145,6 +158,7 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
         await graceful;
         clearTimeout(timer);
         await Promise.all(queues.map((q) => q.close()));
+        for (const connection of workerConnections) connection.disconnect();
         if (sweeper) await closeQueues(sweeper.queues);
         // Jobs are done: what they notified gets a bounded moment to reach its channels.
         await notifier.drain(Math.min(deadlineMs, 10_000));

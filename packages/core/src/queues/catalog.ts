@@ -15,8 +15,12 @@ export const remediationJobSchema = z.object({
   accountId: z.string().regex(/^\d{12}$/),
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/),
   resourceKey: z.string().min(1).max(512),
-  /** Which action the job carries out: the playbook itself, or its continuation after approval. */
-  action: z.enum(["contain", "continue", "release"]).default("contain"),
+  /**
+   * Which action the job carries out: the playbook itself (`contain`), its continuation after an
+   * approval (`continue`), the steps after containment handed over by the job that contained
+   * (`evidence`), or undoing containment (`release`).
+   */
+  action: z.enum(["contain", "continue", "evidence", "release"]).default("contain"),
 });
 export type RemediationJob = z.infer<typeof remediationJobSchema>;
 
@@ -61,10 +65,19 @@ export function jobIdFor(playbook: PlaybookName, findingId: string, resourceKey:
   return action === "contain" ? base : `${base}-${action}`;
 }
 
+/**
+ * BullMQ priority of `evidence` jobs. Jobs without a priority (containment, continuations,
+ * releases) are taken before any prioritized job, so under a burst every resource is isolated
+ * before the slower evidence work (snapshots, scans) of any of them uses the workers and the
+ * account's EC2 write budget.
+ */
+export const EVIDENCE_PRIORITY = 10;
+
 /** Job options common to every remediation job: exponential backoff with jitter, bounded history. */
-export function jobOptions(definition: QueueDefinition, jobId: string) {
+export function jobOptions(definition: QueueDefinition, jobId: string, action: RemediationJob["action"] = "contain") {
   return {
     jobId,
+    ...(action === "evidence" ? { priority: EVIDENCE_PRIORITY } : {}),
     attempts: definition.attempts,
     backoff: { type: "exponential" as const, delay: definition.backoffMs, jitter: 0.5 },
     // Completed jobs stay a week so that a late re-add of the same id is still deduplicated by

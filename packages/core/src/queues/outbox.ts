@@ -27,7 +27,10 @@ export async function dispatchRows(db: Db, queues: RemediationQueues, rows: read
   }
   for (const [name, queueRows] of byQueue) {
     await queueFor(queues, name).addBulk(
-      queueRows.map((row) => ({ name, data: remediationJobSchema.parse(row.payload), opts: jobOptions(QUEUE_CATALOG[name], row.job_id) })),
+      queueRows.map((row) => {
+        const data = remediationJobSchema.parse(row.payload);
+        return { name, data, opts: jobOptions(QUEUE_CATALOG[name], row.job_id, data.action) };
+      }),
     );
   }
   const ids = rows.map((r) => r.id);

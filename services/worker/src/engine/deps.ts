@@ -1,6 +1,7 @@
 import type { AwsClientFactory } from "@gdr/core/aws/clients";
 import type { Logger } from "@gdr/core/log";
 import type { Notifier } from "@gdr/core/notify/index";
+import type { RemediationJob } from "@gdr/core/queues/catalog";
 import type { PlaybookName } from "@gdr/core/queues/playbooks";
 import type { EngineMetrics } from "../metrics.js";
 import type { ApiFamily, Playbook } from "./step.js";
@@ -36,4 +37,9 @@ export interface EngineDeps {
   notifier: Notifier;
   /** The API's base URL, for links in notifications. */
   publicUrl: string;
+  /**
+   * Enqueues the `evidence` job that carries on after containment (at a lower priority), with
+   * this job id; adding an id BullMQ already holds does nothing, so a re-run hands over once.
+   */
+  handOver(job: RemediationJob, jobId: string): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { DeclinedOutcome } from "@gdr/core/approvals/plan-fields";
+import type { RemediationJob } from "@gdr/core/queues/catalog";
 import type { Json, PlannedCall, Step, StepContext } from "./step.js";
 
 export interface FrozenPlan {
@@ -22,10 +23,13 @@ export interface FrozenPlan {
   steps: { name: string; destructive: boolean; calls: PlannedCall[] }[];
 }
 
-/** Asks each remaining step for the calls it would make now, from the live state. */
+/**
+ * Asks each remaining step for the calls it would make now, from the live state. Once approved,
+ * a release plan is carried out by a release job, any other by a continuation.
+ */
 export async function buildPlan(
   remediationId: string,
-  action: FrozenPlan["action"],
+  action: RemediationJob["action"],
   steps: readonly Step[],
   ctx: StepContext,
   options: { ifDeclined: DeclinedOutcome; now?: Date },

@@ -7,7 +7,7 @@ import type { Json, Step, StepContext } from "./step.js";
 import { runStep, type Attempt } from "./step-runner.js";
 import type { LoadedRemediation } from "./store.js";
 
-export type RunOutcome = "succeeded" | "awaiting_approval" | "dry_run" | "notified" | "skipped" | "nothing_to_do";
+export type RunOutcome = "succeeded" | "awaiting_approval" | "dry_run" | "notified" | "skipped" | "nothing_to_do" | "handed_over";
 
 /**
  * Runs (or resumes) one remediation job: the playbook's steps from the first unfinished one,
@@ -75,25 +75,36 @@ async function runLoaded(job: RemediationJob, loaded: LoadedRemediation, attempt
 
     if (loaded.ref.mode === "dry_run") return await dryRun(steps, loaded, ctx, outputs, attempt, deps);
 
+    // An evidence job runs under the approval (if any) that its containment ran under.
     const approved = job.action === "contain" ? null : await approvalFor(job, loaded, deps);
     if (job.action === "continue" && !approved) return "nothing_to_do";
     if (job.action === "release" && !approved && loaded.status !== "succeeded") return "nothing_to_do";
     // An approved plan is being carried out: say so, instead of "waiting for you".
     if (approved && loaded.status === "awaiting_approval") await deps.store.setStatus(loaded.ref.id, "running");
     let capReserved = false;
-    // `rows` was read before this run: the containment step may finish during it.
+    // Whether this job ran the containment step itself (`rows` was read before it did).
     let containedNow = false;
 
     for (const [index, step] of steps.entries()) {
       const row = rows.get(step.name);
       if (row && (row.status === "succeeded" || row.status === "skipped")) continue;
+      if (containedNow) {
+        // Contained by this job just now: the rest (evidence, verification, any gated step) goes
+        // to an evidence job at a lower priority, so that other resources' containment does not
+        // queue behind it. (A job that finds containment done by an earlier run, after a crash or
+        // on a retry, carries on itself: it has no containment of its own to hurry.)
+        await deps.handOver({ ...job, action: "evidence" }, `${attempt.jobId}-evidence`);
+        await deps.store.audit(loaded.ref.id, "worker", "remediation.handed_over", { from: job.action, next: step.name });
+        return "handed_over";
+      }
       if ((await deps.limits.isPaused()).paused) throw new Postpone(deps.postponeMs, "paused");
       // A decision made by the system (an approval that expired into `contain`) never stands for
       // a person's consent to a destructive step: such a step waits for a human again.
       const covered = approved !== null && !(step.destructive && approved.actor.startsWith("system:"));
       if (!covered && needsApproval(step, loaded, job.action)) {
         // Declining a release, or a destructive step after containment, leaves the resource contained.
-        const contained = job.action === "release" || containedNow || isDone(rows.get(deps.containmentStep));
+        // (Past containment `rows` shows its step done: a job that contains hands over first.)
+        const contained = job.action === "release" || isDone(rows.get(deps.containmentStep));
         const plan = await buildPlan(loaded.ref.id, job.action, steps.slice(index), ctx, { ifDeclined: contained ? "contained" : "nothing_done" });
         await deps.store.awaitApproval(loaded.ref.id, step.name, index, planAsJson(plan), planHash(plan), "worker");
         return "awaiting_approval";
@@ -107,7 +118,7 @@ async function runLoaded(job: RemediationJob, loaded: LoadedRemediation, attempt
         capReserved = true;
       }
       if ((await runStep(step, index, loaded, ctx, outputs, attempt, deps)) === "skipped_remediation") return "skipped";
-      if (step.name === deps.containmentStep) containedNow = true;
+      if (step.name === deps.containmentStep && job.action !== "evidence") containedNow = true;
     }
     await deps.store.setStatus(loaded.ref.id, "succeeded", { error: null });
     return "succeeded";
@@ -150,6 +161,8 @@ async function hasWork(job: RemediationJob, loaded: LoadedRemediation, deps: Eng
   const ok = {
     contain: status === "queued" || status === "running",
     continue: status === "awaiting_approval" || status === "running",
+    // Handed over by the job that contained: the remediation is still running.
+    evidence: status === "running",
     // A release starts from a contained remediation and continues after its approval.
     release: status === "succeeded" || status === "awaiting_approval" || status === "running",
   }[job.action];

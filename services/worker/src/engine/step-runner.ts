@@ -5,6 +5,8 @@ import { type Json, SkipRemediation, type Step, type StepContext } from "./step.
 import type { LoadedRemediation } from "./store.js";
 
 export interface Attempt {
+  /** The BullMQ job id (a hand-over job's id is derived from it). */
+  jobId: string;
   /** 0-based: how many attempts of this job BullMQ already made. */
   attemptsMade: number;
   attempts: number;
