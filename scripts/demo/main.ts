@@ -1,30 +1,35 @@
 // The README's first command: the service end to end on this machine, against local Postgres and
 // Redis and a moto server seeded with compromised-looking instances. It sends sample findings
-// (good, duplicate, stale, hostile), runs ingest and the worker until every message is accounted
-// for and every instance remediation has run, then prints what the audit store and moto hold,
-// checking each message against the outcome it should have led to.
+// (good, duplicate, stale, hostile), runs ingest, the worker and the API until every message is
+// accounted for and every instance remediation has run or waits for a person, approves those
+// through the API as an on-call engineer would, then prints what the audit store and moto hold,
+// checking each message against the outcome it should have led to. `--serve` keeps it all running
+// afterwards, for the approval page and the dashboard.
+import { parseArgs } from "node:util";
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { createLogger } from "@gdr/core/log";
-import { createMetricsRegistry } from "@gdr/core/metrics";
 import { createRedis } from "@gdr/core/queues/redis";
-import { loadIngestConfig } from "@gdr/ingest/config";
-import { createIngestService } from "@gdr/ingest/service";
-import { loadWorkerConfig } from "@gdr/worker/config";
-import { createWorkerService } from "@gdr/worker/service";
 import { awsTestEnv, deleteByPrefix, seedInstance, seedVpc, startMoto, waitUntil } from "../../test/support/index.js";
+import { approvePending } from "./approve.js";
 import { createFindingsQueue } from "./queue.js";
 import { reportInstances, reportReceipts, reportRemediations } from "./report.js";
 import { demoPhases } from "./samples.js";
+import { serveUntilSignal } from "./serve.js";
+import { createDemoServices, type DemoServices } from "./services.js";
 
 const ACCOUNT = "123456789012"; // moto's default account: the seeded instances live there
 const databaseUrl = process.env["DATABASE_URL"] ?? "postgresql://postgres@127.0.0.1:5432/guardduty_responder_demo";
 const redisUrl = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
 const prefix = "gdr-demo";
+// strict: an unknown flag is an error, not something silently run without.
+const { values: flags } = parseArgs({ options: { serve: { type: "boolean", default: false } }, strict: true });
 
 const moto = await startMoto();
+let services: DemoServices | undefined;
+// An admin connection that waits for Redis, unlike the fail-fast producer connection ingest uses.
+const redis = createRedis(redisUrl, "worker");
 try {
   const aws = awsTestEnv(moto.endpoint);
   // The SDK's default credential chain reads the environment: give it moto's fake credentials.
@@ -37,25 +42,21 @@ try {
     await seedInstance(clients, { vpc, autoScaling: false, targetGroup: false, tags: { "guardduty-remediation": "exempt" } }),
     await seedInstance(clients, { vpc }),
     await seedInstance(clients, { vpc, autoScaling: false }),
+    await seedInstance(clients, { vpc, autoScaling: false, targetGroup: false }),
   ];
-  console.log(`moto at ${moto.endpoint}: queue guardduty-findings; 3 instances with 2 network interfaces and 4 groups each`);
-  console.log("  (the first tagged exempt, the second in an Auto Scaling group and a target group, the third in a target group)");
+  console.log(`moto at ${moto.endpoint}: queue guardduty-findings; 4 instances with 2 network interfaces and 4 groups each`);
+  console.log("  (instance 1 tagged exempt, 2 in an Auto Scaling group and a target group, 3 in a target group, 4 in neither)");
 
-  // An admin connection that waits for Redis, unlike the fail-fast producer connection ingest uses.
-  const redis = createRedis(redisUrl, "worker");
   await deleteByPrefix(redis, prefix); // a clean slate for the demo's queues
 
   const env = { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, SQS_QUEUE_URL: queueUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: process.env["LOG_LEVEL"] ?? "warn" };
-  const ingestConfig = loadIngestConfig({ ...env, INGEST_HTTP_PORT: "0" });
-  const workerConfig = loadWorkerConfig({ ...env, WORKER_HTTP_PORT: "0", WORKER_ACCOUNT_ID: ACCOUNT });
-  const logger = createLogger({ level: ingestConfig.LOG_LEVEL, name: "demo" });
-  const ingest = createIngestService(ingestConfig, { logger, registry: createMetricsRegistry({ service: "ingest" }) });
-  const worker = createWorkerService(workerConfig, { logger, registry: createMetricsRegistry({ service: "worker" }) });
-  const prisma = ingest.prisma;
+  services = await createDemoServices(env, ACCOUNT);
+  const { ingest, worker, api, prisma } = services;
   await prisma.$executeRawUnsafe("TRUNCATE ingest_receipts, outbox, remediation_steps, approvals, remediations, findings, audit_events RESTART IDENTITY");
-  await ingest.start();
-  await worker.start();
-  console.log(`ingest and worker running (probes: http://127.0.0.1:${ingest.port()}/readyz, http://127.0.0.1:${worker.port()}/readyz)\n`);
+  await services.start();
+  const apiUrl = `http://127.0.0.1:${api.port()}`;
+  console.log(`API at ${apiUrl} (port ${api.port()}: ${process.env["API_PORT"] ? "API_PORT" : "a free one; set API_PORT to choose"})`);
+  console.log(`ingest and worker running (probes: http://127.0.0.1:${ingest.port()}/readyz, http://127.0.0.1:${worker.port()}/readyz)`);
 
   const sent: { message: (typeof phases)[number][number]; id: string }[] = [];
   const phases = demoPhases(ACCOUNT, instances);
@@ -74,26 +75,35 @@ try {
       what: `phase ${index + 1}: all ${ids.length} messages recorded`,
     });
   }
-  // The worker has the Instance playbook; the other playbooks arrive in later releases.
+  // The worker has the Instance playbook; the other playbooks arrive in later releases. A
+  // remediation awaiting approval has settled too: it waits for a person, the next step here.
   await waitUntil(async () => (await prisma.remediation.count({ where: { playbook: "instance", status: { in: ["queued", "running"] } } })) === 0, {
     attempts: 1_200,
     intervalMs: 100,
-    what: "every instance remediation to finish",
+    what: "every instance remediation to finish or wait for an approval",
   });
+  const approvals = await approvePending(prisma, apiUrl);
 
   const mismatches = await reportReceipts(prisma, sent);
   await reportRemediations(prisma);
   await reportInstances(clients.ec2, clients.autoscaling, instances.map((i) => i.instanceId));
 
-  await worker.stop();
-  await ingest.stop();
-  redis.disconnect();
+  const failures = [
+    ...(mismatches > 0 ? [`${mismatches} message(s) did not end as expected.`] : []),
+    ...(approvals.length === 0 ? ["No instance remediation waited for an approval; the medium finding on instance 4 should have led to one."] : []),
+    ...approvals.filter((a) => !a.ok).map((a) => `The approved remediation of ${a.resourceKey} did not succeed: ${a.status}.`),
+  ];
   console.log(
-    mismatches === 0
-      ? "\nEvery message is accounted for, as expected. Playbooks for ECS, EKS and access keys arrive in later releases; their remediations stay queued."
-      : `\n${mismatches} message(s) did not end as expected.`,
+    failures.length === 0
+      ? "\nEvery message is accounted for and the approved remediation ran, as expected. Playbooks for ECS, EKS and access keys arrive in later releases; their remediations stay queued."
+      : `\n${failures.join("\n")}`,
   );
-  process.exitCode = mismatches === 0 ? 0 : 1;
+  process.exitCode = failures.length === 0 ? 0 : 1;
+  if (flags.serve) await serveUntilSignal(prisma, api.port(), databaseUrl);
 } finally {
+  // The same stop path with and without --serve, and after an error: otherwise the services'
+  // connections would keep the process alive after moto is gone.
+  await services?.stop();
+  redis.disconnect();
   await moto.stop();
 }

@@ -14,13 +14,14 @@ export async function reportReceipts(prisma: PrismaClient, sent: readonly { mess
   const receipts = await prisma.ingestReceipt.findMany({ where: { sqsMessageId: { in: sent.map((s) => s.id) } } });
   const byId = new Map(receipts.map((r) => [r.sqsMessageId, r]));
   let mismatches = 0;
-  console.log("message                                            outcome    reason");
+  const width = Math.max(...sent.map((s) => s.message.label.length));
+  console.log(`\n  ${"message".padEnd(width)} outcome    reason`);
   for (const { message, id } of sent) {
     const r = byId.get(id);
     const got = r ? `${r.outcome.padEnd(10)} ${r.reason}` : "(no receipt)";
     const ok = r?.outcome === message.expect.outcome && r.reason === message.expect.reason;
     if (!ok) mismatches += 1;
-    console.log(`${ok ? " " : "!"} ${message.label.padEnd(49)} ${got}${ok ? "" : `   (expected ${message.expect.outcome} ${message.expect.reason})`}`);
+    console.log(`${ok ? " " : "!"} ${message.label.padEnd(width)} ${got}${ok ? "" : `   (expected ${message.expect.outcome} ${message.expect.reason})`}`);
   }
   const totals = await prisma.ingestReceipt.groupBy({ by: ["outcome"], _count: true, orderBy: { outcome: "asc" } });
   console.log(`\nreceipts: ${totals.map((t) => `${t.outcome} ${t._count}`).join(", ")}  (messages sent: ${sent.length})`);

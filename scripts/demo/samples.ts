@@ -46,25 +46,41 @@ const event = (detail: JsonObject): string => json(eventBridgeEvent(detail));
  * of a finding (with a duplicate delivery), then the first version arriving late.
  */
 export function demoPhases(accountId: string, instances: readonly SeededInstance[]): DemoMessage[][] {
-  const [exempt, first, second] = instances;
-  if (!exempt || !first || !second) throw new Error("the demo needs three seeded instances");
+  // Numbered as main.ts seeds them: 1 exempt-tagged, 2 in an Auto Scaling group and a target
+  // group, 3 in a target group, 4 in neither.
+  const [exempt, second, third, fourth] = instances;
+  if (!exempt || !second || !third || !fourth) throw new Error("the demo needs four seeded instances");
   const t0 = new Date(Date.now() - 10 * 60_000);
   const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000).toISOString();
-  const miner = findingOn(first, { accountId, count: 1, createdAt: at(0), updatedAt: at(0) });
+  const miner = findingOn(second, { accountId, count: 1, createdAt: at(0), updatedAt: at(0) });
   const minerId = miner["id"];
   if (typeof minerId !== "string") throw new Error("fixture finding has no id");
-  const minerUpdate = findingOn(first, { accountId, id: minerId, count: 4, createdAt: at(0), updatedAt: at(5) });
+  const minerUpdate = findingOn(second, { accountId, id: minerId, count: 4, createdAt: at(0), updatedAt: at(5) });
 
   const phase1: DemoMessage[] = [
-    { label: "crypto-miner on instance 1", body: event(miner), expect: { outcome: "accepted", reason: "new_finding" } },
+    { label: "crypto-miner on instance 2", body: event(miner), expect: { outcome: "accepted", reason: "new_finding" } },
     {
-      label: "C&C activity on instance 2",
-      body: event(findingOn(second, { accountId, type: "Backdoor:Runtime/C&CActivity.B!DNS", severity: 8 })),
+      label: "C&C activity on instance 3",
+      body: event(findingOn(third, { accountId, type: "Backdoor:Runtime/C&CActivity.B!DNS", severity: 8 })),
       expect: { outcome: "accepted", reason: "new_finding" },
     },
     {
-      label: "low-severity finding (notify only)",
-      body: event(findingOn(second, { accountId, type: "Discovery:Runtime/RawSocketCreated", severity: 2 })),
+      // Medium severity: the policy's `medium` rule plans the containment and waits for a person
+      // (main.ts approves it through the API once everything else has settled).
+      label: "suspicious command on instance 4 (medium: waits for an approval)",
+      body: event(
+        findingOn(fourth, {
+          accountId,
+          type: "Execution:Runtime/SuspiciousCommand",
+          severity: 5,
+          title: `A suspicious command was executed on EC2 instance ${fourth.instanceId}.`,
+        }),
+      ),
+      expect: { outcome: "accepted", reason: "new_finding" },
+    },
+    {
+      label: "low-severity finding on instance 3 (notify only)",
+      body: event(findingOn(third, { accountId, type: "Discovery:Runtime/RawSocketCreated", severity: 2 })),
       expect: { outcome: "accepted", reason: "new_finding" },
     },
     {
@@ -79,7 +95,7 @@ export function demoPhases(accountId: string, instances: readonly SeededInstance
       body: event(accessKeyFinding({ accountId, severity: 5 })),
       expect: { outcome: "accepted", reason: "new_finding" },
     },
-    { label: "archived finding", body: event(findingOn(second, { accountId, archived: true })), expect: { outcome: "ignored", reason: "archived" } },
+    { label: "archived finding", body: event(findingOn(third, { accountId, archived: true })), expect: { outcome: "ignored", reason: "archived" } },
     { label: "GuardDuty sample finding", body: event(instanceFinding({ accountId, sample: true })), expect: { outcome: "ignored", reason: "sample_finding" } },
     { label: "S3 finding (no playbook)", body: event(s3Finding({ accountId })), expect: { outcome: "ignored", reason: "unsupported_resource_type" } },
     {

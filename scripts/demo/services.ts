@@ -1,0 +1,54 @@
+import { loadApiConfig } from "@gdr/api/config";
+import { createApiServer, type ApiServer } from "@gdr/api/server";
+import type { PrismaClient } from "@gdr/core/db/client";
+import { createLogger } from "@gdr/core/log";
+import { createMetricsRegistry } from "@gdr/core/metrics";
+import { loadIngestConfig } from "@gdr/ingest/config";
+import { createIngestService, type IngestService } from "@gdr/ingest/service";
+import { loadWorkerConfig } from "@gdr/worker/config";
+import { createWorkerService, type WorkerService } from "@gdr/worker/service";
+
+export interface DemoServices {
+  ingest: IngestService;
+  worker: WorkerService;
+  api: ApiServer;
+  /** Ingest's connection to the audit store, for the demo's own queries. */
+  prisma: PrismaClient;
+  start(): Promise<void>;
+  /** API first, then the worker, then ingest, as `npm start` does; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The three services `npm start` runs, composed the same way (services/all/src/main.ts), in this
+ * process. Their probe and API ports default to 0 (any free port) so that a service already
+ * running on this machine does not stop the demo; API_PORT fixes the API's.
+ */
+export async function createDemoServices(env: NodeJS.ProcessEnv, workerAccountId: string): Promise<DemoServices> {
+  const ingestConfig = loadIngestConfig({ ...env, INGEST_HTTP_PORT: "0" });
+  const workerConfig = loadWorkerConfig({ ...env, WORKER_HTTP_PORT: "0", WORKER_ACCOUNT_ID: workerAccountId });
+  const apiConfig = loadApiConfig({ ...env, API_HOST: "127.0.0.1", API_PORT: env["API_PORT"] ?? "0" });
+  const logger = createLogger({ level: ingestConfig.LOG_LEVEL, name: "demo" });
+  // The API first: it is the one built asynchronously, so if building it fails no other service
+  // holds connections open that would keep the process alive.
+  const api = await createApiServer(apiConfig, logger);
+  const ingest = createIngestService(ingestConfig, { logger, registry: createMetricsRegistry({ service: "ingest" }) });
+  const worker = createWorkerService(workerConfig, { logger, registry: createMetricsRegistry({ service: "worker" }) });
+  return {
+    ingest,
+    worker,
+    api,
+    prisma: ingest.prisma,
+    async start() {
+      await ingest.start();
+      await worker.start();
+      await api.start();
+    },
+    // Each service's stop also closes the connections it opened when created, started or not.
+    async stop() {
+      await api.stop();
+      await worker.stop();
+      await ingest.stop();
+    },
+  };
+}
