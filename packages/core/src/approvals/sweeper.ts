@@ -1,7 +1,7 @@
 import type { PrismaClient } from "@prisma/client";
 import { intInRange } from "../config/fields.js";
 import type { Logger } from "../log.js";
-import { remediationLink, type Notifier } from "../notify/event.js";
+import { remediationEvent, type Notifier } from "../notify/event.js";
 import type { RemediationQueues } from "../queues/queues.js";
 import { expireApprovals, type ExpiryOptions } from "./expire.js";
 
@@ -66,17 +66,7 @@ export function startApprovalSweeper(deps: ApprovalSweeperDeps): ApprovalSweeper
 async function notifyExpired(deps: ApprovalSweeperDeps, ids: readonly string[]): Promise<void> {
   const rows = await deps.prisma.remediation.findMany({ where: { id: { in: [...ids] } } });
   for (const r of rows) {
-    deps.notifier.notify({
-      kind: "expired",
-      remediationId: r.id,
-      findingId: r.findingId,
-      playbook: r.playbook,
-      resourceKey: r.resourceKey,
-      accountId: r.accountId,
-      region: r.region,
-      mode: r.mode,
-      detail: `approval not decided within ${deps.approval.expiry}; ${r.status === "succeeded" ? "the resource stays contained" : "nothing was changed"}`,
-      link: remediationLink(deps.publicUrl, r.id),
-    });
+    const left = r.status === "succeeded" ? "the resource stays contained" : "nothing was changed";
+    deps.notifier.notify(remediationEvent("expired", r, deps.publicUrl, `approval not decided within ${deps.approval.expiry}; ${left}`));
   }
 }

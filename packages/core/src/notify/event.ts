@@ -28,3 +28,30 @@ export interface Notifier {
 export function remediationLink(publicUrl: string, remediationId: string): string {
   return `${publicUrl.replace(/\/+$/, "")}/ui/#${encodeURIComponent(remediationId)}`;
 }
+
+/** The remediation fields every notification carries (a Prisma row and the engine's ref both have them). */
+export interface NotifiedRemediation {
+  id: string;
+  findingId: string;
+  playbook: string;
+  resourceKey: string;
+  accountId: string;
+  region: string;
+  mode: string;
+}
+
+/** The event for one remediation, linking to its page under `publicUrl`. */
+export function remediationEvent(kind: NotificationKind, r: NotifiedRemediation, publicUrl: string, detail?: string): NotificationEvent {
+  return {
+    kind,
+    remediationId: r.id,
+    findingId: r.findingId,
+    playbook: r.playbook,
+    resourceKey: r.resourceKey,
+    accountId: r.accountId,
+    region: r.region,
+    mode: r.mode,
+    ...(detail === undefined ? {} : { detail }),
+    link: remediationLink(publicUrl, r.id),
+  };
+}

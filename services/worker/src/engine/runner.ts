@@ -1,4 +1,4 @@
-import { remediationLink } from "@gdr/core/notify/index";
+import { remediationEvent } from "@gdr/core/notify/index";
 import type { RemediationJob } from "@gdr/core/queues/catalog";
 import type { EngineDeps } from "./deps.js";
 import { buildPlan, planAsJson, planHash } from "./plan.js";
@@ -32,19 +32,7 @@ export async function runRemediation(job: RemediationJob, attempt: Attempt, deps
 /** Outcomes people hear about; the notifier delivers in the background and never throws. */
 function notifyOutcome(deps: EngineDeps, loaded: LoadedRemediation, outcome: RunOutcome | "failed", detail?: string): void {
   if (outcome !== "awaiting_approval" && outcome !== "succeeded" && outcome !== "notified" && outcome !== "failed") return;
-  const r = loaded.ref;
-  deps.notifier.notify({
-    kind: outcome,
-    remediationId: r.id,
-    findingId: r.findingId,
-    playbook: r.playbook,
-    resourceKey: r.resourceKey,
-    accountId: r.accountId,
-    region: r.region,
-    mode: r.mode,
-    ...(detail === undefined ? {} : { detail }),
-    link: remediationLink(deps.publicUrl, r.id),
-  });
+  deps.notifier.notify(remediationEvent(outcome, loaded.ref, deps.publicUrl, detail));
 }
 
 async function runLoaded(job: RemediationJob, loaded: LoadedRemediation, attempt: Attempt, deps: EngineDeps): Promise<RunOutcome> {
