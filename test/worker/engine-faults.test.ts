@@ -2,7 +2,7 @@
 // (injected into the worker's own EC2 client: moto never throttles), access denied, the kill
 // switch and the isolations-per-minute cap.
 import { EC2ServiceException } from "@aws-sdk/client-ec2";
-import { approveRemediation } from "@gdr/core/approvals/decide";
+import { approveRemediation, rejectRemediation, requestRelease } from "@gdr/core/approvals/decide";
 import type { AwsClients } from "@gdr/core/aws/clients";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { injectFaults, type FaultHandle, type FaultSpec } from "../support/aws-faults.js";
@@ -145,6 +145,62 @@ describe("access denied", () => {
     expect(metricValue(metrics, "gdr_worker_failures_total", { error: "access_denied" })).toBe(1);
     expect((await viewInstance(world.aws, seeded)).snapshots).toEqual([]);
     await lane.stop();
+  });
+
+  it("leaves a remediation that failed after containment releasable: declined, it is failed again; approved, the instance is restored", async () => {
+    const faults = ec2Faults([
+      { operation: "CreateSnapshot", times: 1_000, name: "UnauthorizedOperation", httpStatus: 403, errorClass: EC2ServiceException },
+    ]);
+    const lane = await startLane(world, { awsMiddleware: faults.middleware });
+    try {
+      const seeded = await seed(world, { autoScaling: false, targetGroup: false });
+      const detail = findingFor(seeded);
+      await lane.send(detail);
+      const r = await remediationForFinding(world.db, findingIdOf(detail));
+      const failed = await waitForStatus(world.db, r.id, SETTLED);
+      expect(failed.status).toBe("failed");
+      // Isolated all the same (the failure came after containment), with no snapshot.
+      const isolated = await viewInstance(world.aws, seeded);
+      const [group] = isolated.isolationGroups;
+      expect(isolated.enis.map((e) => e.groupIds)).toEqual(isolated.enis.map(() => [group?.id]));
+      expect(isolated.snapshots).toEqual([]);
+
+      const release = async (): Promise<RemediationRow> => {
+        expect(await requestRelease(world.db.prisma, lane.queues, r.id, "erin")).toMatchObject({ ok: true });
+        const waiting = await waitForStatus(world.db, r.id, ["awaiting_approval"]);
+        expect(waiting.plan).toMatchObject({ action: "release", releaseFrom: "failed" });
+        return waiting;
+      };
+      const first = await release();
+      expect(await rejectRemediation(world.db.prisma, { remediationId: r.id, actor: "carol", reason: "not yet", planHash: first.plan_hash ?? "" })).toMatchObject({ ok: true });
+      // Back as it was: failed, with its own error, still isolated.
+      expect(await remediation(world.db, r.id)).toMatchObject({ status: "failed", error: failed.error });
+
+      const second = await release();
+      expect(await approveRemediation(world.db.prisma, lane.queues, { remediationId: r.id, actor: "frank", reason: "false positive", planHash: second.plan_hash ?? "" })).toMatchObject({ ok: true });
+      expect((await waitForStatus(world.db, r.id, ["succeeded", "failed"])).status).toBe("succeeded");
+      expect((await viewInstance(world.aws, seeded)).enis).toEqual(seededEnis(seeded));
+    } finally {
+      await lane.stop();
+    }
+  });
+
+  it("refuses to release a failed remediation that never contained anything", async () => {
+    const faults = ec2Faults([
+      { operation: "CreateSecurityGroup", times: 1_000, name: "UnauthorizedOperation", httpStatus: 403, errorClass: EC2ServiceException },
+    ]);
+    const lane = await startLane(world, { awsMiddleware: faults.middleware });
+    try {
+      const seeded = await seed(world, { autoScaling: false, targetGroup: false });
+      const detail = findingFor(seeded);
+      await lane.send(detail);
+      const r = await remediationForFinding(world.db, findingIdOf(detail));
+      expect((await waitForStatus(world.db, r.id, SETTLED)).status).toBe("failed");
+      expect(stepMap(await stepsOf(world.db, r.id)).get("isolate")?.status).toBe("failed");
+      expect(await requestRelease(world.db.prisma, lane.queues, r.id, "erin")).toMatchObject({ ok: false, error: "not_awaiting_approval" });
+    } finally {
+      await lane.stop();
+    }
   });
 });
 

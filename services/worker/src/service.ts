@@ -8,7 +8,7 @@ import { loadPolicyFile } from "@gdr/core/policy/index";
 import type { Logger } from "@gdr/core/log";
 import type { Registry } from "@gdr/core/metrics";
 import { createNotifier } from "@gdr/core/notify/index";
-import { jobOptions, QUEUE_CATALOG } from "@gdr/core/queues/catalog";
+import { CONTAINMENT_STEP, jobOptions, QUEUE_CATALOG } from "@gdr/core/queues/catalog";
 import { closeQueues, createQueues, type RemediationQueues } from "@gdr/core/queues/queues";
 import { createRedis } from "@gdr/core/queues/redis";
 import { startApprovalSweeper, type ApprovalSweeper } from "@gdr/core/approvals/sweeper";
@@ -69,7 +69,7 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
     logger,
     metrics: createEngineMetrics(deps.registry),
     signal: abort.signal,
-    containmentStep: "isolate",
+    containmentStep: CONTAINMENT_STEP,
     postponeMs: config.WORKER_POSTPONE_MS,
     notifier,
     publicUrl: config.PUBLIC_URL,

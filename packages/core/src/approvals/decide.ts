@@ -1,5 +1,5 @@
 import { Prisma, type PrismaClient } from "@prisma/client";
-import { jobIdFor, remediationJobSchema, type RemediationJob } from "../queues/catalog.js";
+import { CONTAINMENT_STEP, jobIdFor, remediationJobSchema, type RemediationJob } from "../queues/catalog.js";
 import { dispatchForRemediations, outboxEntry } from "../queues/outbox.js";
 import { planAction, statusAfterDecline } from "./plan-fields.js";
 import type { RemediationQueues } from "../queues/queues.js";
@@ -120,14 +120,13 @@ export async function declinePlan(
   decline: "rejected" | "expired",
   message: string,
   now = new Date(),
-): Promise<"succeeded" | "rejected" | "expired"> {
+): Promise<ReturnType<typeof statusAfterDecline>> {
   const status = statusAfterDecline(r.plan, decline);
   await tx.remediationStep.update({ where: { remediationId_name: { remediationId: r.id, name: r.step } }, data: { status: "pending" } });
-  await tx.remediation.update({
-    where: { id: r.id },
-    // A contained remediation keeps its finishedAt (when containment finished) and carries no error.
-    data: status === "succeeded" ? { status, error: null } : { status, finishedAt: now, error: message },
-  });
+  // Back to a status it had (contained, or failed after containment): its finishedAt and error
+  // stay as they were; the decision itself is in the approvals row and the audit trail.
+  const data = status === "succeeded" ? { status, error: null } : status === "failed" ? { status } : { status, finishedAt: now, error: message };
+  await tx.remediation.update({ where: { id: r.id }, data });
   return status;
 }
 
@@ -138,7 +137,12 @@ export async function declinePlan(
 export async function requestRelease(prisma: PrismaClient, queues: RemediationQueues, remediationId: string, actor: string): Promise<Decision> {
   const r = await prisma.remediation.findUnique({ where: { id: remediationId } });
   if (!r) return { ok: false, error: "not_found", message: `no remediation ${remediationId}` };
-  if (r.status !== "succeeded") return { ok: false, error: "not_awaiting_approval", message: `only a contained (succeeded) remediation can be released; it is ${r.status}` };
+  // Contained: succeeded, or failed after its containment step (a step after isolation failed for
+  // good, e.g. snapshots refused: the resource is still isolated and must stay releasable).
+  const contained = await prisma.remediationStep.findFirst({ where: { remediationId, name: CONTAINMENT_STEP, status: { in: ["succeeded", "skipped"] } } });
+  if (!(r.status === "succeeded" || (r.status === "failed" && contained))) {
+    return { ok: false, error: "not_awaiting_approval", message: `only a contained remediation (succeeded, or failed after ${CONTAINMENT_STEP}) can be released; it is ${r.status}` };
+  }
   const job = remediationJobSchema.parse({
     remediationId: r.id,
     findingId: r.findingId,

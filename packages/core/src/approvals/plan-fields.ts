@@ -17,12 +17,17 @@ export function planAction(plan: unknown): "continue" | "release" | null {
   return action === "continue" || action === "release" ? action : null;
 }
 
+/** Statuses a contained remediation can be released from (see FrozenPlan.releaseFrom). */
+export type ReleasableStatus = "succeeded" | "failed";
+
 /**
- * The status a declined (rejected or expired) plan leaves: `succeeded` when the resource is
- * contained already, so it stays on record as contained and can still be released; else the
- * decline's own status. A release plan is always on a contained resource, whatever it says.
+ * The status a declined (rejected or expired) plan leaves. A release plan: the status the
+ * remediation had when the release was asked for (`succeeded`, or `failed` after containment), so
+ * nothing about it is misstated and it can be asked for again. A plan on a contained resource:
+ * `succeeded`, it stays on record as contained and can still be released. Else the decline's own.
  */
-export function statusAfterDecline(plan: unknown, decline: "rejected" | "expired"): "succeeded" | "rejected" | "expired" {
-  if (planAction(plan) === "release" || field(plan, "ifDeclined") === "contained") return "succeeded";
+export function statusAfterDecline(plan: unknown, decline: "rejected" | "expired"): ReleasableStatus | "rejected" | "expired" {
+  if (planAction(plan) === "release") return field(plan, "releaseFrom") === "failed" ? "failed" : "succeeded";
+  if (field(plan, "ifDeclined") === "contained") return "succeeded";
   return decline;
 }

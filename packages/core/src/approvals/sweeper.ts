@@ -66,7 +66,9 @@ export function startApprovalSweeper(deps: ApprovalSweeperDeps): ApprovalSweeper
 async function notifyExpired(deps: ApprovalSweeperDeps, ids: readonly string[]): Promise<void> {
   const rows = await deps.prisma.remediation.findMany({ where: { id: { in: [...ids] } } });
   for (const r of rows) {
-    const left = r.status === "succeeded" ? "the resource stays contained" : "nothing was changed";
+    // `expired`: the plan was to start containment. Otherwise the resource was contained already
+    // (back to succeeded, or to failed for a release asked for after a later step failed).
+    const left = r.status === "expired" ? "nothing was changed" : "the resource stays contained";
     deps.notifier.notify(remediationEvent("expired", r, deps.publicUrl, `approval not decided within ${deps.approval.expiry}; ${left}`));
   }
 }

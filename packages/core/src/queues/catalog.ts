@@ -66,6 +66,14 @@ export function jobIdFor(playbook: PlaybookName, findingId: string, resourceKey:
 }
 
 /**
+ * The step whose success means a resource is contained: every playbook names its isolating step
+ * so. The worker hands over after it and reserves the isolation cap before it; the API lets a
+ * failed remediation be released once it has succeeded (the resource is isolated, whatever
+ * failed after).
+ */
+export const CONTAINMENT_STEP = "isolate";
+
+/**
  * BullMQ priority of `evidence` jobs. Jobs without a priority (containment, continuations,
  * releases) are taken before any prioritized job, so under a burst every resource is isolated
  * before the slower evidence work (snapshots, scans) of any of them uses the workers and the

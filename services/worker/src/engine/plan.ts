@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { DeclinedOutcome } from "@gdr/core/approvals/plan-fields";
+import type { DeclinedOutcome, ReleasableStatus } from "@gdr/core/approvals/plan-fields";
 import type { RemediationJob } from "@gdr/core/queues/catalog";
 import type { Json, PlannedCall, Step, StepContext } from "./step.js";
 
@@ -19,6 +19,8 @@ export interface FrozenPlan {
    * `nothing_done` when the plan was to start changing things, and it ends rejected or expired.
    */
   ifDeclined: DeclinedOutcome;
+  /** A release plan: the status it was asked for from, which a decline puts back. */
+  releaseFrom?: ReleasableStatus;
   /** The steps still to run, each with the exact AWS calls it will make. */
   steps: { name: string; destructive: boolean; calls: PlannedCall[] }[];
 }
@@ -32,7 +34,7 @@ export async function buildPlan(
   action: RemediationJob["action"],
   steps: readonly Step[],
   ctx: StepContext,
-  options: { ifDeclined: DeclinedOutcome; now?: Date },
+  options: { ifDeclined: DeclinedOutcome; releaseFrom?: ReleasableStatus; now?: Date },
 ): Promise<FrozenPlan> {
   const planned: FrozenPlan["steps"] = [];
   for (const step of steps) planned.push({ name: step.name, destructive: step.destructive, calls: await step.plan(ctx) });
@@ -41,6 +43,7 @@ export async function buildPlan(
     action: action === "release" ? "release" : "continue",
     frozenAt: (options.now ?? new Date()).toISOString(),
     ifDeclined: options.ifDeclined,
+    ...(options.releaseFrom ? { releaseFrom: options.releaseFrom } : {}),
     steps: planned,
   };
 }

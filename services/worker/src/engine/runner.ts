@@ -1,3 +1,4 @@
+import type { ReleasableStatus } from "@gdr/core/approvals/plan-fields";
 import { remediationEvent } from "@gdr/core/notify/index";
 import type { RemediationJob } from "@gdr/core/queues/catalog";
 import type { EngineDeps } from "./deps.js";
@@ -66,7 +67,9 @@ async function runLoaded(job: RemediationJob, loaded: LoadedRemediation, attempt
     // An evidence job runs under the approval (if any) that its containment ran under.
     const approved = job.action === "contain" ? null : await approvalFor(job, loaded, deps);
     if (job.action === "continue" && !approved) return "nothing_to_do";
-    if (job.action === "release" && !approved && loaded.status !== "succeeded") return "nothing_to_do";
+    // A release is frozen from a contained remediation: succeeded, or failed after containment.
+    const releaseFrom = releasableStatus(loaded.status, rows.get(deps.containmentStep));
+    if (job.action === "release" && !approved && !releaseFrom) return "nothing_to_do";
     // An approved plan is being carried out: say so, instead of "waiting for you".
     if (approved && loaded.status === "awaiting_approval") await deps.store.setStatus(loaded.ref.id, "running");
     let capReserved = false;
@@ -93,7 +96,10 @@ async function runLoaded(job: RemediationJob, loaded: LoadedRemediation, attempt
         // Declining a release, or a destructive step after containment, leaves the resource contained.
         // (Past containment `rows` shows its step done: a job that contains hands over first.)
         const contained = job.action === "release" || isDone(rows.get(deps.containmentStep));
-        const plan = await buildPlan(loaded.ref.id, job.action, steps.slice(index), ctx, { ifDeclined: contained ? "contained" : "nothing_done" });
+        const plan = await buildPlan(loaded.ref.id, job.action, steps.slice(index), ctx, {
+          ifDeclined: contained ? "contained" : "nothing_done",
+          ...(job.action === "release" && releaseFrom ? { releaseFrom } : {}),
+        });
         await deps.store.awaitApproval(loaded.ref.id, step.name, index, planAsJson(plan), planHash(plan), "worker");
         return "awaiting_approval";
       }
@@ -143,6 +149,12 @@ function isDone(row: { status: string } | undefined): boolean {
   return row?.status === "succeeded" || row?.status === "skipped";
 }
 
+/** The status a release starts from, or null when the remediation is not contained. */
+function releasableStatus(status: LoadedRemediation["status"], containment: { status: string } | undefined): ReleasableStatus | null {
+  if (status === "succeeded") return status;
+  return status === "failed" && isDone(containment) ? status : null;
+}
+
 /** Whether the remediation's status leaves this job anything to do (jobs can be redelivered). */
 async function hasWork(job: RemediationJob, loaded: LoadedRemediation, deps: EngineDeps): Promise<boolean> {
   const status = loaded.status;
@@ -151,8 +163,9 @@ async function hasWork(job: RemediationJob, loaded: LoadedRemediation, deps: Eng
     continue: status === "awaiting_approval" || status === "running",
     // Handed over by the job that contained: the remediation is still running.
     evidence: status === "running",
-    // A release starts from a contained remediation and continues after its approval.
-    release: status === "succeeded" || status === "awaiting_approval" || status === "running",
+    // A release starts from a contained remediation (succeeded, or failed after containment; the
+    // step is checked once the rows are read) and continues after its approval.
+    release: status === "succeeded" || status === "failed" || status === "awaiting_approval" || status === "running",
   }[job.action];
   if (!ok) deps.logger.info({ remediationId: loaded.ref.id, status, action: job.action }, "remediation has nothing to do for this job");
   return Promise.resolve(ok);

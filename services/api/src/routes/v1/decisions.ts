@@ -48,7 +48,7 @@ export function decisionRoutes(deps: ApiDeps, options: DecisionOptions): Fastify
       {
         preHandler: approver,
         schema: {
-          summary: "Ask for containment to be undone; the release plan then waits for an approval",
+          summary: "Ask for containment to be undone (a succeeded remediation, or one failed after isolating); the release plan then waits for an approval",
           params: uuidParam,
           body: z.object({ reason: z.string().trim().min(3).max(2_000) }),
           response: responses,
