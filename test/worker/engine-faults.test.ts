@@ -100,17 +100,21 @@ describe("AWS throttling", () => {
   });
 });
 
+/** A lane whose every `operation` call is refused (UnauthorizedOperation), and one finding through it, settled. */
+async function deniedRun(operation: string) {
+  const faults = ec2Faults([{ operation, times: 1_000, name: "UnauthorizedOperation", httpStatus: 403, errorClass: EC2ServiceException }]);
+  const lane = await startLane(world, { awsMiddleware: faults.middleware });
+  const seeded = await seed(world, { autoScaling: false, targetGroup: false });
+  const detail = findingFor(seeded);
+  await lane.send(detail);
+  const r = await remediationForFinding(world.db, findingIdOf(detail));
+  const done = await waitForStatus(world.db, r.id, SETTLED);
+  return { faults, lane, seeded, r, done };
+}
+
 describe("access denied", () => {
   it("fails fast: the step and the remediation failed with the AWS code, the job failed without retries", async () => {
-    const faults = ec2Faults([
-      { operation: "CreateSnapshot", times: 1_000, name: "UnauthorizedOperation", httpStatus: 403, errorClass: EC2ServiceException },
-    ]);
-    const lane = await startLane(world, { awsMiddleware: faults.middleware });
-    const seeded = await seed(world, { autoScaling: false, targetGroup: false });
-    const detail = findingFor(seeded);
-    await lane.send(detail);
-    const r = await remediationForFinding(world.db, findingIdOf(detail));
-    const done = await waitForStatus(world.db, r.id, SETTLED);
+    const { faults, lane, seeded, r, done } = await deniedRun("CreateSnapshot");
     expect(done.status).toBe("failed");
     expect(done.error).toMatch(/^snapshot-volumes: UnauthorizedOperation: /);
 
@@ -148,16 +152,8 @@ describe("access denied", () => {
   });
 
   it("leaves a remediation that failed after containment releasable: declined, it is failed again; approved, the instance is restored", async () => {
-    const faults = ec2Faults([
-      { operation: "CreateSnapshot", times: 1_000, name: "UnauthorizedOperation", httpStatus: 403, errorClass: EC2ServiceException },
-    ]);
-    const lane = await startLane(world, { awsMiddleware: faults.middleware });
+    const { lane, seeded, r, done: failed } = await deniedRun("CreateSnapshot");
     try {
-      const seeded = await seed(world, { autoScaling: false, targetGroup: false });
-      const detail = findingFor(seeded);
-      await lane.send(detail);
-      const r = await remediationForFinding(world.db, findingIdOf(detail));
-      const failed = await waitForStatus(world.db, r.id, SETTLED);
       expect(failed.status).toBe("failed");
       // Isolated all the same (the failure came after containment), with no snapshot.
       const isolated = await viewInstance(world.aws, seeded);
@@ -186,16 +182,9 @@ describe("access denied", () => {
   });
 
   it("refuses to release a failed remediation that never contained anything", async () => {
-    const faults = ec2Faults([
-      { operation: "CreateSecurityGroup", times: 1_000, name: "UnauthorizedOperation", httpStatus: 403, errorClass: EC2ServiceException },
-    ]);
-    const lane = await startLane(world, { awsMiddleware: faults.middleware });
+    const { lane, r, done } = await deniedRun("CreateSecurityGroup");
     try {
-      const seeded = await seed(world, { autoScaling: false, targetGroup: false });
-      const detail = findingFor(seeded);
-      await lane.send(detail);
-      const r = await remediationForFinding(world.db, findingIdOf(detail));
-      expect((await waitForStatus(world.db, r.id, SETTLED)).status).toBe("failed");
+      expect(done.status).toBe("failed");
       expect(stepMap(await stepsOf(world.db, r.id)).get("isolate")?.status).toBe("failed");
       expect(await requestRelease(world.db.prisma, lane.queues, r.id, "erin")).toMatchObject({ ok: false, error: "not_awaiting_approval" });
     } finally {
