@@ -63,17 +63,27 @@ function ec2Faults(plan: readonly FaultSpec[]): { middleware: (clients: AwsClien
 const postponed = (why: string, jobId?: string) => (l: LogLine) =>
   l.msg === "remediation postponed" && l["why"] === why && (jobId === undefined || l["jobId"] === jobId);
 
+/** A lane with this EC2 fault injected, and one finding (on an instance of its own) through it, settled. */
+async function faultedRun(spec: FaultSpec) {
+  const faults = ec2Faults([spec]);
+  const lane = await startLane(world, { awsMiddleware: faults.middleware });
+  const seeded = await seed(world, { autoScaling: false, targetGroup: false });
+  const detail = findingFor(seeded);
+  await lane.send(detail);
+  const r = await remediationForFinding(world.db, findingIdOf(detail));
+  const done = await waitForStatus(world.db, r.id, SETTLED);
+  return { faults, lane, seeded, r, done };
+}
+
 describe("AWS throttling", () => {
   it("is retried: the step takes a second attempt, the queue slows down, containment completes", async () => {
-    const faults = ec2Faults([
-      { operation: "ModifyNetworkInterfaceAttribute", times: 3, name: "RequestLimitExceeded", httpStatus: 503, errorClass: EC2ServiceException },
-    ]);
-    const lane = await startLane(world, { awsMiddleware: faults.middleware });
-    const seeded = await seed(world, { autoScaling: false, targetGroup: false });
-    const detail = findingFor(seeded);
-    await lane.send(detail);
-    const r = await remediationForFinding(world.db, findingIdOf(detail));
-    const done = await waitForStatus(world.db, r.id, SETTLED);
+    const { faults, lane, seeded, r, done } = await faultedRun({
+      operation: "ModifyNetworkInterfaceAttribute",
+      times: 3,
+      name: "RequestLimitExceeded",
+      httpStatus: 503,
+      errorClass: EC2ServiceException,
+    });
     expect(done.status).toBe("succeeded");
 
     // The SDK's own 3 attempts met the 3 faults; the engine's second attempt of the step passed.
@@ -101,15 +111,8 @@ describe("AWS throttling", () => {
 });
 
 /** A lane whose every `operation` call is refused (UnauthorizedOperation), and one finding through it, settled. */
-async function deniedRun(operation: string) {
-  const faults = ec2Faults([{ operation, times: 1_000, name: "UnauthorizedOperation", httpStatus: 403, errorClass: EC2ServiceException }]);
-  const lane = await startLane(world, { awsMiddleware: faults.middleware });
-  const seeded = await seed(world, { autoScaling: false, targetGroup: false });
-  const detail = findingFor(seeded);
-  await lane.send(detail);
-  const r = await remediationForFinding(world.db, findingIdOf(detail));
-  const done = await waitForStatus(world.db, r.id, SETTLED);
-  return { faults, lane, seeded, r, done };
+function deniedRun(operation: string) {
+  return faultedRun({ operation, times: 1_000, name: "UnauthorizedOperation", httpStatus: 403, errorClass: EC2ServiceException });
 }
 
 describe("access denied", () => {
