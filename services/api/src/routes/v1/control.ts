@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
 import { requireRole } from "../../plugins/auth.js";
 import { errorBody } from "../../plugins/errors.js";
+import { freeText } from "./schemas.js";
 
 const pauseState = z.object({ paused: z.boolean(), by: z.string().optional(), reason: z.string().optional(), since: z.string().optional() });
 
@@ -21,7 +22,7 @@ export function controlRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
         preHandler: requireRole(deps.prisma, "admin"),
         schema: {
           summary: "Pause or resume every worker (checked before each step)",
-          body: z.object({ paused: z.boolean(), reason: z.string().trim().min(3).max(500) }),
+          body: z.object({ paused: z.boolean(), reason: freeText(3, 500) }),
           response: { 200: pauseState, 400: errorBody, 401: errorBody, 403: errorBody },
         },
       },

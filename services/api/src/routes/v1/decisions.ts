@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
 import { requireRole } from "../../plugins/auth.js";
 import { errorBody, HttpError } from "../../plugins/errors.js";
-import { decisionBody, uuidParam } from "./schemas.js";
+import { decisionBody, freeText, uuidParam } from "./schemas.js";
 
 const decisionResponse = z.object({ remediationId: z.string(), step: z.string(), jobId: z.string().optional() });
 const responses = { 200: decisionResponse, 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody };
@@ -50,7 +50,7 @@ export function decisionRoutes(deps: ApiDeps, options: DecisionOptions): Fastify
         schema: {
           summary: "Ask for containment to be undone (a succeeded remediation, or one failed after isolating); the release plan then waits for an approval",
           params: uuidParam,
-          body: z.object({ reason: z.string().trim().min(3).max(2_000) }),
+          body: z.object({ reason: freeText(3, 2_000) }),
           response: responses,
         },
       },

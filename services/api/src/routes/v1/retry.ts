@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
 import { requireRole } from "../../plugins/auth.js";
 import { errorBody, HttpError } from "../../plugins/errors.js";
-import { uuidParam } from "./schemas.js";
+import { freeText, uuidParam } from "./schemas.js";
 
 const retryResponse = z.object({ remediationId: z.string(), steps: z.array(z.string()), jobId: z.string() });
 
@@ -36,7 +36,7 @@ export function retryRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
         schema: {
           summary: "Run a failed remediation again from its failed step",
           params: uuidParam,
-          body: z.object({ reason: z.string().trim().min(3).max(2_000) }),
+          body: z.object({ reason: freeText(3, 2_000) }),
           response: { 200: retryResponse, 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody },
         },
       },

@@ -14,7 +14,23 @@ export const REMEDIATION_STATUSES = [
   "rejected",
   "expired",
   "cancelled",
+  "escalated",
 ] as const;
+
+/**
+ * Free text a person types (a reason, a note): bounded, and no control characters. Postgres text
+ * refuses NUL outright (a 500 after the fact), and other C0/C1 controls forge log lines and hide
+ * text in the approval page; tab is the one allowed.
+ */
+export function freeText(min: number, max: number) {
+  return z
+    .string()
+    .trim()
+    .min(min)
+    .max(max)
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    .refine((s) => !/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/.test(s), "must not contain control characters");
+}
 
 export const pageQuery = {
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -97,7 +113,7 @@ export const auditEvent = z.object({
 });
 
 export const decisionBody = z.object({
-  reason: z.string().trim().min(3).max(2_000),
+  reason: freeText(3, 2_000),
   /** The hash of the plan the person reviewed; a changed plan answers 409. */
   planHash: z.string().regex(/^[0-9a-f]{64}$/, "must be the 64-hex-character plan hash"),
 });
