@@ -15,6 +15,12 @@ export const REJECTED_BODY_CAP = 64 * 1024;
 
 export interface RecordDeps {
   route: (finding: ParsedFinding) => RouteDecision;
+  /**
+   * Who submitted these messages when they did not come from SQS (`token:<name>` for POST
+   * /v1/findings): written to each receipt and named by a `finding.submitted` audit event, so an
+   * action always says who asked for it. Absent for messages received from the queue.
+   */
+  submittedBy?: string;
 }
 
 export interface ParsedMessage {
@@ -42,7 +48,9 @@ export async function recordBatch(tx: Tx, items: readonly ParsedMessage[], deps:
   const outcomes: MessageOutcome[] = [];
   for (const item of items) {
     const again = redelivered.get(item.message.messageId);
-    outcomes.push(again ?? (await recordMessage(tx, item, deps, pending)));
+    const result = again ?? (await recordMessage(tx, item, deps, pending));
+    outcomes.push(result);
+    if (deps.submittedBy !== undefined) pending.audit.push(submittedEvent(deps.submittedBy, result));
   }
   if (pending.receipts.length > 0) await tx.ingestReceipt.createMany({ data: pending.receipts });
   if (pending.outbox.length > 0) await tx.outboxEntry.createMany({ data: pending.outbox });
@@ -52,12 +60,13 @@ export async function recordBatch(tx: Tx, items: readonly ParsedMessage[], deps:
 
 async function recordMessage(tx: Tx, { message, parsed }: ParsedMessage, deps: RecordDeps, pending: Pending): Promise<MessageOutcome> {
   const body = Buffer.from(message.body, "utf8");
-  const receipt = {
+  const receipt: Pick<Prisma.IngestReceiptCreateManyInput, "sqsMessageId" | "bodySha256" | "bodyBytes" | "submittedBy"> = {
     sqsMessageId: message.messageId,
     bodySha256: createHash("sha256").update(body).digest("hex"),
     bodyBytes: body.length,
   };
   const rejectedBody = body.subarray(0, REJECTED_BODY_CAP);
+  if (deps.submittedBy !== undefined) receipt.submittedBy = deps.submittedBy;
 
   if (parsed.status !== "finding") {
     pending.receipts.push({
@@ -90,7 +99,7 @@ async function recordMessage(tx: Tx, { message, parsed }: ParsedMessage, deps: R
     return outcome(message, "ignored", decision.reason, finding.id);
   }
 
-  const created = await createRemediation(tx, finding, decision, pending);
+  const created = await createRemediation(tx, finding, decision, pending, deps.submittedBy);
   const reason = version.kind === "inserted" ? "new_finding" : "finding_updated";
   pending.receipts.push({
     ...receipt,
@@ -133,6 +142,7 @@ async function createRemediation(
   finding: ParsedFinding,
   decision: Extract<RouteDecision, { action: "remediate" }>,
   pending: Pending,
+  submittedBy: string | undefined,
 ): Promise<string | null> {
   const resourceKey = finding.resourceKey;
   if (resourceKey === null) throw new Error(`finding ${finding.id} routed to a playbook without a resource key`);
@@ -162,9 +172,20 @@ async function createRemediation(
     action: "remediation.queued",
     findingId: finding.id,
     remediationId: id,
-    detail: { playbook: decision.playbook, mode: decision.mode, rule: decision.rule, resourceKey, jobId },
+    // submittedBy: the token whose submission queued this (null from SQS), for four-eyes checks.
+    detail: { playbook: decision.playbook, mode: decision.mode, rule: decision.rule, resourceKey, jobId, submittedBy: submittedBy ?? null },
   });
   return id;
+}
+
+/** The audit event naming who submitted a message outside SQS, and what became of it. */
+function submittedEvent(actor: string, result: MessageOutcome): Prisma.AuditEventCreateManyInput {
+  return {
+    actor,
+    action: "finding.submitted",
+    findingId: result.findingId,
+    detail: { messageId: result.messageId, outcome: result.outcome, reason: result.reason, remediationsCreated: result.remediationsCreated },
+  };
 }
 
 function outcome(message: ReceivedMessage, kind: MessageOutcome["outcome"], reason: ReceiptReason, findingId: string | null): MessageOutcome {
