@@ -144,6 +144,17 @@ function cases(): Case[] {
     rejected("severity 0", event(setIn(valid(), ["severity"], 0)), "invalid_finding"),
     rejected("severity 11", event(setIn(valid(), ["severity"], 11)), "invalid_finding"),
     rejected("finding ARN in another account", event(mismatched), "account_mismatch"),
+    // A parser differential: JSON.parse keeps the last instanceId, a filter reading the first sees another.
+    rejected(
+      "duplicated instanceId key",
+      replaceOnce(event(valid()), '"instanceId":"', '"instanceId":"i-0fedcba9876543210","instanceId":"'),
+      "invalid_json",
+    ),
+    rejected(
+      "duplicated resourceType key inside the SNS Message",
+      json({ ...snsWrap(eventBridgeEvent(valid())), Message: replaceOnce(event(valid()), '"resourceType":"Instance"', '"resourceType":"S3Bucket","resourceType":"Instance"') }),
+      "invalid_json",
+    ),
     rejected("SNS notification wrapping an SNS notification", json(snsWrap(snsWrap(eventBridgeEvent(valid())))), "invalid_sns_notification"),
     {
       label: "not a GuardDuty event",

@@ -5,6 +5,8 @@
 export const REJECT_REASONS = [
   "body_too_large",
   "not_json",
+  // Valid JSON that readers would disagree on: a key occurs twice in one object (see json-scan.ts).
+  "invalid_json",
   "too_deep",
   "hostile_key",
   "invalid_characters",

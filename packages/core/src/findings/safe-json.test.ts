@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { eventBridgeEvent, instanceFinding } from "./fixtures.js";
 import { DEFAULT_PARSE_OPTIONS, parseMessageBody } from "./index.js";
-import { maxNesting, parseSafeJson } from "./safe-json.js";
+import { scanJson } from "./json-scan.js";
+import { parseSafeJson } from "./safe-json.js";
 import { expectFinding, expectRejected } from "./test-helpers.js";
 
 const opts = DEFAULT_PARSE_OPTIONS;
@@ -21,7 +22,7 @@ describe("parseSafeJson", () => {
 
   it("does not count brackets inside strings as nesting", () => {
     const text = JSON.stringify({ s: "[[[[{{{{".repeat(100), t: 'quote \\" [[[' });
-    expect(maxNesting(text, 32)).toBe(1);
+    expect(scanJson(text, 32).deepest).toBe(1);
     expect(parseSafeJson(text, opts).ok).toBe(true);
   });
 

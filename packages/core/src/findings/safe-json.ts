@@ -1,4 +1,5 @@
 import { formatPath, preview } from "./describe.js";
+import { scanJson } from "./json-scan.js";
 import type { RejectReason } from "./reasons.js";
 
 /**
@@ -6,8 +7,10 @@ import type { RejectReason } from "./reasons.js";
  * store happens here, before any schema sees the value:
  *
  * - size in UTF-8 bytes, before parsing (SQS and SNS limits are in bytes, and so is our cap);
- * - nesting depth, by a linear scan of the text before JSON.parse, so hostile deep nesting never
- *   reaches a recursive parser or walker;
+ * - nesting depth, by a linear scan of the text before JSON.parse (json-scan.ts), so hostile deep
+ *   nesting never reaches a recursive parser or walker;
+ * - a key that occurs twice in one object, found by the same scan: JSON.parse keeps the last
+ *   value, a filter reading the first would see another finding (a parser differential);
  * - the keys `__proto__`, `constructor` and `prototype` anywhere (prototype-pollution probes: no
  *   GuardDuty field uses them, so their presence means the message was crafted);
  * - NUL characters and unpaired UTF-16 surrogates anywhere, in keys or values: Postgres text and
@@ -45,8 +48,8 @@ export function parseSafeJson(text: string, options: ParseOptions, label = "mess
   if (text.includes("\u0000")) {
     return fail("invalid_characters", `${label} contains a NUL character`);
   }
-  const depth = maxNesting(text, options.maxDepth);
-  if (depth > options.maxDepth) {
+  const scan = scanJson(text, options.maxDepth);
+  if (scan.deepest > options.maxDepth) {
     return fail("too_deep", `${label} nests arrays/objects deeper than ${options.maxDepth} levels`);
   }
   let value: unknown;
@@ -56,36 +59,16 @@ export function parseSafeJson(text: string, options: ParseOptions, label = "mess
     const detail = err instanceof SyntaxError ? `: ${err.message.slice(0, 120)}` : "";
     return fail("not_json", `${label} is not valid JSON${detail}`);
   }
+  if (scan.duplicate !== null) {
+    const { key, path } = scan.duplicate;
+    return fail(
+      "invalid_json",
+      `${label}: ${formatPath("$", path)} has the key ${preview(key)} more than once (ambiguous: parsers disagree on which value counts)`,
+    );
+  }
   const problem = findHostileContent(value);
   if (problem !== null) return { ...problem, message: `${label}: ${problem.message}` };
   return { ok: true, value };
-}
-
-/**
- * The deepest nesting of `[`/`{` outside string literals, stopping early once `limit` is passed.
- * One pass, constant memory: safe on any input, balanced or not.
- */
-export function maxNesting(text: string, limit: number): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c /* \ */) i++;
-      else if (c === 0x22 /* " */) inString = false;
-      continue;
-    }
-    if (c === 0x22) inString = true;
-    else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      depth++;
-      if (depth > deepest) {
-        deepest = depth;
-        if (deepest > limit) return deepest;
-      }
-    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
-  }
-  return deepest;
 }
 
 /**
