@@ -3,7 +3,7 @@
 import { Queue } from "bullmq";
 import { createToken, type Role } from "@gdr/core/auth/tokens";
 import { PLAYBOOKS } from "@gdr/core/queues/playbooks";
-import { createPauseSwitch, limitsPrefix } from "@gdr/worker/engine/limits/index";
+import { createPauseSwitch } from "@gdr/core/control/pause";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestDatabase, TestRedis } from "../support/index.js";
@@ -195,7 +195,7 @@ describe("reading", () => {
     const before = (await db.pool.query<{ n: string }>("SELECT coalesce(max(id), 0)::text AS n FROM audit_events")).rows[0]?.n ?? "0";
     const paused = await app.inject({ method: "POST", url: "/v1/pause", headers: auth("admin"), payload: { paused: true, reason: "investigating" } });
     expect(paused.json()).toMatchObject({ paused: true, by: "token:t-admin", reason: "investigating" });
-    expect((await createPauseSwitch(redis.connection, { prefix: limitsPrefix(redis.prefix) }).isPaused()).paused).toBe(true);
+    expect((await createPauseSwitch(redis.connection, { queuePrefix: redis.prefix, prisma: db.prisma }).isPaused()).paused).toBe(true);
     const resumed = await app.inject({ method: "POST", url: "/v1/pause", headers: auth("admin"), payload: { paused: false, reason: "done" } });
     expect(resumed.json()).toMatchObject({ paused: false });
     const audit = await db.pool.query<{ action: string }>("SELECT action FROM audit_events WHERE action LIKE 'workers.%' AND id > $1 ORDER BY id", [before]);

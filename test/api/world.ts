@@ -2,10 +2,10 @@
 // runs ingest and a worker), the app built as server.ts builds it (without listening; tests use
 // inject, or listen themselves), and a token per role.
 import { createToken, type Role } from "@gdr/core/auth/tokens";
+import { createPauseSwitch } from "@gdr/core/control/pause";
 import { createLogger } from "@gdr/core/log";
 import { loadPolicyFile } from "@gdr/core/policy/index";
 import { closeQueues, createQueues, type RemediationQueues } from "@gdr/core/queues/queues";
-import { createPauseSwitch, limitsPrefix } from "@gdr/worker/engine/limits/index";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../services/api/src/app.js";
 import type { ApiDeps } from "../../services/api/src/deps.js";
@@ -41,7 +41,7 @@ export async function createApiWorld(options: ApiWorldOptions): Promise<ApiWorld
     {
       prisma: db.prisma,
       queues,
-      pause: createPauseSwitch(redis.connection, { prefix: limitsPrefix(prefix) }),
+      pause: createPauseSwitch(redis.connection, { queuePrefix: prefix, prisma: db.prisma, via: "api" }),
       policy: loadPolicyFile("policy/default.yaml"),
       logger: createLogger({ level: "silent", name: options.name }),
       checks: options.checks ?? {},

@@ -2,7 +2,7 @@
 // exactly once, with one isolation group per VPC, and both processes take part. Two different
 // findings on one instance make two remediations that never run at the same time: the
 // per-resource lock in Redis serialises them across processes.
-import { createPauseSwitch, limitsPrefix } from "@gdr/worker/engine/limits/index";
+import { createPauseSwitch } from "@gdr/core/control/pause";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   seedVpc,
@@ -124,7 +124,7 @@ describe("two worker processes", () => {
 
   it("run two findings on one instance one after the other (the per-resource lock)", async () => {
     const seeded = await seed(world, { autoScaling: false, targetGroup: false });
-    const pause = createPauseSwitch(world.redis.connection, { prefix: limitsPrefix(lane.prefix) });
+    const pause = createPauseSwitch(world.redis.connection, { queuePrefix: lane.prefix, prisma: world.db.prisma });
     // Held at the kill switch until both jobs are waiting, so that they are let go together.
     await pause.pause("test", "line the two jobs up");
     const details = [findingFor(seeded, { type: "CryptoCurrency:Runtime/BitcoinTool.B!DNS" }), findingFor(seeded, { type: "Backdoor:Runtime/C&CActivity.B!DNS" })];

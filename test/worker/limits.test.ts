@@ -1,11 +1,10 @@
 // The worker's limits on a real Redis, with two connections standing in for two worker processes:
-// token buckets, resource locks, the pause switch and the isolation cap. Waits are awaited
+// token buckets, resource locks and the isolation cap (the pause switch: test/control/pause.test.ts). Waits are awaited
 // events (a bucket's own computed wait, a lock's abort signal, keys observed in Redis), never
 // guessed sleeps, and nothing asserts on wall-clock durations.
 import {
   bucketsFromConfig,
   createIsolationCap,
-  createPauseSwitch,
   createResourceLocks,
   createTokenBucket,
   DEFAULT_BUCKETS,
@@ -359,28 +358,6 @@ describe("resource locks", () => {
       locks.withLock("i-fails", () => Promise.reject(new Error("ModifyNetworkInterfaceAttribute failed"))),
     ).rejects.toThrow(/ModifyNetworkInterfaceAttribute failed/);
     expect(await redis.connection.exists(`${prefix}:lock:i-fails`)).toBe(0);
-  });
-});
-
-describe("pause switch", () => {
-  it("pauses and resumes every worker, with who and why", async () => {
-    const prefix = freshPrefix();
-    const here = createPauseSwitch(one, { prefix });
-    const there = createPauseSwitch(two, { prefix });
-    expect(await there.isPaused()).toEqual({ paused: false });
-
-    await here.pause("alice@example.com", "isolations misfiring in prod");
-    const paused = await there.isPaused();
-    expect(paused).toMatchObject({ paused: true, by: "alice@example.com", reason: "isolations misfiring in prod" });
-    expect(Number.isNaN(Date.parse(paused.since ?? ""))).toBe(false);
-
-    await there.resume("bob@example.com");
-    const resumed = await here.isPaused();
-    expect(resumed).toMatchObject({ paused: false, by: "bob@example.com" });
-    expect(resumed.reason).toBeUndefined();
-    expect(await redis.connection.keys(`${prefix}:*`)).toEqual([`${prefix}:pause`]);
-
-    await expect(here.pause(" ", "no one")).rejects.toThrow(/by must not be empty/);
   });
 });
 

@@ -1,3 +1,4 @@
+import type { PauseSwitch } from "@gdr/core/control/pause";
 import type { PrismaClient } from "@gdr/core/db/client";
 import type { Logger } from "@gdr/core/log";
 import type { Policy } from "@gdr/core/policy/index";
@@ -7,12 +8,8 @@ import type { RemediationQueues } from "@gdr/core/queues/queues";
 export interface ApiDeps {
   prisma: PrismaClient;
   queues: RemediationQueues;
-  /** The workers' kill switch (Redis; see services/worker/src/engine/limits/pause.ts). */
-  pause: {
-    isPaused(): Promise<{ paused: boolean; by?: string; reason?: string; since?: string }>;
-    pause(by: string, reason: string): Promise<void>;
-    resume(by: string): Promise<void>;
-  };
+  /** The workers' kill switch (recorded in Postgres, copied to Redis; see @gdr/core/control/pause). */
+  pause: PauseSwitch;
   policy: Policy;
   logger: Logger;
   /** Readiness checks for /readyz. */

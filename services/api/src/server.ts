@@ -1,10 +1,10 @@
+import { createPauseSwitch } from "@gdr/core/control/pause";
 import { createPrisma } from "@gdr/core/db/client";
 import { pingPostgres, pingRedis } from "@gdr/core/db/ping";
 import type { Logger } from "@gdr/core/log";
 import { loadPolicyFile } from "@gdr/core/policy/index";
 import { closeQueues, createQueues } from "@gdr/core/queues/queues";
 import { createRedis } from "@gdr/core/queues/redis";
-import { createPauseSwitch, limitsPrefix } from "@gdr/worker/engine/limits/index";
 import { buildApp } from "./app.js";
 import type { ApiConfig } from "./config.js";
 
@@ -26,7 +26,7 @@ export async function createApiServer(config: Readonly<ApiConfig>, logger: Logge
     {
       prisma,
       queues,
-      pause: createPauseSwitch(redis, { prefix: limitsPrefix(config.QUEUE_PREFIX) }),
+      pause: createPauseSwitch(redis, { queuePrefix: config.QUEUE_PREFIX, prisma, via: "api" }),
       policy: loadPolicyFile(config.POLICY_FILE),
       logger,
       checks: { postgres: () => pingPostgres(prisma), redis: () => pingRedis(redis) },

@@ -1,14 +1,7 @@
 import type { Redis } from "ioredis";
+import { createPauseSwitch, type PauseStore, type PauseSwitch } from "@gdr/core/control/pause";
 import type { EngineLimits } from "./engine/deps.js";
-import {
-  bucketsFromConfig,
-  createIsolationCap,
-  createPauseSwitch,
-  createResourceLocks,
-  createTokenBucket,
-  limitsPrefix,
-  type PauseSwitch,
-} from "./engine/limits/index.js";
+import { bucketsFromConfig, createIsolationCap, createResourceLocks, createTokenBucket, limitsPrefix } from "./engine/limits/index.js";
 import type { WorkerConfig } from "./config.js";
 
 /**
@@ -16,11 +9,16 @@ import type { WorkerConfig } from "./config.js";
  * every third of its TTL; if it is lost (a long stall, a network split) its signal aborts, and
  * the engine's AWS calls with it.
  */
-export function createEngineLimits(redis: Redis, config: Readonly<WorkerConfig>): EngineLimits & { pause: PauseSwitch } {
+export function createEngineLimits(
+  redis: Redis,
+  config: Readonly<WorkerConfig>,
+  prisma: PauseStore,
+): EngineLimits & { pause: PauseSwitch } {
   const prefix = limitsPrefix(config.QUEUE_PREFIX);
   const buckets = createTokenBucket(redis, { prefix, buckets: bucketsFromConfig(config) });
   const locks = createResourceLocks(redis, { prefix, ttlMs: config.WORKER_LOCK_TTL_MS });
-  const pause = createPauseSwitch(redis, { prefix });
+  // Postgres is the switch's record, Redis its fast copy: a Redis that lost its data reads the record.
+  const pause = createPauseSwitch(redis, { queuePrefix: config.QUEUE_PREFIX, prisma, via: "worker" });
   const cap = createIsolationCap(redis, { prefix, perMinute: config.WORKER_ISOLATIONS_PER_MINUTE });
 
   return {

@@ -45,7 +45,7 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
   redis.on("error", (err: Error) => {
     logger.warn({ err: { message: err.message } }, "redis connection error");
   });
-  const limits = createEngineLimits(redis, config);
+  const limits = createEngineLimits(redis, config, prisma);
   const aws = createAwsClientFactory({
     localAccountId: config.WORKER_ACCOUNT_ID,
     roleName: config.WORKER_ROLE_NAME,

@@ -23,17 +23,28 @@ export function controlRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
         schema: {
           summary: "Pause or resume every worker (checked before each step)",
           body: z.object({ paused: z.boolean(), reason: freeText(3, 500) }),
-          response: { 200: pauseState, 400: errorBody, 401: errorBody, 403: errorBody },
+          response: { 200: pauseState, 400: errorBody, 401: errorBody, 403: errorBody, 503: errorBody },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const actor = `token:${request.identity?.name ?? "?"}`;
-        if (request.body.paused) await deps.pause.pause(actor, request.body.reason);
-        else await deps.pause.resume(actor);
-        await deps.prisma.auditEvent.create({
-          data: { actor, action: request.body.paused ? "workers.paused" : "workers.resumed", detail: { reason: request.body.reason } },
-        });
-        return deps.pause.isPaused();
+        // The switch records the change and its audit event in one transaction before Redis's copy
+        // changes: a change that cannot be recorded changes nothing.
+        const change = request.body.paused
+          ? await deps.pause.pause(actor, request.body.reason)
+          : await deps.pause.resume(actor, request.body.reason);
+        if (!change.propagated) {
+          // Recorded, but the workers' fast copy did not follow. Readers fall back to the record
+          // once the copy expires, so the change holds; a 503 tells the operator it is not yet
+          // in effect everywhere and that repeating the request is safe.
+          request.log.warn({ err: { message: change.propagationError } }, "kill switch recorded but Redis copy not updated");
+          return reply.code(503).send({
+            error: "recorded_not_propagated",
+            message: `${request.body.paused ? "pause" : "resume"} recorded in Postgres, but Redis could not be updated; workers read the record within 30 seconds; repeat the request to apply it now`,
+            requestId: request.id,
+          });
+        }
+        return change.state;
       },
     );
 

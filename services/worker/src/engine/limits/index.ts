@@ -1,9 +1,8 @@
 // Limits shared by every worker process through Redis: token buckets per account and API family,
-// per-resource locks, the global pause switch and the isolations-per-minute cap.
+// per-resource locks and the isolations-per-minute cap (the pause switch lives in @gdr/core/control/pause).
 export { LockLostError, LockTimeoutError } from "./errors.js";
 export { createIsolationCap, type IsolationCap } from "./isolation-cap.js";
 export { bucketsFromConfig, limitsEnvFields, limitsEnvSchema, limitsPrefix, type LimitsEnv } from "./limits-config.js";
-export { createPauseSwitch, type PauseState, type PauseSwitch } from "./pause.js";
 export {
   createResourceLocks,
   type Lock,

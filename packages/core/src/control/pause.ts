@@ -1,0 +1,153 @@
+import type { Prisma, PrismaClient } from "../db/client.js";
+import type { Redis } from "ioredis";
+
+export interface PauseState {
+  paused: boolean;
+  /** Who last paused or resumed. */
+  by?: string;
+  /** Why it was last paused or resumed. */
+  reason?: string;
+  /** ISO time of the last pause or resume. */
+  since?: string;
+}
+
+/** What a pause or resume did: it is recorded once this returns; `propagated` says whether Redis's copy followed. */
+export interface PauseChange {
+  state: PauseState;
+  propagated: boolean;
+  /** Why Redis's copy could not be updated (the record stands; readers converge within the copy's lifetime). */
+  propagationError?: string;
+}
+
+/**
+ * The global kill switch: while paused, the engine starts no step in any worker process. It is
+ * checked before every step, so a pause takes effect within one step; steps already running
+ * finish (each is idempotent and verified).
+ *
+ * Postgres (control_switches, row "pause") is the record; Redis holds a copy that expires, so
+ * that every step reads one Redis hash and a lost or stale copy heals from the record. It fails
+ * closed: when Redis has no copy and Postgres cannot be read, it reads paused.
+ */
+export interface PauseSwitch {
+  isPaused(): Promise<PauseState>;
+  /** Records the pause and its audit event in one transaction, then updates Redis's copy. */
+  pause(by: string, reason: string): Promise<PauseChange>;
+  resume(by: string, reason?: string): Promise<PauseChange>;
+}
+
+export type PauseRedis = Pick<Redis, "hgetall" | "multi" | "eval">;
+export type PauseStore = Pick<PrismaClient, "$transaction" | "controlSwitch" | "auditEvent">;
+
+export interface PauseSwitchOptions {
+  /** The deployment's QUEUE_PREFIX; the copy lives at `<QUEUE_PREFIX>:limits:pause`. */
+  queuePrefix: string;
+  prisma: PauseStore;
+  /** How long Redis's copy lives before a reader refreshes it from Postgres. */
+  copyTtlMs?: number;
+  /** Recorded in the audit event's detail: where the change came from ("api", "cli"). */
+  via?: string;
+}
+
+/** The record's row in control_switches. */
+export const PAUSE_SWITCH = "pause";
+/** Bounds what a caller can store: these land in every "paused" log line. */
+const MAX_TEXT = 500;
+/**
+ * Long enough that Postgres sees one read per copy lifetime, not one per step; short enough that a
+ * copy left stale by a failed Redis write (a partition between the writer and Redis) heals soon.
+ */
+const DEFAULT_COPY_TTL_MS = 30_000;
+
+// Writes the copy only if none exists: a reader refreshing from Postgres must not overwrite a
+// newer copy that a pause or resume wrote after the reader's Postgres read.
+const REFRESH_IF_ABSENT = `
+if redis.call('exists', KEYS[1]) == 1 then return 0 end
+redis.call('hset', KEYS[1], unpack(ARGV, 2))
+redis.call('pexpire', KEYS[1], ARGV[1])
+return 1`;
+
+/**
+ * Where Redis keeps the copy: among the worker's limits (`<QUEUE_PREFIX>:limits`, see the worker's
+ * limitsPrefix), so it shares their hash slot when the prefix carries a {hash tag}.
+ */
+export function pauseKey(queuePrefix: string): string {
+  return `${queuePrefix}:limits:pause`;
+}
+
+export function createPauseSwitch(redis: PauseRedis, options: PauseSwitchOptions): PauseSwitch {
+  const key = pauseKey(options.queuePrefix);
+  const ttlMs = options.copyTtlMs ?? DEFAULT_COPY_TTL_MS;
+  const { prisma } = options;
+
+  async function readRecord(): Promise<PauseState> {
+    const row = await prisma.controlSwitch.findUnique({ where: { name: PAUSE_SWITCH } });
+    if (!row) return { paused: false };
+    const state: PauseState = { paused: row.on, by: row.by, since: row.since.toISOString() };
+    if (row.reason !== null) state.reason = row.reason;
+    return state;
+  }
+
+  async function change(paused: boolean, by: string, reason: string | undefined): Promise<PauseChange> {
+    check("by", by);
+    if (reason !== undefined) check("reason", reason);
+    const since = new Date();
+    const row = { on: paused, by, reason: reason ?? null, since };
+    const detail: Prisma.InputJsonObject = { reason: reason ?? null, ...(options.via ? { via: options.via } : {}) };
+    // Record first: the row and its audit event commit together, or neither does and nothing changed.
+    await prisma.$transaction([
+      prisma.controlSwitch.upsert({ where: { name: PAUSE_SWITCH }, create: { name: PAUSE_SWITCH, ...row }, update: row }),
+      prisma.auditEvent.create({ data: { actor: by, action: paused ? "workers.paused" : "workers.resumed", detail } }),
+    ]);
+    const state: PauseState = { paused, by, since: since.toISOString(), ...(reason === undefined ? {} : { reason }) };
+    try {
+      // One transaction, so no reader sees a mix of the old and the new copy's fields.
+      await redis.multi().del(key).hset(key, fields(state)).pexpire(key, ttlMs).exec();
+      return { state, propagated: true };
+    } catch (err) {
+      return { state, propagated: false, propagationError: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  return {
+    async isPaused() {
+      const copy = await redis.hgetall(key);
+      if (copy.paused !== undefined) return fromFields(copy);
+      let record: PauseState;
+      try {
+        record = await readRecord();
+      } catch (err) {
+        // No copy and no record: the worker cannot act safely without its record store anyway.
+        const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
+        return { paused: true, reason: `the kill switch's record cannot be read from Postgres (${why ?? "unknown error"}); failing closed` };
+      }
+      await redis.eval(REFRESH_IF_ABSENT, 1, key, ttlMs, ...Object.entries(fields(record)).flat());
+      return record;
+    },
+    pause: (by, reason) => change(true, by, reason),
+    resume: (by, reason) => change(false, by, reason),
+  };
+}
+
+function fields(state: PauseState): Record<string, string> {
+  const out: Record<string, string> = { paused: state.paused ? "1" : "0" };
+  if (state.by !== undefined) out["by"] = state.by;
+  if (state.reason !== undefined) out["reason"] = state.reason;
+  if (state.since !== undefined) out["since"] = state.since;
+  return out;
+}
+
+function fromFields(copy: Record<string, string>): PauseState {
+  const state: PauseState = { paused: copy["paused"] === "1" };
+  if (copy["by"] !== undefined) state.by = copy["by"];
+  if (copy["reason"] !== undefined) state.reason = copy["reason"];
+  if (copy["since"] !== undefined) state.since = copy["since"];
+  return state;
+}
+
+function check(name: string, value: string): void {
+  if (value.trim() === "") throw new Error(`${name} must not be empty`);
+  if (value.length > MAX_TEXT) throw new Error(`${name} must be at most ${MAX_TEXT} characters`);
+  // Postgres refuses NUL in text, and other controls forge log lines: refused before anything is written.
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  if (/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/.test(value)) throw new Error(`${name} must not contain control characters`);
+}
