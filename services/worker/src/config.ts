@@ -37,6 +37,19 @@ export const workerConfigSchema = z.object({
    * another worker within about this long, and resumes at its step cursor.
    */
   WORKER_JOB_LOCK_MS: intInRange(1_000, 600_000, 30_000),
+  /** How often every worker reconciles Postgres (the record) with BullMQ (transport): lost jobs, stuck remediations. */
+  WORKER_RECONCILE_MS: intInRange(1_000, 3_600_000, 30_000),
+  /**
+   * The reconciler leaves a remediation alone while it moved within this long (longer than the
+   * job lock, so a job between a worker's death and BullMQ's stalled check is not recovered twice).
+   */
+  WORKER_RECONCILE_GRACE_MS: intInRange(1_000, 86_400_000, 120_000),
+  /** Re-enqueues of one remediation by the reconciler before it is failed and people are told. */
+  WORKER_RECOVERY_LIMIT: intInRange(1, 100, 5),
+  /** A queued, running or approved remediation that has not moved for this long is reported stuck. */
+  WORKER_STUCK_AFTER_MS: intInRange(1_000, 86_400_000, 900_000),
+  /** The longest a job waits before trying again while Postgres or Redis is away (the backoff starts at WORKER_POSTPONE_MS). */
+  WORKER_OUTAGE_BACKOFF_MAX_MS: intInRange(100, 600_000, 60_000),
   /** A Slack incoming webhook (a secret: its URL carries the token; never logged). */
   NOTIFY_SLACK_WEBHOOK_URL: z
     .string()
@@ -53,6 +66,9 @@ export const workerConfigSchema = z.object({
     .default("http://127.0.0.1:8080"),
   WORKER_HTTP_HOST: z.string().min(1).default("127.0.0.1"),
   WORKER_HTTP_PORT: intInRange(0, 65_535, 9102),
+}).refine((c) => c.WORKER_RECONCILE_GRACE_MS > c.WORKER_JOB_LOCK_MS, {
+  message: "WORKER_RECONCILE_GRACE_MS must be longer than WORKER_JOB_LOCK_MS (a job whose worker died is handed back within the lock; the reconciler must not race that)",
+  path: ["WORKER_RECONCILE_GRACE_MS"],
 });
 
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;

@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 export interface EngineMetrics {
   jobs: Counter<"playbook" | "outcome">;
@@ -6,6 +6,10 @@ export interface EngineMetrics {
   retries: Counter<"playbook" | "step">;
   failures: Counter<"playbook" | "error">;
   containedSeconds: Histogram<"playbook" | "since">;
+  /** Remediations not moving for longer than WORKER_STUCK_AFTER_MS, as of the last reconcile pass. */
+  stuck: Gauge<"status">;
+  /** What the reconciler did about remediations whose job was lost or failed. */
+  recoveries: Counter<"outcome">;
 }
 
 export function createEngineMetrics(registry: Registry): EngineMetrics {
@@ -31,6 +35,18 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
       help: "From the finding's GuardDuty createdAt, or from ingest, to the containment step done",
       labelNames: ["playbook", "since"],
       buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+      registers,
+    }),
+    stuck: new Gauge({
+      name: "gdr_worker_remediations_stuck",
+      help: "Remediations queued, running or approved that have not moved for longer than WORKER_STUCK_AFTER_MS (as of the last reconcile pass)",
+      labelNames: ["status"],
+      registers,
+    }),
+    recoveries: new Counter({
+      name: "gdr_worker_recoveries_total",
+      help: "Remediations whose job was lost or failed in BullMQ: re-enqueued from Postgres (requeued) or failed past the recovery limit (gave_up)",
+      labelNames: ["outcome"],
       registers,
     }),
   };

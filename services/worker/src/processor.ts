@@ -1,16 +1,27 @@
 import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
 import { remediationJobSchema } from "@gdr/core/queues/catalog";
 import type { EngineDeps } from "./engine/deps.js";
+import { unreachableOf } from "./engine/errors.js";
 import { runRemediation, type RunOutcome } from "./engine/runner.js";
-import { FailedForGood, Postpone, SlowDown } from "./engine/signals.js";
+import { FailedForGood, Postpone, SlowDown, Unavailable } from "./engine/signals.js";
+import { outageDelayMs, outagesOf, withOutages } from "./outage-backoff.js";
+
+export interface ProcessorOptions {
+  /** Slows the whole queue down (BullMQ rateLimit) after AWS throttled a call. */
+  rateLimit: (delayMs: number) => Promise<void>;
+  /** Backoff for a job postponed because Postgres or Redis is away: first delay and cap. */
+  outageBackoff: { baseMs: number; maxMs: number };
+}
 
 /**
  * The BullMQ processor: re-validates the payload (Redis is transport, not a trusted record),
  * runs the remediation with a job-scoped logger, and maps the engine's signals onto BullMQ:
- * postpone → delayed without using an attempt; AWS throttling → the whole queue slowed down;
- * failed for good → UnrecoverableError; anything else → retried with exponential backoff.
+ * postpone → delayed without using an attempt; our infrastructure away (Postgres or Redis, in a
+ * step, in the engine's bookkeeping or in its failure path) → delayed with exponential backoff and
+ * jitter, without using an attempt; AWS throttling → the whole queue slowed down; failed for good
+ * → UnrecoverableError; anything else → retried with exponential backoff.
  */
-export function createProcessor(deps: EngineDeps, rateLimit: (delayMs: number) => Promise<void>) {
+export function createProcessor(deps: EngineDeps, options: ProcessorOptions) {
   return async function process(job: Job, token?: string): Promise<RunOutcome> {
     const parsed = remediationJobSchema.safeParse(job.data);
     if (!parsed.success) {
@@ -25,6 +36,19 @@ export function createProcessor(deps: EngineDeps, rateLimit: (delayMs: number) =
       resource: payload.resourceKey,
       attempt: job.attemptsMade + 1,
     });
+    /** Moves the job to delayed; past this the job is BullMQ's to hand back, never a failure. */
+    const postpone = async (delayMs: number): Promise<never> => {
+      try {
+        await job.moveToDelayed(Date.now() + delayMs, token);
+      } catch (err) {
+        // Redis could not take the move (or our lock on the job lapsed meanwhile). The job stays
+        // active without a lock renewal: BullMQ's stalled check hands it back to waiting (up to
+        // maxStalledCount times, then fails it, and the reconciler re-enqueues it from Postgres).
+        // Throwing anything but DelayedError here would have BullMQ fail the attempt instead.
+        logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, "could not postpone the job; BullMQ will find it stalled");
+      }
+      throw new DelayedError();
+    };
     try {
       const outcome = await runRemediation(payload, { jobId: job.id ?? "", attemptsMade: job.attemptsMade, attempts: job.opts.attempts ?? 1 }, { ...deps, logger });
       deps.metrics.jobs.inc({ playbook: payload.playbook, outcome });
@@ -33,12 +57,22 @@ export function createProcessor(deps: EngineDeps, rateLimit: (delayMs: number) =
     } catch (err) {
       if (err instanceof Postpone) {
         logger.info({ why: err.why, delayMs: err.delayMs }, "remediation postponed");
-        await job.moveToDelayed(Date.now() + err.delayMs, token);
-        throw new DelayedError();
+        return await postpone(err.delayMs);
+      }
+      // From a step (classified there) or from the engine's own reads and writes (not classified).
+      const away = err instanceof Unavailable ? err.what : unreachableOf(err);
+      if (away) {
+        const outages = outagesOf(job.data) + 1;
+        const delayMs = outageDelayMs(outages, options.outageBackoff);
+        deps.metrics.jobs.inc({ playbook: payload.playbook, outcome: "postponed_outage" });
+        logger.warn({ why: "infrastructure", what: away, outages, delayMs, err: { message: err instanceof Error ? err.message : String(err) } }, "remediation postponed");
+        // Counted on the job so the backoff grows across workers; best effort (Redis may be the one away).
+        await job.updateData(withOutages(job.data, outages)).catch(() => undefined);
+        return await postpone(delayMs);
       }
       if (err instanceof SlowDown) {
         logger.warn({ delayMs: err.delayMs }, "AWS throttled: slowing the queue");
-        await rateLimit(err.delayMs);
+        await options.rateLimit(err.delayMs);
         throw Worker.RateLimitError();
       }
       if (err instanceof FailedForGood) {

@@ -20,6 +20,7 @@ import { createEngineLimits } from "./limits.js";
 import { createEngineMetrics } from "./metrics.js";
 import { createPlaybookRegistry } from "./playbooks/registry.js";
 import { createProcessor } from "./processor.js";
+import { startReconciler, type Reconciler } from "./reconcile/index.js";
 
 export interface WorkerService {
   start(): Promise<void>;
@@ -85,6 +86,7 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
   const queueByName = new Map<string, Queue>();
   const workerConnections: Redis[] = [];
   let sweeper: { stop(): Promise<void>; queues: RemediationQueues } | undefined;
+  let reconciler: { stop(): Promise<void>; queues: RemediationQueues; connection: Redis } | undefined;
   let stopping = false;
   let stopped: Promise<void> | undefined;
   const http = createProbeServer({
@@ -110,7 +112,10 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
         workerConnections.push(workerConnection);
         const worker = new Worker(
           definition.name,
-          createProcessor(engine, (delayMs) => queue.rateLimit(delayMs)),
+          createProcessor(engine, {
+            rateLimit: (delayMs) => queue.rateLimit(delayMs),
+            outageBackoff: { baseMs: config.WORKER_POSTPONE_MS, maxMs: config.WORKER_OUTAGE_BACKOFF_MAX_MS },
+          }),
           {
             connection: workerConnection,
             prefix: config.QUEUE_PREFIX,
@@ -141,6 +146,22 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
         publicUrl: config.PUBLIC_URL,
       });
       sweeper = { stop: () => approvals.stop(), queues: sweepQueues };
+      // Lost and failed jobs re-enqueued from Postgres, stuck remediations reported; every worker
+      // reconciles (rows are locked with SKIP LOCKED). Its connection fails fast while Redis is
+      // away, so a pass ends with an error instead of holding row locks until Redis returns.
+      const reconcileConnection = createRedis(config.REDIS_URL, "producer");
+      reconcileConnection.on("error", () => undefined); // logged by the pass that fails
+      const reconcileQueues = createQueues(reconcileConnection, config.QUEUE_PREFIX);
+      const reconcile: Reconciler = startReconciler(
+        { prisma, queues: reconcileQueues, logger, metrics: engine.metrics, notifier, publicUrl: config.PUBLIC_URL },
+        {
+          intervalMs: config.WORKER_RECONCILE_MS,
+          graceMs: config.WORKER_RECONCILE_GRACE_MS,
+          recoveryLimit: config.WORKER_RECOVERY_LIMIT,
+          stuckAfterMs: config.WORKER_STUCK_AFTER_MS,
+        },
+      );
+      reconciler = { stop: () => reconcile.stop(), queues: reconcileQueues, connection: reconcileConnection };
       logger.info({ queues: [...playbooks.keys()], port: this.port() }, "worker started");
     },
 
@@ -148,6 +169,7 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
       stopped ??= (async () => {
         stopping = true;
         await sweeper?.stop();
+        await reconciler?.stop();
         const graceful = Promise.all(workers.map((w) => w.close()));
         const timer = setTimeout(() => {
           logger.warn({ deadlineMs }, "active jobs still running at the deadline: aborting their AWS calls, handing them back");
@@ -160,6 +182,10 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
         await Promise.all(queues.map((q) => q.close()));
         for (const connection of workerConnections) connection.disconnect();
         if (sweeper) await closeQueues(sweeper.queues);
+        if (reconciler) {
+          await closeQueues(reconciler.queues);
+          reconciler.connection.disconnect();
+        }
         // Jobs are done: what they notified gets a bounded moment to reach its channels.
         await notifier.drain(Math.min(deadlineMs, 10_000));
         await http.close();

@@ -1,5 +1,8 @@
-/** What happened to a remediation that a person should hear about. */
-export type NotificationKind = "awaiting_approval" | "succeeded" | "failed" | "expired" | "notified";
+/**
+ * What happened to a remediation that a person should hear about. `stuck`: queued, running or
+ * approved, and not moving for longer than the worker's bound.
+ */
+export type NotificationKind = "awaiting_approval" | "succeeded" | "failed" | "expired" | "notified" | "stuck";
 
 export interface NotificationEvent {
   kind: NotificationKind;

@@ -40,6 +40,7 @@ const HEADLINE: Record<NotificationEvent["kind"], string> = {
   failed: "Remediation failed",
   expired: "Approval expired",
   notified: "GuardDuty finding (notify mode: no action taken)",
+  stuck: "Remediation stuck",
 };
 
 export function slackMessage(event: NotificationEvent): Record<string, unknown> {

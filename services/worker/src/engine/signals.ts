@@ -1,3 +1,5 @@
+import type { Unreachable } from "./errors.js";
+
 /**
  * What the runner asks of the BullMQ processor besides success and failure. They are errors so
  * that they unwind the runner, but they are not failures: none of them consumes an attempt.
@@ -11,6 +13,21 @@ export class Postpone extends Error {
     readonly why: "paused" | "resource_locked" | "isolation_cap",
   ) {
     super(`postponed ${delayMs} ms: ${why}`);
+  }
+}
+
+/**
+ * Our own infrastructure is away (Postgres, Redis, or a Redis lock could not be kept): nothing is
+ * wrong with the remediation, so the job is postponed with exponential backoff and jitter and no
+ * attempt is spent, however long the outage lasts (the processor picks the delay).
+ */
+export class Unavailable extends Error {
+  override readonly name = "Unavailable";
+  constructor(
+    readonly what: Unreachable,
+    override readonly cause: unknown,
+  ) {
+    super(`${what} unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { EngineDeps } from "./deps.js";
-import { classifyStepError } from "./errors.js";
-import { FailedForGood, Postpone, SlowDown } from "./signals.js";
+import { classifyStepError, type ClassifiedStepError, unreachableOf } from "./errors.js";
+import { FailedForGood, Postpone, SlowDown, Unavailable } from "./signals.js";
 import { type Json, SkipRemediation, type Step, type StepContext } from "./step.js";
 import type { LoadedRemediation } from "./store.js";
 
@@ -77,10 +77,15 @@ export async function runStep(
       await deps.store.setStatus(id, "skipped", { error: `${err.reason}: ${err.message}` });
       return "skipped_remediation";
     }
-    const c = classifyStepError(err);
+    const c = classifyStepError(err, ctx.signal);
+    deps.metrics.failures.inc({ playbook, error: c.label });
+    if (c.kind === "unavailable") {
+      end({ outcome: "postponed" });
+      await recordUnavailable(id, step.name, c, ctx.requestIds, deps);
+      throw new Unavailable(unreachableOf(err, ctx.signal) ?? "postgres", err);
+    }
     const final = c.kind === "fatal" || (c.kind === "retryable" && attempt.attemptsMade + 1 >= attempt.attempts);
     end({ outcome: final ? "failed" : "retry" });
-    deps.metrics.failures.inc({ playbook, error: c.label });
     await deps.store.stepFailed(id, step.name, {
       final,
       errorClass: c.kind,
@@ -96,5 +101,19 @@ export async function runStep(
     deps.metrics.retries.inc({ playbook, step: step.name });
     if (c.kind === "throttled") throw new SlowDown(THROTTLE_PAUSE_MS);
     throw err;
+  }
+}
+
+/**
+ * Notes on the step that our infrastructure failed under it (the step goes back to pending, with
+ * the code, and a `step.retrying` audit event), when Postgres can take the note: with Postgres
+ * away this is the very write that fails, and the job is postponed all the same. The failure
+ * path must never need the database to succeed.
+ */
+async function recordUnavailable(id: string, name: string, c: ClassifiedStepError, requestIds: readonly string[], deps: EngineDeps): Promise<void> {
+  try {
+    await deps.store.stepFailed(id, name, { final: false, errorClass: c.kind, code: c.code, message: c.message, awsRequestIds: [...requestIds], actor: "worker" });
+  } catch (noted) {
+    deps.logger.warn({ err: { message: noted instanceof Error ? noted.message : String(noted) }, step: name }, "could not note the outage on the step; postponing anyway");
   }
 }

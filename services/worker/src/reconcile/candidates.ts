@@ -1,0 +1,58 @@
+import type { Prisma } from "@gdr/core/db/client";
+import { CONTAINMENT_STEP } from "@gdr/core/queues/catalog";
+
+/** A remediation that should be moving and that nothing touched within the grace period. */
+export interface Candidate {
+  id: string;
+  status: "queued" | "running" | "awaiting_approval";
+  finding_id: string;
+  playbook: string;
+  resource_key: string;
+  account_id: string;
+  region: string;
+  mode: string;
+  job_id: string;
+  plan: unknown;
+  recoveries: number;
+  /** The current plan has an approved decision (a continuation or release is owed). */
+  approved: boolean;
+  /** The containment step is done (a recovery carries on with the evidence steps). */
+  contained: boolean;
+  outbox_job_ids: string[];
+}
+
+/**
+ * When a remediation last moved: its row, or any of its steps starting or finishing (the engine
+ * writes steps, not the remediation row, while it works through a playbook).
+ */
+export const MOVED_AT = `GREATEST(r.updated_at, (SELECT max(GREATEST(s.started_at, s.finished_at)) FROM remediation_steps s WHERE s.remediation_id = r.id))`;
+
+/** The current plan of an `awaiting_approval` remediation was approved: its job is owed. */
+export const APPROVED = `EXISTS (SELECT 1 FROM approvals a WHERE a.remediation_id = r.id AND a.plan_hash = r.plan_hash AND a.decision = 'approved')`;
+
+/**
+ * Locks (FOR UPDATE SKIP LOCKED) up to `limit` remediations that should be moving (queued,
+ * running, or approved and awaiting the job that carries the approval out) and have not moved
+ * within `graceMs`. Rows with an outbox entry not yet dispatched are the outbox relay's. Several
+ * workers reconciling at once never take the same row: each skips the others' locks, and a row
+ * another worker recovered has moved (its updated_at), so it is past the grace filter.
+ */
+export async function lockCandidates(tx: Prisma.TransactionClient, graceMs: number, limit: number): Promise<Candidate[]> {
+  return tx.$queryRawUnsafe<Candidate[]>(
+    `SELECT r.id::text AS id, r.status::text AS status, r.finding_id, r.playbook, r.resource_key, r.account_id, r.region,
+            r.mode::text AS mode, r.job_id, r.plan, r.recoveries,
+            ${APPROVED} AS approved,
+            EXISTS (SELECT 1 FROM remediation_steps s WHERE s.remediation_id = r.id AND s.name = $3 AND s.status IN ('succeeded', 'skipped')) AS contained,
+            ARRAY(SELECT o.job_id FROM outbox o WHERE o.remediation_id = r.id ORDER BY o.id) AS outbox_job_ids
+       FROM remediations r
+      WHERE (r.status IN ('queued', 'running') OR (r.status = 'awaiting_approval' AND ${APPROVED}))
+        AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.remediation_id = r.id AND o.dispatched_at IS NULL)
+        AND ${MOVED_AT} < now() - make_interval(secs => $1::double precision / 1000)
+      ORDER BY r.updated_at
+      LIMIT $2
+      FOR UPDATE OF r SKIP LOCKED`,
+    graceMs,
+    limit,
+    CONTAINMENT_STEP,
+  );
+}

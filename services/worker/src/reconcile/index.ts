@@ -1,0 +1,116 @@
+import type { PrismaClient } from "@gdr/core/db/client";
+import type { Logger } from "@gdr/core/log";
+import { remediationEvent, type Notifier } from "@gdr/core/notify/index";
+import type { RemediationQueues } from "@gdr/core/queues/queues";
+import type { EngineMetrics } from "../metrics.js";
+import { lockCandidates } from "./candidates.js";
+import { recoverOne, type Recovery } from "./recover.js";
+import { findStuck } from "./stuck.js";
+
+export interface ReconcilerOptions {
+  intervalMs: number;
+  /** Rows that moved within this long are left alone (longer than the job lock). */
+  graceMs: number;
+  /** Recoveries of one remediation before it is failed. */
+  recoveryLimit: number;
+  /** Not moving for this long is stuck. */
+  stuckAfterMs: number;
+  /** Rows locked and examined per pass. */
+  batch?: number;
+}
+
+export interface ReconcilerDeps {
+  prisma: PrismaClient;
+  /** Producer-side queues on a connection that fails fast while Redis is away. */
+  queues: RemediationQueues;
+  logger: Logger;
+  metrics: Pick<EngineMetrics, "stuck" | "recoveries">;
+  notifier: Notifier;
+  publicUrl: string;
+}
+
+export interface PassResult {
+  recoveries: Recovery[];
+  stuck: number;
+}
+
+export interface Reconciler {
+  /** One pass now (what the timer runs too); passes of one process never overlap. */
+  pass(): Promise<PassResult>;
+  /** Stops the timer and waits for a pass in progress. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Postgres is the record of truth, BullMQ is transport. Every `intervalMs`, in every worker:
+ * remediations that should be moving but have no live job (Redis lost it, BullMQ failed it after
+ * an outage or too many stalls, a job finished without settling the row) are re-enqueued to
+ * resume at their cursor, or failed past the recovery limit, and people are told; remediations
+ * not moving for `stuckAfterMs` are counted (gauge) and announced once per episode. A failing
+ * pass is logged and tried again at the next tick.
+ */
+export function startReconciler(deps: ReconcilerDeps, options: ReconcilerOptions): Reconciler {
+  let running: Promise<PassResult> | undefined;
+  const pass = (): Promise<PassResult> => {
+    running ??= runPass(deps, options).finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+  const timer = setInterval(() => {
+    pass().catch((err: unknown) => {
+      deps.logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, "reconcile pass failed; retrying at the next tick");
+    });
+  }, options.intervalMs);
+  timer.unref();
+  return {
+    pass,
+    async stop() {
+      clearInterval(timer);
+      await running?.catch(() => undefined);
+    },
+  };
+}
+
+async function runPass(deps: ReconcilerDeps, options: ReconcilerOptions): Promise<PassResult> {
+  // One transaction holds the row locks while BullMQ is asked and the recovery is added, so
+  // another worker's pass skips these rows; it commits the recovery count and audit events.
+  const recoveries = await deps.prisma.$transaction(
+    async (tx) => {
+      const done: Recovery[] = [];
+      for (const candidate of await lockCandidates(tx, options.graceMs, options.batch ?? 100)) {
+        done.push(await recoverOne(tx, deps.queues, candidate, options.recoveryLimit));
+      }
+      return done;
+    },
+    { timeout: 60_000, maxWait: 10_000 },
+  );
+  await report(deps, recoveries);
+
+  const stuck = await findStuck(deps.prisma, options.stuckAfterMs);
+  for (const [status, n] of Object.entries(stuck.counts)) deps.metrics.stuck.set({ status }, n);
+  for (const r of stuck.newlyStuck) {
+    const minutes = Math.floor((Date.now() - new Date(r.movedAt).getTime()) / 60_000);
+    deps.logger.warn({ remediationId: r.id, status: r.status, movedAt: r.movedAt }, "remediation stuck");
+    deps.notifier.notify(remediationEvent("stuck", r, deps.publicUrl, `${r.status} and not moving for ${minutes} min (since ${new Date(r.movedAt).toISOString()})`));
+  }
+  return { recoveries, stuck: Object.values(stuck.counts).reduce((a, b) => a + b, 0) };
+}
+
+/** After commit: logs, counters, and a `failed` notification for each remediation given up on. */
+async function report(deps: ReconcilerDeps, recoveries: readonly Recovery[]): Promise<void> {
+  const gaveUp: Extract<Recovery, { kind: "gave_up" }>[] = [];
+  for (const r of recoveries) {
+    if (r.kind === "requeued") {
+      deps.metrics.recoveries.inc({ outcome: "requeued" });
+      deps.logger.warn({ remediationId: r.id, jobId: r.jobId, action: r.action, why: r.why }, "remediation re-enqueued from Postgres");
+    } else if (r.kind === "gave_up") {
+      deps.metrics.recoveries.inc({ outcome: "gave_up" });
+      deps.logger.error({ remediationId: r.id, why: r.why, error: r.error }, "remediation failed: recovery limit reached");
+      gaveUp.push(r);
+    }
+  }
+  if (gaveUp.length === 0) return;
+  const rows = await deps.prisma.remediation.findMany({ where: { id: { in: gaveUp.map((r) => r.id) } } });
+  for (const row of rows) deps.notifier.notify(remediationEvent("failed", row, deps.publicUrl, row.error ?? "recovery limit reached"));
+}
