@@ -156,6 +156,8 @@ function makeContext(
     },
     tags: { findingId, remediationId },
     withLock: options.withLock ?? ((_name, fn) => fn()),
+    // The engine writes these to audit_events; this stand-in has no Postgres.
+    audit: () => Promise.resolve(),
     requestIds,
     families,
   };

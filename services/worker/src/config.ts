@@ -50,6 +50,11 @@ export const workerConfigSchema = z.object({
   WORKER_STUCK_AFTER_MS: intInRange(1_000, 86_400_000, 900_000),
   /** The longest a job waits before trying again while Postgres or Redis is away (the backoff starts at WORKER_POSTPONE_MS). */
   WORKER_OUTAGE_BACKOFF_MAX_MS: intInRange(100, 600_000, 60_000),
+  /**
+   * How often every worker looks for an isolation group's temporary egress rule that a dead
+   * worker left open (recorded opened, never closed, older than WORKER_LOCK_TTL_MS) and revokes it.
+   */
+  WORKER_EGRESS_SWEEP_MS: intInRange(1_000, 3_600_000, 60_000),
   /** A Slack incoming webhook (a secret: its URL carries the token; never logged). */
   NOTIFY_SLACK_WEBHOOK_URL: z
     .string()

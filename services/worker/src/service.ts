@@ -15,9 +15,11 @@ import { startApprovalSweeper, type ApprovalSweeper } from "@gdr/core/approvals/
 import type { AwsClients } from "@gdr/core/aws/clients";
 import type { WorkerConfig } from "./config.js";
 import type { EngineDeps } from "./engine/deps.js";
+import { createResourceLocks, limitsPrefix } from "./engine/limits/index.js";
 import { createEngineStore } from "./engine/store.js";
 import { createEngineLimits } from "./limits.js";
 import { createEngineMetrics } from "./metrics.js";
+import { startEgressSweeper, type EgressSweeper } from "./playbooks/instance/sweep/egress-sweep.js";
 import { createPlaybookRegistry } from "./playbooks/registry.js";
 import { createProcessor } from "./processor.js";
 import { startReconciler, type Reconciler } from "./reconcile/index.js";
@@ -86,6 +88,7 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
   const queueByName = new Map<string, Queue>();
   const workerConnections: Redis[] = [];
   let sweeper: { stop(): Promise<void>; queues: RemediationQueues } | undefined;
+  let egressSweeper: EgressSweeper | undefined;
   let reconciler: { stop(): Promise<void>; queues: RemediationQueues; connection: Redis } | undefined;
   let stopping = false;
   let stopped: Promise<void> | undefined;
@@ -146,6 +149,18 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
         publicUrl: config.PUBLIC_URL,
       });
       sweeper = { stop: () => approvals.stop(), queues: sweepQueues };
+      // Isolation groups' temporary egress rules that a dead worker left open; every worker sweeps
+      // (each VPC under its isolation lock, taken without waiting), with the steps' clients and limits.
+      egressSweeper = startEgressSweeper({
+        prisma,
+        aws,
+        throttle: (accountId, family, signal) => limits.throttle(accountId, family, signal),
+        locks: createResourceLocks(redis, { prefix: limitsPrefix(config.QUEUE_PREFIX), ttlMs: config.WORKER_LOCK_TTL_MS }),
+        logger,
+        signal: abort.signal,
+        minAgeMs: config.WORKER_LOCK_TTL_MS,
+        intervalMs: config.WORKER_EGRESS_SWEEP_MS,
+      });
       // Lost and failed jobs re-enqueued from Postgres, stuck remediations reported; every worker
       // reconciles (rows are locked with SKIP LOCKED). Its connection fails fast while Redis is
       // away, so a pass ends with an error instead of holding row locks until Redis returns.
@@ -169,6 +184,7 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
       stopped ??= (async () => {
         stopping = true;
         await sweeper?.stop();
+        await egressSweeper?.stop();
         await reconciler?.stop();
         const graceful = Promise.all(workers.map((w) => w.close()));
         const timer = setTimeout(() => {

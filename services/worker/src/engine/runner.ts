@@ -222,6 +222,7 @@ async function contextFor(loaded: LoadedRemediation, outputs: Map<string, Json>,
     },
     tags: { findingId: loaded.ref.findingId, remediationId: loaded.ref.id },
     withLock: (name, fn) => deps.limits.withLock(name, fn),
+    audit: (action, detail) => deps.store.audit(loaded.ref.id, "worker", action, detail),
     requestIds,
   };
 }

@@ -47,6 +47,12 @@ export interface StepContext {
    * isolation group's add-egress → swap → revoke sequence in one VPC. Waits for the lock.
    */
   withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Appends an audit event for this remediation now, not at the step's end: for a mark that must
+   * be in Postgres before a risky call (the isolation group's temporary egress rule is recorded
+   * as opened before it is added, so that a sweep finds it if the worker dies holding it).
+   */
+  audit(action: string, detail: { [key: string]: Json }): Promise<void>;
 }
 
 export type ApiFamily = "ec2-read" | "ec2-write" | "autoscaling" | "elbv2" | "guardduty";

@@ -8,12 +8,16 @@
 // they are now: if every interface has exactly the isolation group and the group has no rules,
 // the step is done; otherwise act runs the whole sequence again, which is harmless (adding a rule
 // that exists and swapping an interface to the group it has are both no-ops in effect).
+//
+// The temporary rule is the one thing a crash could leave behind that opens every isolated
+// instance of the VPC: it is recorded as opened in Postgres before it is added and closed after
+// it is revoked (shared/egress-ledger.ts), a failure mid-sequence still revokes it, and what a
+// dead worker left is revoked by the next look at the group under the lock or by the sweep.
 import {
   AuthorizeSecurityGroupEgressCommand,
   CreateSecurityGroupCommand,
   ModifyNetworkInterfaceAttributeCommand,
   RevokeSecurityGroupEgressCommand,
-  RevokeSecurityGroupIngressCommand,
   type ModifyNetworkInterfaceAttributeCommandInput,
   type SecurityGroup,
 } from "@aws-sdk/client-ec2";
@@ -28,6 +32,8 @@ import {
 import { send } from "./shared/call.js";
 import { cannotCheckYet, ec2DryRun, type DryRunResult } from "./shared/dry-run.js";
 import { instanceIdOf, NETWORK_INTERFACE_ID, SECURITY_GROUP_ID, VPC_ID, expectId } from "./shared/ids.js";
+import { recordClosed, recordOpened } from "./shared/egress-ledger.js";
+import { describeError } from "./shared/errors.js";
 import { readEnis, type EniState } from "./shared/instance.js";
 import {
   authorizeAllTraffic,
@@ -41,9 +47,8 @@ import {
   lockName,
   revokeAllTraffic,
   revokeAllTrafficInput,
-  revokeStray,
   settledIsolationGroup,
-  strayRuleRevocations,
+  strayV6Revocation,
 } from "./shared/isolation-group.js";
 import { asArray, asObject, toJsonObject } from "./shared/json.js";
 import { STEP } from "./shared/names.js";
@@ -95,7 +100,9 @@ async function problems(
   const found: string[] = [];
   const groups = new Map<string, SecurityGroup>();
   for (const vpcId of vpcsOf(enis)) {
-    const group = await settledIsolationGroup(ctx, vpcId);
+    const inVpc = enis.filter((e) => e.vpcId === vpcId);
+    // Any usable group of ours isolates: prefer the one the interfaces are in already.
+    const group = await settledIsolationGroup(ctx, vpcId, inVpc.flatMap((e) => e.groupIds));
     if (!group) {
       found.push(`no isolation group in ${vpcId}`);
       continue;
@@ -103,7 +110,7 @@ async function problems(
     groups.set(vpcId, group);
     const groupId = groupIdOf(group);
     if (!hasNoRules(group)) found.push(`isolation group ${groupId} still has rules`);
-    for (const eni of enis.filter((e) => e.vpcId === vpcId)) {
+    for (const eni of inVpc) {
       if (eni.groupIds.length !== 1 || eni.groupIds[0] !== groupId) {
         found.push(`${eni.id} has [${eni.groupIds.join(", ")}], not [${groupId}]`);
       }
@@ -120,13 +127,8 @@ function callsFor(vpcId: string, group: SecurityGroup | null, enis: readonly Eni
     calls.push({ service: "ec2", operation: "CreateSecurityGroup", params: toJsonObject(createGroupInput(vpcId)) });
   } else {
     groupId = groupIdOf(group);
-    const stray = strayRuleRevocations(group);
-    for (const input of stray.ingress) {
-      calls.push({ service: "ec2", operation: "RevokeSecurityGroupIngress", params: toJsonObject(input) });
-    }
-    for (const input of stray.egress) {
-      calls.push({ service: "ec2", operation: "RevokeSecurityGroupEgress", params: toJsonObject(input) });
-    }
+    const stray = strayV6Revocation(group);
+    if (stray) calls.push({ service: "ec2", operation: "RevokeSecurityGroupEgress", params: toJsonObject(stray) });
     if (!hasAllTrafficEgress(group)) {
       calls.push({ service: "ec2", operation: "AuthorizeSecurityGroupEgress", params: toJsonObject(authorizeInput(groupId)) });
     }
@@ -191,18 +193,41 @@ export const isolate: Step = {
         // Read again under the lock: the interfaces are what they are now, not before the wait.
         const enis = (await readEnis(ctx, instanceId)).filter((e) => e.vpcId === vpcId);
         const ensured = await ensureIsolationGroup(ctx, vpcId);
-        if (ensured.group) {
-          // An existing group: make it exactly "no ingress, the one temporary egress rule".
-          await revokeStray(ctx, ensured.group);
-          if (!hasAllTrafficEgress(ensured.group)) await authorizeAllTraffic(ctx, ensured.groupId);
-        }
-        // A group created just now holds only the default egress rule, which is that rule.
-        for (const eni of enis) {
-          await send(ctx, "ec2-write", (o) =>
-            ctx.aws.ec2.send(new ModifyNetworkInterfaceAttributeCommand(swapInput(eni.id, ensured.groupId)), o),
-          );
+        // Recorded before the rule is added and before any interface moves in (a group created
+        // just now holds the rule already, but nothing is in it yet): a worker that dies from
+        // here on leaves a record the sweep acts on.
+        await recordOpened(ctx, { vpcId, groupId: ensured.groupId });
+        try {
+          if (ensured.group) {
+            // An existing group of ours holds nothing but all-traffic egress (or it would not
+            // have been chosen): drop an IPv6 default, make sure the temporary rule is there.
+            const stray = strayV6Revocation(ensured.group);
+            if (stray) await send(ctx, "ec2-write", (o) => ctx.aws.ec2.send(new RevokeSecurityGroupEgressCommand(stray), o));
+            if (!hasAllTrafficEgress(ensured.group)) await authorizeAllTraffic(ctx, ensured.groupId);
+          }
+          // A group created just now holds only the default egress rule, which is that rule.
+          for (const eni of enis) {
+            await send(ctx, "ec2-write", (o) =>
+              ctx.aws.ec2.send(new ModifyNetworkInterfaceAttributeCommand(swapInput(eni.id, ensured.groupId)), o),
+            );
+          }
+        } catch (err) {
+          // Failed half-way: the interfaces moved so far must not keep the rule until a retry.
+          // If the revoke fails too (AWS unreachable, the worker stopping), the record stays
+          // open and the next check under the lock or the sweep revokes it.
+          try {
+            await revokeAllTraffic(ctx, ensured.groupId);
+            await recordClosed(ctx, { vpcId, groupIds: [ensured.groupId], by: "isolation" });
+          } catch (cleanupErr) {
+            ctx.logger.warn(
+              { vpcId, groupId: ensured.groupId, error: describeError(cleanupErr) },
+              "could not revoke the temporary egress rule after a failed isolation (or record it); left for the check under the lock and the sweep",
+            );
+          }
+          throw err;
         }
         await revokeAllTraffic(ctx, ensured.groupId);
+        await recordClosed(ctx, { vpcId, groupIds: [ensured.groupId], by: "isolation" });
         groups.push({ vpcId, groupId: ensured.groupId, created: ensured.created });
         swapped.push(...enis);
       });
@@ -259,18 +284,11 @@ export const isolate: Step = {
         continue;
       }
       const groupId = groupIdOf(group);
-      const stray = strayRuleRevocations(group);
-      for (const input of stray.ingress) {
-        results.push(
-          await ec2DryRun(ctx, "ec2-write", "RevokeSecurityGroupIngress", (o) =>
-            ctx.aws.ec2.send(new RevokeSecurityGroupIngressCommand({ ...input, DryRun: true }), o),
-          ),
-        );
-      }
-      for (const input of stray.egress) {
+      const stray = strayV6Revocation(group);
+      if (stray) {
         results.push(
           await ec2DryRun(ctx, "ec2-write", "RevokeSecurityGroupEgress", (o) =>
-            ctx.aws.ec2.send(new RevokeSecurityGroupEgressCommand({ ...input, DryRun: true }), o),
+            ctx.aws.ec2.send(new RevokeSecurityGroupEgressCommand({ ...stray, DryRun: true }), o),
           ),
         );
       }

@@ -28,7 +28,8 @@ async function inspect(ctx: StepContext): Promise<VerifyOutput> {
   const groups = new Map<string, string | null>();
   const isolationGroups: VerifyOutput["isolationGroups"] = [];
   for (const vpcId of [...new Set(enis.map((e) => e.vpcId))].sort()) {
-    const group = await settledIsolationGroup(ctx, vpcId);
+    // Any usable group of ours isolates (a VPC may have more than one): prefer the interfaces' own.
+    const group = await settledIsolationGroup(ctx, vpcId, enis.filter((e) => e.vpcId === vpcId).flatMap((e) => e.groupIds));
     groups.set(vpcId, group ? groupIdOf(group) : null);
     if (!group) {
       problems.push(`no isolation group in ${vpcId}`);

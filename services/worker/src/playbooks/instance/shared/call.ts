@@ -5,6 +5,9 @@ export interface SendOptions {
   abortSignal: AbortSignal;
 }
 
+/** What a call needs from its context: a step's, or the egress sweep's (which has no remediation). */
+export type CallContext = Pick<StepContext, "throttle" | "signal" | "noteRequestId">;
+
 interface WithMetadata {
   $metadata: { requestId?: string | undefined };
 }
@@ -17,7 +20,7 @@ interface WithMetadata {
  *   await send(ctx, "ec2-read", (o) => ctx.aws.ec2.send(new DescribeInstancesCommand(input), o));
  */
 export async function send<T extends WithMetadata>(
-  ctx: StepContext,
+  ctx: CallContext,
   family: ApiFamily,
   call: (options: SendOptions) => Promise<T>,
 ): Promise<T> {

@@ -1,21 +1,24 @@
+import { randomBytes } from "node:crypto";
 import {
   AuthorizeSecurityGroupEgressCommand,
   CreateSecurityGroupCommand,
   DescribeSecurityGroupsCommand,
   RevokeSecurityGroupEgressCommand,
-  RevokeSecurityGroupIngressCommand,
   type AuthorizeSecurityGroupEgressCommandInput,
   type CreateSecurityGroupCommandInput,
   type IpPermission,
   type RevokeSecurityGroupEgressCommandInput,
-  type RevokeSecurityGroupIngressCommandInput,
   type SecurityGroup,
 } from "@aws-sdk/client-ec2";
 import type { StepContext } from "../../../engine/step.js";
-import { send } from "./call.js";
+import { send, type CallContext } from "./call.js";
+import { recordClosed } from "./egress-ledger.js";
 import { errorName } from "./errors.js";
 import { SECURITY_GROUP_ID, expectId } from "./ids.js";
 import { ISOLATION_GROUP_DESCRIPTION, ISOLATION_GROUP_NAME, ISOLATION_ROLE, TAG_ROLE } from "./tags.js";
+
+/** What reading and closing the group needs: a step's context, or the egress sweep's. */
+export type GroupContext = CallContext & Pick<StepContext, "aws" | "logger">;
 
 /**
  * The isolation group's one temporary rule: all traffic, all ports, to 0.0.0.0/0, outbound.
@@ -30,19 +33,29 @@ import { ISOLATION_GROUP_DESCRIPTION, ISOLATION_GROUP_NAME, ISOLATION_ROLE, TAG_
  * for certain. This step does what the design asks; see the playbook README.)
  */
 export const ALL_TRAFFIC_EGRESS: IpPermission = { IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] };
+/** The IPv6 twin a new group is born with in a VPC that has an IPv6 block; never added by us. */
+const ALL_TRAFFIC_EGRESS_V6: IpPermission = { IpProtocol: "-1", Ipv6Ranges: [{ CidrIpv6: "::/0" }] };
 
 export function lockName(vpcId: string): string {
   return `isolation-sg:${vpcId}`;
 }
 
-export function createGroupInput(vpcId: string): CreateSecurityGroupCommandInput {
+export function createGroupInput(vpcId: string, groupName: string = ISOLATION_GROUP_NAME): CreateSecurityGroupCommandInput {
   return {
-    GroupName: ISOLATION_GROUP_NAME,
+    GroupName: groupName,
     Description: ISOLATION_GROUP_DESCRIPTION,
     VpcId: vpcId,
     // Tagged in the same call: there is never an untagged isolation group to find again.
     TagSpecifications: [{ ResourceType: "security-group", Tags: [{ Key: TAG_ROLE, Value: ISOLATION_ROLE }] }],
   };
+}
+
+/**
+ * A name for a group of ours when the usual one is taken in the VPC. Random, not derived from
+ * anything: whoever squatted the usual name cannot squat this one in advance.
+ */
+export function fallbackGroupName(): string {
+  return `${ISOLATION_GROUP_NAME}-${randomBytes(6).toString("hex")}`;
 }
 
 export function authorizeInput(groupId: string): AuthorizeSecurityGroupEgressCommandInput {
@@ -53,81 +66,12 @@ export function revokeAllTrafficInput(groupId: string): RevokeSecurityGroupEgres
   return { GroupId: groupId, IpPermissions: [ALL_TRAFFIC_EGRESS] };
 }
 
-function isTagged(group: SecurityGroup): boolean {
+export function isTagged(group: SecurityGroup): boolean {
   return (group.Tags ?? []).some((t) => t.Key === TAG_ROLE && t.Value === ISOLATION_ROLE);
-}
-
-async function describeGroups(
-  ctx: StepContext,
-  vpcId: string,
-  withTag: boolean,
-): Promise<SecurityGroup[]> {
-  const filters = [
-    { Name: "vpc-id", Values: [vpcId] },
-    { Name: "group-name", Values: [ISOLATION_GROUP_NAME] },
-    ...(withTag ? [{ Name: `tag:${TAG_ROLE}`, Values: [ISOLATION_ROLE] }] : []),
-  ];
-  const out = await send(ctx, "ec2-read", (o) =>
-    ctx.aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: filters }), o),
-  );
-  return (out.SecurityGroups ?? []).filter((g) => g.VpcId === vpcId && g.GroupName === ISOLATION_GROUP_NAME);
-}
-
-/**
- * The group as it is between two isolation sequences: read under the VPC's lock, because while
- * another instance is being isolated the group holds its temporary rule, and a check or a verify
- * reading then would see rules that are about to go.
- */
-export async function settledIsolationGroup(ctx: StepContext, vpcId: string): Promise<SecurityGroup | null> {
-  return ctx.withLock(lockName(vpcId), () => findIsolationGroup(ctx, vpcId));
-}
-
-/** The VPC's isolation group, found by VPC, name and role tag; null when there is none yet. */
-export async function findIsolationGroup(ctx: StepContext, vpcId: string): Promise<SecurityGroup | null> {
-  const [group] = await describeGroups(ctx, vpcId, true);
-  if (!group) return null;
-  expectId(SECURITY_GROUP_ID, group.GroupId, "the isolation group id");
-  return group;
 }
 
 export function groupIdOf(group: SecurityGroup): string {
   return expectId(SECURITY_GROUP_ID, group.GroupId, "the isolation group id");
-}
-
-/** Someone else's group holds our name in this VPC: refuse to put instances into it. */
-export class IsolationGroupConflictError extends Error {
-  override readonly name = "IsolationGroupConflictError";
-}
-
-/**
- * Finds or creates the VPC's isolation group. Group names are unique per VPC, so two workers
- * creating at once cannot make two: the loser gets InvalidGroup.Duplicate and uses the winner's.
- */
-export async function ensureIsolationGroup(
-  ctx: StepContext,
-  vpcId: string,
-): Promise<{ groupId: string; created: boolean; group: SecurityGroup | null }> {
-  const found = await findIsolationGroup(ctx, vpcId);
-  if (found) return { groupId: groupIdOf(found), created: false, group: found };
-  try {
-    const out = await send(ctx, "ec2-write", (o) =>
-      ctx.aws.ec2.send(new CreateSecurityGroupCommand(createGroupInput(vpcId)), o),
-    );
-    ctx.logger.info({ vpcId, groupId: out.GroupId }, "created the isolation security group");
-    // A new group may not be visible to Describe* yet (eventual consistency): its rules are
-    // known anyway, the default egress rule, which is exactly the temporary rule we want.
-    return { groupId: expectId(SECURITY_GROUP_ID, out.GroupId, "the new isolation group id"), created: true, group: null };
-  } catch (err) {
-    if (errorName(err) !== "InvalidGroup.Duplicate") throw err;
-    const [existing] = await describeGroups(ctx, vpcId, false);
-    if (!existing) throw err;
-    if (!isTagged(existing)) {
-      throw new IsolationGroupConflictError(
-        `a security group named ${ISOLATION_GROUP_NAME} exists in ${vpcId} without the tag ${TAG_ROLE}=${ISOLATION_ROLE}`,
-      );
-    }
-    return { groupId: groupIdOf(existing), created: false, group: existing };
-  }
 }
 
 function ruleEntries(p: IpPermission): number {
@@ -143,78 +87,229 @@ export function hasNoRules(group: SecurityGroup): boolean {
   return [...(group.IpPermissions ?? []), ...(group.IpPermissionsEgress ?? [])].every((p) => ruleEntries(p) === 0);
 }
 
-export function hasAllTrafficEgress(group: SecurityGroup): boolean {
-  return (group.IpPermissionsEgress ?? []).some(
-    (p) => p.IpProtocol === "-1" && (p.IpRanges ?? []).some((r) => r.CidrIp === "0.0.0.0/0"),
-  );
+function isAllTrafficV4(p: IpPermission): boolean {
+  return p.IpProtocol === "-1" && (p.IpRanges ?? []).some((r) => r.CidrIp === "0.0.0.0/0");
 }
 
-/** The permission with only what names the rule (revocations match on these, not descriptions). */
-function bare(p: IpPermission, keepAllTrafficV4: boolean): IpPermission | null {
-  const allTraffic = p.IpProtocol === "-1";
-  const ipRanges = (p.IpRanges ?? [])
-    .filter((r) => !(keepAllTrafficV4 && allTraffic && r.CidrIp === "0.0.0.0/0"))
-    .map((r) => ({ CidrIp: r.CidrIp }));
-  const out: IpPermission = {
-    IpProtocol: p.IpProtocol,
-    ...(p.FromPort !== undefined ? { FromPort: p.FromPort } : {}),
-    ...(p.ToPort !== undefined ? { ToPort: p.ToPort } : {}),
-    IpRanges: ipRanges,
-    Ipv6Ranges: (p.Ipv6Ranges ?? []).map((r) => ({ CidrIpv6: r.CidrIpv6 })),
-    PrefixListIds: (p.PrefixListIds ?? []).map((r) => ({ PrefixListId: r.PrefixListId })),
-    UserIdGroupPairs: (p.UserIdGroupPairs ?? []).map((r) => ({
-      GroupId: r.GroupId,
-      ...(r.UserId ? { UserId: r.UserId } : {}),
-    })),
-  };
-  return ruleEntries(out) === 0 ? null : out;
+function isAllTrafficV6(p: IpPermission): boolean {
+  return p.IpProtocol === "-1" && (p.Ipv6Ranges ?? []).some((r) => r.CidrIpv6 === "::/0");
+}
+
+export function hasAllTrafficEgress(group: SecurityGroup): boolean {
+  return (group.IpPermissionsEgress ?? []).some(isAllTrafficV4);
+}
+
+/** Whether the group holds any all-traffic egress to anywhere (ours, or the default it was born with). */
+export function hasServiceEgress(group: SecurityGroup): boolean {
+  return (group.IpPermissionsEgress ?? []).some((p) => isAllTrafficV4(p) || isAllTrafficV6(p));
 }
 
 /**
- * What must go for the group to be exactly "no ingress, one all-traffic 0.0.0.0/0 egress rule":
- * every ingress rule, and every egress rule but that one (e.g. an IPv6 default, or rules someone
- * added by hand).
+ * Rules the service never leaves on its group: any ingress, and any egress but all traffic to
+ * 0.0.0.0/0 or ::/0 (the temporary rule, and the defaults a new group is born with). Empty when
+ * the group holds only what the service itself puts there.
  */
-export function strayRuleRevocations(
-  group: SecurityGroup,
-): { ingress: RevokeSecurityGroupIngressCommandInput[]; egress: RevokeSecurityGroupEgressCommandInput[] } {
-  const groupId = groupIdOf(group);
-  const ingress = (group.IpPermissions ?? []).map((p) => bare(p, false)).filter((p) => p !== null);
-  const egress = (group.IpPermissionsEgress ?? []).map((p) => bare(p, true)).filter((p) => p !== null);
-  return {
-    ingress: ingress.length > 0 ? [{ GroupId: groupId, IpPermissions: ingress }] : [],
-    egress: egress.length > 0 ? [{ GroupId: groupId, IpPermissions: egress }] : [],
-  };
+export function unexpectedRules(group: SecurityGroup): string[] {
+  const found: string[] = [];
+  for (const p of group.IpPermissions ?? []) {
+    if (ruleEntries(p) > 0) found.push(`ingress ${describeRule(p)}`);
+  }
+  for (const p of group.IpPermissionsEgress ?? []) {
+    const other =
+      p.IpProtocol !== "-1" ||
+      (p.IpRanges ?? []).some((r) => r.CidrIp !== "0.0.0.0/0") ||
+      (p.Ipv6Ranges ?? []).some((r) => r.CidrIpv6 !== "::/0") ||
+      (p.PrefixListIds?.length ?? 0) > 0 ||
+      (p.UserIdGroupPairs?.length ?? 0) > 0;
+    if (other) found.push(`egress ${describeRule(p)}`);
+  }
+  return found;
 }
 
-/** Adds the temporary rule; already there (another worker's crash left it) is fine. */
-export async function authorizeAllTraffic(ctx: StepContext, groupId: string): Promise<void> {
-  try {
-    await send(ctx, "ec2-write", (o) =>
-      ctx.aws.ec2.send(new AuthorizeSecurityGroupEgressCommand(authorizeInput(groupId)), o),
+function describeRule(p: IpPermission): string {
+  const ports = p.FromPort === undefined ? "" : ` ${p.FromPort}-${p.ToPort ?? p.FromPort}`;
+  const peers = [
+    ...(p.IpRanges ?? []).map((r) => r.CidrIp),
+    ...(p.Ipv6Ranges ?? []).map((r) => r.CidrIpv6),
+    ...(p.PrefixListIds ?? []).map((r) => r.PrefixListId),
+    ...(p.UserIdGroupPairs ?? []).map((r) => r.GroupId),
+  ];
+  return `${p.IpProtocol ?? "?"}${ports} ${peers.join(",")}`;
+}
+
+/**
+ * One of the service's isolation groups that it may put instances in: in the VPC, carrying the
+ * role tag, and holding no rule the service did not put there. The tag is a claim anyone can
+ * copy; the rules are what decides whether the group isolates. A tagged group with other rules
+ * was either set up by someone else (a squatter, or an admin who copied the tag, perhaps onto a
+ * group production uses) or opened by hand after we made it (e.g. for forensic access): the
+ * responder neither rewrites nor uses it, and contains into a group whose rules it knows.
+ */
+export interface ServiceGroups {
+  usable: SecurityGroup[];
+  refused: { group: SecurityGroup; rules: string[] }[];
+}
+
+/** The VPC's groups that carry the service's role tag, whatever their name. */
+export async function serviceGroups(ctx: GroupContext, vpcId: string): Promise<ServiceGroups> {
+  const out = await send(ctx, "ec2-read", (o) =>
+    ctx.aws.ec2.send(
+      new DescribeSecurityGroupsCommand({
+        Filters: [
+          { Name: "vpc-id", Values: [vpcId] },
+          { Name: `tag:${TAG_ROLE}`, Values: [ISOLATION_ROLE] },
+        ],
+      }),
+      o,
+    ),
+  );
+  const result: ServiceGroups = { usable: [], refused: [] };
+  // The filters are the query; the checks here are the decision (never trust a filter alone).
+  for (const group of out.SecurityGroups ?? []) {
+    if (group.VpcId !== vpcId || !isTagged(group)) continue;
+    groupIdOf(group);
+    const rules = unexpectedRules(group);
+    if (rules.length === 0) result.usable.push(group);
+    else result.refused.push({ group, rules });
+  }
+  if (result.refused.length > 0) {
+    ctx.logger.warn(
+      { vpcId, refused: result.refused.map((r) => ({ groupId: r.group.GroupId, groupName: r.group.GroupName, rules: r.rules })) },
+      "security groups tagged as isolation groups hold rules the responder never adds: not used, not changed; instances in them are not isolated",
     );
+  }
+  return result;
+}
+
+/**
+ * The group to use among the usable ones: one the caller names first (the groups an instance's
+ * interfaces are in already), then the one with the usual name, then the lowest id, so that
+ * every worker picks the same one.
+ */
+export function preferredGroup(usable: readonly SecurityGroup[], prefer: readonly string[] = []): SecurityGroup | null {
+  const ranked = [...usable].sort((a, b) => (a.GroupId ?? "").localeCompare(b.GroupId ?? ""));
+  return (
+    ranked.find((g) => prefer.includes(g.GroupId ?? "")) ??
+    ranked.find((g) => g.GroupName === ISOLATION_GROUP_NAME) ??
+    ranked[0] ??
+    null
+  );
+}
+
+/** The VPC's isolation group as it is now (no lock: plan and dry-run); null when there is none. */
+export async function findIsolationGroup(ctx: GroupContext, vpcId: string, prefer: readonly string[] = []): Promise<SecurityGroup | null> {
+  return preferredGroup((await serviceGroups(ctx, vpcId)).usable, prefer);
+}
+
+/**
+ * The group as it is between two isolation sequences: read under the VPC's lock, because while
+ * another instance is being isolated the group holds its temporary rule, and a check or a verify
+ * reading then would see rules that are about to go. Holding the lock also means no isolation is
+ * in flight in the VPC, so an all-traffic egress rule found now was left by a worker that died
+ * mid-sequence: it is revoked here, before anyone reads the group as "not isolated".
+ */
+export async function settledIsolationGroup(ctx: StepContext, vpcId: string, prefer: readonly string[] = []): Promise<SecurityGroup | null> {
+  return ctx.withLock(lockName(vpcId), async () => {
+    const groups = await serviceGroups(ctx, vpcId);
+    const closed: string[] = [];
+    for (const group of groups.usable) {
+      if (!hasServiceEgress(group)) continue;
+      await revokeServiceEgress(ctx, group);
+      closed.push(groupIdOf(group));
+      group.IpPermissionsEgress = [];
+    }
+    if (closed.length > 0) {
+      ctx.logger.warn({ vpcId, groupIds: closed }, "revoked an all-traffic egress rule a stopped isolation had left on the isolation group");
+      await recordClosed(ctx, { vpcId, groupIds: closed, by: "check" });
+    }
+    return preferredGroup(groups.usable, prefer);
+  });
+}
+
+/**
+ * Finds or creates the VPC's isolation group; call it holding the VPC's lock. Found by the
+ * service's tag and its rules, never by name: a group someone else named like ours changes
+ * nothing. A new group gets the usual name when it is free (names are unique per VPC, so a group
+ * of ours that Describe* does not show yet, eventual consistency, is found through the name
+ * clash), and a random one when the name is taken by a group the service will not use.
+ */
+export async function ensureIsolationGroup(
+  ctx: GroupContext,
+  vpcId: string,
+): Promise<{ groupId: string; created: boolean; group: SecurityGroup | null }> {
+  const found = await findIsolationGroup(ctx, vpcId);
+  if (found) return { groupId: groupIdOf(found), created: false, group: found };
+  let name = ISOLATION_GROUP_NAME;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const out = await send(ctx, "ec2-write", (o) => ctx.aws.ec2.send(new CreateSecurityGroupCommand(createGroupInput(vpcId, name)), o));
+      const groupId = expectId(SECURITY_GROUP_ID, out.GroupId, "the new isolation group id");
+      ctx.logger.info({ vpcId, groupId, groupName: name }, "created an isolation security group");
+      // A new group may not be visible to Describe* yet (eventual consistency): its rules are
+      // known anyway, the default egress rule, which is exactly the temporary rule we want.
+      return { groupId, created: true, group: null };
+    } catch (err) {
+      if (errorName(err) !== "InvalidGroup.Duplicate" || attempt >= 3) throw err;
+      if (name === ISOLATION_GROUP_NAME) {
+        const holder = await groupNamed(ctx, vpcId, name);
+        if (holder && isTagged(holder) && unexpectedRules(holder).length === 0) {
+          return { groupId: groupIdOf(holder), created: false, group: holder };
+        }
+        ctx.logger.warn(
+          { vpcId, groupId: holder?.GroupId, groupName: name },
+          "the isolation group's usual name is taken in this VPC by a group the responder does not use: creating one under another name",
+        );
+      }
+      name = fallbackGroupName();
+    }
+  }
+}
+
+async function groupNamed(ctx: GroupContext, vpcId: string, name: string): Promise<SecurityGroup | undefined> {
+  const out = await send(ctx, "ec2-read", (o) =>
+    ctx.aws.ec2.send(
+      new DescribeSecurityGroupsCommand({ Filters: [{ Name: "vpc-id", Values: [vpcId] }, { Name: "group-name", Values: [name] }] }),
+      o,
+    ),
+  );
+  return (out.SecurityGroups ?? []).find((g) => g.VpcId === vpcId && g.GroupName === name);
+}
+
+/** Adds the temporary rule; already there is fine. */
+export async function authorizeAllTraffic(ctx: GroupContext, groupId: string): Promise<void> {
+  try {
+    await send(ctx, "ec2-write", (o) => ctx.aws.ec2.send(new AuthorizeSecurityGroupEgressCommand(authorizeInput(groupId)), o));
   } catch (err) {
     if (errorName(err) !== "InvalidPermission.Duplicate") throw err;
   }
 }
 
 /** Removes the temporary rule; already gone is fine. */
-export async function revokeAllTraffic(ctx: StepContext, groupId: string): Promise<void> {
+export async function revokeAllTraffic(ctx: GroupContext, groupId: string): Promise<void> {
+  await revokeEgress(ctx, revokeAllTrafficInput(groupId));
+}
+
+/**
+ * Removes every all-traffic egress rule the group holds (the temporary one, and an IPv6 default a
+ * new group may have been born with), and nothing else: a group's other rules are never ours to
+ * change.
+ */
+export async function revokeServiceEgress(ctx: GroupContext, group: SecurityGroup): Promise<void> {
+  const groupId = groupIdOf(group);
+  const egress = group.IpPermissionsEgress ?? [];
+  if (egress.some(isAllTrafficV4)) await revokeEgress(ctx, revokeAllTrafficInput(groupId));
+  if (egress.some(isAllTrafficV6)) await revokeEgress(ctx, { GroupId: groupId, IpPermissions: [ALL_TRAFFIC_EGRESS_V6] });
+}
+
+async function revokeEgress(ctx: GroupContext, input: RevokeSecurityGroupEgressCommandInput): Promise<void> {
   try {
-    await send(ctx, "ec2-write", (o) =>
-      ctx.aws.ec2.send(new RevokeSecurityGroupEgressCommand(revokeAllTrafficInput(groupId)), o),
-    );
+    await send(ctx, "ec2-write", (o) => ctx.aws.ec2.send(new RevokeSecurityGroupEgressCommand(input), o));
   } catch (err) {
     if (errorName(err) !== "InvalidPermission.NotFound") throw err;
   }
 }
 
-export async function revokeStray(ctx: StepContext, group: SecurityGroup): Promise<void> {
-  const stray = strayRuleRevocations(group);
-  for (const input of stray.ingress) {
-    await send(ctx, "ec2-write", (o) => ctx.aws.ec2.send(new RevokeSecurityGroupIngressCommand(input), o));
-  }
-  for (const input of stray.egress) {
-    await send(ctx, "ec2-write", (o) => ctx.aws.ec2.send(new RevokeSecurityGroupEgressCommand(input), o));
-  }
+/** The IPv6 default a group was born with: revoked before interfaces move in (null if none). */
+export function strayV6Revocation(group: SecurityGroup): RevokeSecurityGroupEgressCommandInput | null {
+  return (group.IpPermissionsEgress ?? []).some(isAllTrafficV6) ? { GroupId: groupIdOf(group), IpPermissions: [ALL_TRAFFIC_EGRESS_V6] } : null;
 }

@@ -1,0 +1,351 @@
+// The isolation group against hostile and unlucky conditions, on moto, Postgres and Redis: a
+// squatted name or a look-alike group never blocks or weakens containment, and the temporary
+// all-traffic egress rule that a dead worker left behind is revoked by the next look at the group
+// under the lock, or by the sweep when nothing else ever happens in that VPC. The steps run with
+// a context like the engine's: audit events written to Postgres, the VPC lock held in Redis.
+// A worker's death between authorising and revoking the rule is stood in for by a worker whose
+// EC2 client fails every swap and every revoke (test/support/aws-faults.ts): it leaves exactly
+// what a crash leaves, the rule on the group and the "opened" record without its close.
+import { randomUUID } from "node:crypto";
+import {
+  AuthorizeSecurityGroupEgressCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  EC2ServiceException,
+  type SecurityGroup,
+} from "@aws-sdk/client-ec2";
+import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { GuardDutyClient } from "@aws-sdk/client-guardduty";
+import type { AwsClients } from "@gdr/core/aws/clients";
+import { createAwsClientFactory } from "@gdr/core/aws/factory";
+import { createLogger } from "@gdr/core/log";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createResourceLocks, type ResourceLocks } from "../../services/worker/src/engine/limits/index.js";
+import type { ApiFamily, Json, Step, StepContext } from "../../services/worker/src/engine/step.js";
+import { createEngineStore } from "../../services/worker/src/engine/store.js";
+import { createIdentifyStep } from "../../services/worker/src/playbooks/instance/01-identify.js";
+import { isolate } from "../../services/worker/src/playbooks/instance/03-isolate.js";
+import { lockName } from "../../services/worker/src/playbooks/instance/shared/isolation-group.js";
+import { sweepLeftoverEgress, type EgressSweepDeps } from "../../services/worker/src/playbooks/instance/sweep/egress-sweep.js";
+import { injectFaults } from "../support/aws-faults.js";
+import {
+  awsTestEnv,
+  createTestDatabase,
+  createTestRedis,
+  seedInstance,
+  seedVpc,
+  startMoto,
+  type Moto,
+  type SeededInstance,
+  type TestDatabase,
+  type TestRedis,
+} from "../support/index.js";
+
+const ACCOUNT = "123456789012";
+const REGION = "us-east-1";
+const USUAL_NAME = "guardduty-responder-isolation";
+const ROLE_TAG = { Key: "guardduty-responder:role", Value: "isolation" };
+const OPENED = "isolation.egress_opened";
+const CLOSED = "isolation.egress_closed";
+
+let moto: Moto;
+let db: TestDatabase;
+let redis: TestRedis;
+let locks: ResourceLocks;
+let clients: AwsClients;
+const destroyOnExit: { destroy(): void }[] = [];
+
+function ec2Client(): EC2Client {
+  const env = awsTestEnv(moto.endpoint);
+  const client = new EC2Client({ region: REGION, endpoint: env.endpoint, credentials: env.credentials, maxAttempts: 1 });
+  destroyOnExit.push(client);
+  return client;
+}
+
+beforeAll(async () => {
+  [moto, db] = await Promise.all([startMoto(), createTestDatabase()]);
+  redis = createTestRedis();
+  locks = createResourceLocks(redis.connection, { prefix: `${redis.prefix}:limits`, ttlMs: 30_000 });
+  const env = awsTestEnv(moto.endpoint);
+  const config = { region: REGION, endpoint: env.endpoint, credentials: env.credentials, maxAttempts: 1 };
+  clients = {
+    accountId: ACCOUNT,
+    region: REGION,
+    ec2: ec2Client(),
+    autoscaling: new AutoScalingClient(config),
+    elbv2: new ElasticLoadBalancingV2Client(config),
+    guardduty: new GuardDutyClient(config),
+  };
+  destroyOnExit.push(clients.autoscaling, clients.elbv2, clients.guardduty);
+});
+
+afterAll(async () => {
+  for (const client of destroyOnExit) client.destroy();
+  await Promise.all([moto.stop(), db.drop(), redis.cleanup()]);
+});
+
+beforeEach(async () => {
+  // audit_events is append-only: earlier tests' records stay, and every assertion below reads
+  // only its own VPC's (a reset moto never gives the same VPC id twice in a run).
+  await moto.reset();
+});
+
+// ---------------------------------------------------------------------------------------------
+// A step context as the engine builds it: audit events to Postgres, the named lock in Redis.
+
+function makeContext(instanceId: string, ec2: EC2Client = clients.ec2): StepContext & { outputs: Map<string, Json> } {
+  const remediationId = randomUUID();
+  const findingId = randomUUID().replaceAll("-", "");
+  const store = createEngineStore(db.prisma);
+  return {
+    remediation: { id: remediationId, findingId, accountId: ACCOUNT, region: REGION, resourceKey: instanceId, playbook: "instance", mode: "auto" },
+    finding: {},
+    aws: { ...clients, ec2 },
+    outputs: new Map<string, Json>(),
+    signal: new AbortController().signal,
+    logger: createLogger({ level: "silent", name: "t" }),
+    throttle: () => Promise.resolve(),
+    noteRequestId: () => undefined,
+    tags: { findingId, remediationId },
+    withLock: (name, fn) => locks.withLock(name, () => fn()),
+    audit: (action, detail) => store.audit(remediationId, "worker", action, detail),
+  };
+}
+
+/** check → act → verify per step, as the engine runs them. */
+async function runSteps(steps: readonly Step[], ctx: StepContext & { outputs: Map<string, Json> }): Promise<void> {
+  for (const step of steps) {
+    const checked = await step.check(ctx);
+    if (checked.done) {
+      ctx.outputs.set(step.name, checked.output);
+      continue;
+    }
+    const output = await step.act(ctx, checked.state);
+    await step.verify(ctx, output);
+    ctx.outputs.set(step.name, output);
+  }
+}
+
+async function seedBare(vpc?: Awaited<ReturnType<typeof seedVpc>>): Promise<SeededInstance> {
+  return seedInstance(clients, { autoScaling: false, targetGroup: false, ...(vpc ? { vpc } : {}) });
+}
+
+async function isolateInstance(seeded: SeededInstance, ec2?: EC2Client): Promise<void> {
+  await runSteps([createIdentifyStep(), isolate], makeContext(seeded.instanceId, ec2));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading moto and Postgres.
+
+async function group(groupId: string): Promise<SecurityGroup> {
+  const out = await clients.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
+  const found = out.SecurityGroups?.[0];
+  if (!found) throw new Error(`moto has no group ${groupId}`);
+  return found;
+}
+
+/** The service's groups in the VPC, as an operator would list them: by the role tag. */
+async function taggedGroups(vpcId: string): Promise<SecurityGroup[]> {
+  const out = await clients.ec2.send(
+    new DescribeSecurityGroupsCommand({ Filters: [{ Name: "vpc-id", Values: [vpcId] }, { Name: `tag:${ROLE_TAG.Key}`, Values: [ROLE_TAG.Value] }] }),
+  );
+  return out.SecurityGroups ?? [];
+}
+
+async function eniGroups(instanceId: string): Promise<string[][]> {
+  const out = await clients.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: "attachment.instance-id", Values: [instanceId] }] }));
+  return (out.NetworkInterfaces ?? []).map((e) => (e.Groups ?? []).map((g) => g.GroupId ?? ""));
+}
+
+/** A group's rules, without what moto adds on each read (rule ids): what "untouched" compares. */
+function rulesOf(g: SecurityGroup): unknown {
+  const strip = (perms: SecurityGroup["IpPermissions"]) =>
+    (perms ?? []).map((p) => ({ proto: p.IpProtocol, from: p.FromPort, to: p.ToPort, v4: (p.IpRanges ?? []).map((r) => r.CidrIp), v6: (p.Ipv6Ranges ?? []).map((r) => r.CidrIpv6) }));
+  return { ingress: strip(g.IpPermissions), egress: strip(g.IpPermissionsEgress), tags: g.Tags ?? [] };
+}
+
+/** The VPC's egress records, oldest first. */
+async function ledger(vpcId: string): Promise<{ action: string; by: string | null }[]> {
+  const { rows } = await db.pool.query<{ action: string; by: string | null }>(
+    "SELECT action, detail->>'by' AS by FROM audit_events WHERE action IN ($1, $2) AND detail->>'vpcId' = $3 ORDER BY id",
+    [OPENED, CLOSED, vpcId],
+  );
+  return rows;
+}
+
+/** A sweep, as seen from one VPC (records of earlier tests' VPCs are swept too). */
+async function sweepFor(vpcId: string, deps: EgressSweepDeps): Promise<{ closed: string[][]; busy: boolean }> {
+  const result = await sweepLeftoverEgress(deps);
+  expect(result.failed).toEqual([]);
+  return { closed: result.closed.filter((c) => c.vpcId === vpcId).map((c) => c.groupIds), busy: result.busy.includes(vpcId) };
+}
+
+/**
+ * A worker that dies holding the rule: an instance of the VPC is already isolated (the group
+ * exists), then this worker authorises the rule and every swap and revoke it tries fails. Returns
+ * the isolation group, which now has all-traffic egress: every isolated instance can reach out.
+ */
+async function crashMidIsolation(vpc: Awaited<ReturnType<typeof seedVpc>>): Promise<{ groupId: string; isolated: SeededInstance }> {
+  const isolated = await seedBare(vpc);
+  await isolateInstance(isolated);
+  const [groupId] = (await eniGroups(isolated.instanceId))[0] ?? [];
+  if (!groupId) throw new Error("the first instance was not isolated");
+
+  const dying = ec2Client();
+  injectFaults(dying, [
+    { operation: "ModifyNetworkInterfaceAttribute", times: 1_000, name: "InternalError", httpStatus: 500, errorClass: EC2ServiceException },
+    { operation: "RevokeSecurityGroupEgress", times: 1_000, name: "InternalError", httpStatus: 500, errorClass: EC2ServiceException },
+  ]);
+  const victim = await seedBare(vpc);
+  await expect(isolateInstance(victim, dying)).rejects.toMatchObject({ name: "InternalError" });
+
+  // What a crash leaves: the rule on the group, and the record opened but never closed.
+  expect((await group(groupId)).IpPermissionsEgress).toEqual([expect.objectContaining({ IpProtocol: "-1" })]);
+  expect((await ledger(vpc.vpcId)).at(-1)).toMatchObject({ action: OPENED });
+  return { groupId, isolated };
+}
+
+function sweepDeps(families: [string, ApiFamily][] = []): EgressSweepDeps {
+  const env = awsTestEnv(moto.endpoint);
+  const aws = createAwsClientFactory({ localAccountId: ACCOUNT, roleName: "GuardDutyResponder", endpoint: env.endpoint, credentials: env.credentials, stsRegion: REGION, maxAttempts: 1 });
+  destroyOnExit.push(aws);
+  return {
+    prisma: db.prisma,
+    aws,
+    throttle: (accountId, family) => {
+      families.push([accountId, family]);
+      return Promise.resolve();
+    },
+    locks,
+    logger: createLogger({ level: "silent", name: "t" }),
+    signal: new AbortController().signal,
+    minAgeMs: 0,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe("isolation group squatting", () => {
+  it("an untagged group holding the usual name never blocks containment: the instance goes into the service's own tagged group, the squatter's group is untouched", async () => {
+    const vpc = await seedVpc(clients);
+    const squatter = await clients.ec2.send(new CreateSecurityGroupCommand({ GroupName: USUAL_NAME, Description: "not the responder's", VpcId: vpc.vpcId }));
+    const squatterId = squatter.GroupId ?? "";
+    await clients.ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({ GroupId: squatterId, IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] }),
+    );
+    const squatterBefore = rulesOf(await group(squatterId));
+
+    const first = await seedBare(vpc);
+    const second = await seedBare(vpc);
+    await isolateInstance(first);
+    await isolateInstance(second);
+
+    // One group of ours, found again by its tag for the second instance, under another name.
+    const ours = await taggedGroups(vpc.vpcId);
+    expect(ours).toHaveLength(1);
+    const oursId = ours[0]?.GroupId ?? "";
+    expect(oursId).not.toBe(squatterId);
+    expect(ours[0]?.GroupName).toMatch(/^guardduty-responder-isolation-[0-9a-f]{12}$/);
+    expect(ours[0]?.IpPermissions).toEqual([]);
+    expect(ours[0]?.IpPermissionsEgress).toEqual([]);
+    for (const s of [first, second]) expect(await eniGroups(s.instanceId)).toEqual([[oursId], [oursId]]);
+    expect(rulesOf(await group(squatterId))).toEqual(squatterBefore);
+  });
+
+  it("a group carrying the service's tag but rules the service never adds is neither used nor changed: containment goes into a group whose rules it knows", async () => {
+    const vpc = await seedVpc(clients);
+    const lookalike = await clients.ec2.send(
+      new CreateSecurityGroupCommand({
+        GroupName: USUAL_NAME,
+        Description: "copied the tags",
+        VpcId: vpc.vpcId,
+        TagSpecifications: [{ ResourceType: "security-group", Tags: [ROLE_TAG] }],
+      }),
+    );
+    const lookalikeId = lookalike.GroupId ?? "";
+    await clients.ec2.send(
+      new AuthorizeSecurityGroupEgressCommand({ GroupId: lookalikeId, IpPermissions: [{ IpProtocol: "tcp", FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: "198.51.100.7/32" }] }] }),
+    );
+    const lookalikeBefore = rulesOf(await group(lookalikeId));
+
+    const seeded = await seedBare(vpc);
+    await isolateInstance(seeded);
+
+    const [eniA, eniB] = await eniGroups(seeded.instanceId);
+    const usedId = eniA?.[0] ?? "";
+    expect(usedId).not.toBe(lookalikeId);
+    expect([eniA, eniB]).toEqual([[usedId], [usedId]]);
+    const used = await group(usedId);
+    expect(used.Tags).toEqual(expect.arrayContaining([ROLE_TAG]));
+    expect([used.IpPermissions, used.IpPermissionsEgress]).toEqual([[], []]);
+    expect(rulesOf(await group(lookalikeId))).toEqual(lookalikeBefore);
+  });
+});
+
+describe("the temporary egress rule after a worker died holding it", () => {
+  it("the next isolation in that VPC leaves the group with no egress rule at all, and the record closed", async () => {
+    const vpc = await seedVpc(clients);
+    const { groupId } = await crashMidIsolation(vpc);
+
+    await isolateInstance(await seedBare(vpc));
+
+    expect((await group(groupId)).IpPermissionsEgress).toEqual([]);
+    expect((await ledger(vpc.vpcId)).at(-1)).toMatchObject({ action: CLOSED, by: "isolation" });
+  });
+
+  it("a check of the group under the lock revokes the leftover rule: an already isolated instance reads as isolated, with no egress on its group", async () => {
+    const vpc = await seedVpc(clients);
+    const { groupId, isolated } = await crashMidIsolation(vpc);
+
+    const ctx = makeContext(isolated.instanceId);
+    await runSteps([createIdentifyStep()], ctx);
+    expect(await isolate.check(ctx)).toMatchObject({ done: true });
+
+    expect((await group(groupId)).IpPermissionsEgress).toEqual([]);
+    expect((await ledger(vpc.vpcId)).at(-1)).toMatchObject({ action: CLOSED, by: "check" });
+  });
+
+  it("the sweep revokes it with no further isolation in that VPC, in the record's account through the rate limits, and closes the record once", async () => {
+    const vpc = await seedVpc(clients);
+    const { groupId } = await crashMidIsolation(vpc);
+
+    const families: [string, ApiFamily][] = [];
+    const deps = sweepDeps(families);
+    expect(await sweepFor(vpc.vpcId, deps)).toEqual({ closed: [[groupId]], busy: false });
+
+    expect((await group(groupId)).IpPermissionsEgress).toEqual([]);
+    expect((await ledger(vpc.vpcId)).at(-1)).toMatchObject({ action: CLOSED, by: "sweep" });
+    expect(families).toEqual(expect.arrayContaining([[ACCOUNT, "ec2-read"], [ACCOUNT, "ec2-write"]]));
+    // Nothing open any more: a second sweep has nothing to do there.
+    expect(await sweepFor(vpc.vpcId, deps)).toEqual({ closed: [], busy: false });
+    expect((await ledger(vpc.vpcId)).filter((r) => r.by === "sweep")).toHaveLength(1);
+  });
+
+  it("the sweep leaves an isolation in flight alone: with the VPC's lock held the rule stays, once the lock is free it goes", async () => {
+    const vpc = await seedVpc(clients);
+    const { groupId } = await crashMidIsolation(vpc);
+    const deps = sweepDeps();
+
+    const inFlight = await locks.acquire(lockName(vpc.vpcId));
+    expect(inFlight).not.toBeNull();
+    expect(await sweepFor(vpc.vpcId, deps)).toEqual({ closed: [], busy: true });
+    expect((await group(groupId)).IpPermissionsEgress).toEqual([expect.objectContaining({ IpProtocol: "-1" })]);
+    expect((await ledger(vpc.vpcId)).at(-1)).toMatchObject({ action: OPENED });
+
+    await inFlight?.release();
+    expect(await sweepFor(vpc.vpcId, deps)).toEqual({ closed: [[groupId]], busy: false });
+    expect((await group(groupId)).IpPermissionsEgress).toEqual([]);
+  });
+
+  it("the sweep does not look at a record younger than the lock TTL (its isolation may still be running)", async () => {
+    const vpc = await seedVpc(clients);
+    const { groupId } = await crashMidIsolation(vpc);
+
+    expect(await sweepFor(vpc.vpcId, { ...sweepDeps(), minAgeMs: 60_000 })).toEqual({ closed: [], busy: false });
+    expect((await group(groupId)).IpPermissionsEgress).toEqual([expect.objectContaining({ IpProtocol: "-1" })]);
+  });
+});
