@@ -1,0 +1,174 @@
+// The reconciler on its own, against real Postgres and Redis: Postgres is the record, BullMQ is
+// transport. Remediations whose jobs Redis lost are re-enqueued exactly once even with several
+// reconcilers at once; past the recovery limit a remediation is failed with the reason and people
+// are told; one that stops moving shows on the gauge and is announced once per episode.
+import { queueFor } from "@gdr/core/queues/queues";
+import { UnrecoverableError, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { deleteByPrefix } from "../support/index.js";
+import { startReceiver, type Receiver } from "../notify/receiver.js";
+import { createEngineWorld, metricValue, startLane, type EngineWorld, type Lane } from "../worker/engine-harness.js";
+import { queuedRemediations, reconcilerEvents, recoveriesOf, settleLeftovers, startTestReconciler, type TestReconciler } from "./reconciler-world.js";
+
+let world: EngineWorld;
+let slack: Receiver;
+const open: TestReconciler[] = [];
+const lanes: Lane[] = [];
+
+beforeAll(async () => {
+  world = await createEngineWorld();
+  slack = await startReceiver();
+});
+
+afterEach(async () => {
+  await Promise.allSettled(open.splice(0).map((r) => r.close()));
+  await Promise.allSettled(lanes.splice(0).map((l) => l.stop()));
+  await settleLeftovers(world);
+  slack.requests.length = 0;
+});
+
+afterAll(async () => {
+  await slack.close();
+  await world.close();
+});
+
+async function lane(): Promise<Lane> {
+  const l = await startLane(world, { worker: false });
+  lanes.push(l);
+  return l;
+}
+
+function reconciler(l: Lane, options: Parameters<typeof startTestReconciler>[3] = {}): TestReconciler {
+  const r = startTestReconciler(world, l, `${slack.url}/hook`, options);
+  open.push(r);
+  return r;
+}
+
+/** Redis lost the lane's data (a restart without persistence): every key under its prefix gone. */
+async function loseRedisData(l: Lane): Promise<void> {
+  await deleteByPrefix(world.redis.connection, `${l.prefix}:`);
+}
+
+/** BullMQ fails the job for good (takes it as a worker would, and fails it with `reason`). */
+async function failInBullmq(l: Lane, jobId: string, reason: string): Promise<void> {
+  const connection = new Redis(world.redis.url, { maxRetriesPerRequest: null });
+  const worker = new Worker("instance", null, { connection, prefix: l.prefix, autorun: false });
+  try {
+    const token = "test-token";
+    const job = await worker.getNextJob(token);
+    if (job?.id !== jobId) throw new Error(`expected ${jobId} to be next, got ${job?.id ?? "nothing"}`);
+    await job.moveToFailed(new UnrecoverableError(reason), token, false);
+  } finally {
+    await worker.close();
+    connection.disconnect();
+  }
+}
+
+describe("reconciler", () => {
+  it("re-enqueues each remediation whose job Redis lost exactly once, with two reconcilers running at once", async () => {
+    const l = await lane();
+    const rows = await queuedRemediations(world, l, 6);
+    await loseRedisData(l);
+    const a = reconciler(l);
+    const b = reconciler(l);
+
+    const [first, second] = await Promise.all([a.reconciler.pass(), b.reconciler.pass()]);
+    const requeued = [...first.recoveries, ...second.recoveries].filter((r) => r.kind === "requeued");
+    expect(requeued.map((r) => r.id).sort()).toEqual(rows.map((r) => r.id).sort());
+    // Another pass of either finds every remediation carried by a live job: nothing more.
+    const again = await Promise.all([a.reconciler.pass(), b.reconciler.pass()]);
+    expect(again.flatMap((p) => p.recoveries).filter((r) => r.kind !== "alive")).toEqual([]);
+
+    const queue = queueFor(l.queues, "instance");
+    for (const r of rows) {
+      expect(await recoveriesOf(world, r.id)).toMatchObject({ recoveries: 1, status: "queued" });
+      const events = await reconcilerEvents(world, r.id);
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ action: "remediation.requeued", detail: { why: "lost", action: "contain", jobId: `${r.job_id}-recovery-1`, recovery: 1 } });
+      const job = await queue.getJob(`${r.job_id}-recovery-1`);
+      expect(await job?.getState()).toBe("waiting");
+      expect(job?.data).toMatchObject({ remediationId: r.id, action: "contain" });
+    }
+    expect(await queue.getWaitingCount()).toBe(rows.length);
+    const requeuedTotal = metricValue(await a.registry.metrics(), "gdr_worker_recoveries_total", { outcome: "requeued" }) +
+      metricValue(await b.registry.metrics(), "gdr_worker_recoveries_total", { outcome: "requeued" });
+    expect(requeuedTotal).toBe(rows.length);
+  });
+
+  it("leaves alone a remediation whose job is live, one moved within the grace period, and one whose outbox row is not dispatched", async () => {
+    const l = await lane();
+    const [live, recent, pending] = await queuedRemediations(world, l, 3);
+    if (!live || !recent || !pending) throw new Error("three remediations expected");
+    const queue = queueFor(l.queues, "instance");
+    await queue.remove(recent.job_id);
+    await queue.remove(pending.job_id);
+    await world.db.pool.query(`UPDATE outbox SET dispatched_at = NULL WHERE remediation_id = $1::uuid`, [pending.id]);
+    // Only `recent` moved lately: the grace period is measured from its last move.
+    await world.db.pool.query(`UPDATE remediations SET updated_at = now() - interval '10 minutes' WHERE id <> $1::uuid`, [recent.id]);
+
+    const pass = await reconciler(l, { graceMs: 60_000 }).reconciler.pass();
+    expect(pass.recoveries).toEqual([{ kind: "alive", id: live.id }]);
+    for (const r of [live, recent, pending]) expect(await reconcilerEvents(world, r.id)).toEqual([]);
+  });
+
+  it("fails a remediation past the recovery limit with the reason, and tells people once", async () => {
+    const l = await lane();
+    const [r] = await queuedRemediations(world, l, 1);
+    if (!r) throw new Error("one remediation expected");
+    await world.db.pool.query(`UPDATE remediations SET recoveries = 5 WHERE id = $1::uuid`, [r.id]);
+    // BullMQ failed its job (as it does past maxStalledCount).
+    const queue = queueFor(l.queues, "instance");
+    await failInBullmq(l, r.job_id, "job stalled more than allowable limit");
+
+    const t = reconciler(l);
+    const pass = await t.reconciler.pass();
+    expect(pass.recoveries).toMatchObject([{ kind: "gave_up", id: r.id, why: "failed" }]);
+    const after = await recoveriesOf(world, r.id);
+    expect(after.status).toBe("failed");
+    expect(after.error).toMatch(/^recovery limit reached: its job was failed 6 times \(last: job stalled more than allowable limit\)/);
+    expect(await reconcilerEvents(world, r.id)).toMatchObject([{ action: "remediation.recovery_exhausted", detail: { was: "queued", limit: 5, recoveries: 5 } }]);
+    // Nothing was enqueued for it.
+    expect(await queue.getJob(`${r.job_id}-recovery-6`)).toBeUndefined();
+
+    await t.reconciler.pass();
+    await t.close(); // drains the notifier: whatever was sent has arrived
+    expect(slack.requests).toHaveLength(1);
+    expect(slack.requests[0]?.body.text).toMatch(/^Remediation failed: instance on /);
+    expect(JSON.stringify(slack.requests[0]?.body.blocks)).toMatch(/recovery limit reached/);
+  });
+
+  it("counts a remediation stuck past the bound on the gauge and announces each stuck episode once", async () => {
+    const l = await lane();
+    const [stuck, fresh] = await queuedRemediations(world, l, 2);
+    if (!stuck || !fresh) throw new Error("two remediations expected");
+    const t = reconciler(l);
+    const gauge = async (): Promise<number> => metricValue(await t.registry.metrics(), "gdr_worker_remediations_stuck", { status: "queued" });
+    const stall = (): Promise<unknown> => world.db.pool.query(`UPDATE remediations SET updated_at = now() - interval '20 minutes' WHERE id = $1::uuid`, [stuck.id]);
+
+    await t.reconciler.pass();
+    expect(await gauge()).toBe(0);
+
+    // Queued for 20 minutes (its job waits: no worker has this playbook's queue running).
+    await stall();
+    expect((await t.reconciler.pass()).stuck).toBe(1);
+    await t.reconciler.pass();
+    expect(await gauge()).toBe(1);
+    await slack.waitFor(1);
+    expect(slack.requests.map((q) => q.body.text)).toEqual([expect.stringMatching(/^Remediation stuck: instance on /)]);
+    expect((await recoveriesOf(world, stuck.id)).stuck_notified_at).not.toBeNull();
+    expect((await recoveriesOf(world, fresh.id)).stuck_notified_at).toBeNull();
+
+    // It moves again: the episode ends (gauge down, mark cleared); stalled again, a new episode.
+    await world.db.pool.query(`UPDATE remediations SET status = 'running', updated_at = now() WHERE id = $1::uuid`, [stuck.id]);
+    await t.reconciler.pass();
+    expect(await gauge()).toBe(0);
+    expect((await recoveriesOf(world, stuck.id)).stuck_notified_at).toBeNull();
+    await stall();
+    await t.reconciler.pass();
+    await t.reconciler.pass();
+    expect(metricValue(await t.registry.metrics(), "gdr_worker_remediations_stuck", { status: "running" })).toBe(1);
+    await t.close(); // drains the notifier: whatever was sent has arrived
+    expect(slack.requests.map((q) => q.body.text)).toEqual([expect.stringMatching(/^Remediation stuck: /), expect.stringMatching(/^Remediation stuck: /)]);
+  });
+});
