@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
+import { unavailableInfrastructure } from "@gdr/core/db/errors";
 import { z } from "zod";
 
 /** Every error the API answers has this body: a stable code, words for a person, and the request id. */
@@ -25,6 +26,13 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (hasZodFastifySchemaValidationErrors(err)) {
       const detail = err.validation.map((v) => `${v.instancePath || "(body)"} ${v.message ?? "is invalid"}`).join("; ");
       return reply.code(400).send({ error: "invalid_request", message: detail, requestId });
+    }
+    // Postgres or Redis away (after a successful start): the request may succeed later, so a 503
+    // that says so, not a 500; /readyz answers the same while the token check cannot reach Postgres.
+    const away = unavailableInfrastructure(err);
+    if (away) {
+      request.log.warn({ err: { message: err.message }, dependency: away }, "dependency unavailable");
+      return reply.code(503).send({ error: "unavailable", message: `${away} cannot be reached; retry shortly`, requestId });
     }
     const status = typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status >= 500) request.log.error({ err }, "request failed");
