@@ -3,6 +3,8 @@ import { createApiServer, type ApiServer } from "@gdr/api/server";
 import type { PrismaClient } from "@gdr/core/db/client";
 import { createLogger } from "@gdr/core/log";
 import { createMetricsRegistry } from "@gdr/core/metrics";
+import { checkStartup } from "@gdr/core/startup";
+import { postgresCheck, redisCheck } from "@gdr/core/startup-checks";
 import { loadIngestConfig } from "@gdr/ingest/config";
 import { createIngestService, type IngestService } from "@gdr/ingest/service";
 import { loadWorkerConfig } from "@gdr/worker/config";
@@ -29,6 +31,8 @@ export async function createDemoServices(env: NodeJS.ProcessEnv, workerAccountId
   const workerConfig = loadWorkerConfig({ ...env, WORKER_HTTP_PORT: "0", WORKER_ACCOUNT_ID: workerAccountId });
   const apiConfig = loadApiConfig({ ...env, API_HOST: "127.0.0.1", API_PORT: env["API_PORT"] ?? "0" });
   const logger = createLogger({ level: ingestConfig.LOG_LEVEL, name: "demo" });
+  // As npm start does: a wrong DATABASE_URL or REDIS_URL stops the demo with one line, not a hang.
+  await checkStartup([postgresCheck(ingestConfig.DATABASE_URL), redisCheck(ingestConfig.REDIS_URL)]);
   // The API first: it is the one built asynchronously, so if building it fails no other service
   // holds connections open that would keep the process alive.
   const api = await createApiServer(apiConfig, logger);
