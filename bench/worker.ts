@@ -127,6 +127,8 @@ const baseEnv: NodeJS.ProcessEnv = {
   LOG_LEVEL: "error",
   WORKER_HTTP_PORT: "0",
   WORKER_ACCOUNT_ID: ACCOUNT,
+  // moto has no GuardDuty GetFindings: the confirmation gate is off against the emulator.
+  WORKER_CONFIRM_FINDINGS: "false",
 };
 const configFor = (env: NodeJS.ProcessEnv): Readonly<WorkerConfig> => loadWorkerConfig(env);
 

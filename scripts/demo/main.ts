@@ -57,6 +57,9 @@ try {
   const apiUrl = `http://127.0.0.1:${api.port()}`;
   console.log(`API at ${apiUrl} (port ${api.port()}: ${process.env["API_PORT"] ? "API_PORT" : "a free one; set API_PORT to choose"})`);
   console.log(`ingest and worker running (probes: http://127.0.0.1:${ingest.port()}/readyz, http://127.0.0.1:${worker.port()}/readyz)`);
+  console.log(
+    "NOTE: GuardDuty confirmation is OFF in this demo (WORKER_CONFIRM_FINDINGS=false): moto has no GetFindings, so the worker acts on the sample findings without asking GuardDuty. In production it is on and cannot be turned off.",
+  );
 
   const sent: { message: (typeof phases)[number][number]; id: string }[] = [];
   const phases = demoPhases(ACCOUNT, instances);

@@ -28,7 +28,9 @@ export interface DemoServices {
  */
 export async function createDemoServices(env: NodeJS.ProcessEnv, workerAccountId: string): Promise<DemoServices> {
   const ingestConfig = loadIngestConfig({ ...env, INGEST_HTTP_PORT: "0" });
-  const workerConfig = loadWorkerConfig({ ...env, WORKER_HTTP_PORT: "0", WORKER_ACCOUNT_ID: workerAccountId });
+  // moto has no GuardDuty GetFindings, so the demo cannot confirm its findings with GuardDuty:
+  // the check is off here (allowed only with AWS_ENDPOINT_URL set), and main.ts says so.
+  const workerConfig = loadWorkerConfig({ ...env, WORKER_HTTP_PORT: "0", WORKER_ACCOUNT_ID: workerAccountId, WORKER_CONFIRM_FINDINGS: "false" });
   const apiConfig = loadApiConfig({ ...env, API_HOST: "127.0.0.1", API_PORT: env["API_PORT"] ?? "0" });
   const logger = createLogger({ level: ingestConfig.LOG_LEVEL, name: "demo" });
   // As npm start does: a wrong DATABASE_URL or REDIS_URL stops the demo with one line, not a hang.

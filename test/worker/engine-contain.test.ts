@@ -208,7 +208,9 @@ describe("an instance finding through ingest and the worker", () => {
     await lane.stop();
   });
 
-  it("skips an instance tagged exempt at AWS after ingest (not in the finding), changing nothing", async () => {
+  // Issue 8 item 7: the tag may have been set by the compromised workload itself, so it holds the
+  // remediation for a person (auto → approval request), never skips it.
+  it("holds an instance tagged exempt at AWS after ingest (not in the finding) for a person, changing nothing", async () => {
     const lane = await startLane(world);
     const worker = lane.worker;
     if (!worker) throw new Error("lane without worker");
@@ -226,11 +228,10 @@ describe("an instance finding through ingest and the worker", () => {
     await worker.service.limits.pause.resume("test");
 
     const done = await waitForStatus(world.db, r.id, FINISHED);
-    expect(done.status).toBe("skipped");
-    expect(done.error).toMatch(/^exempt_tag: /);
+    expect(done.status).toBe("awaiting_approval");
+    expect(done.plan).toMatchObject({ ifDeclined: "nothing_done", reason: expect.stringMatching(/exemption tag guardduty-remediation=exempt/) as unknown });
     const steps = await stepsOf(world.db, r.id);
-    expect(steps.map((s) => [s.name, s.status])).toEqual([["identify", "skipped"]]);
-    expect(steps[0]?.output).toMatchObject({ skippedRemediation: "exempt_tag" });
+    expect(steps.map((s) => [s.name, s.status])).toEqual([["identify", "succeeded"], ["leave-auto-scaling", "awaiting_approval"]]);
     expect(await viewInstance(world.aws, seeded)).toEqual(before);
     await lane.stop();
   });
@@ -253,7 +254,7 @@ describe("an instance finding through ingest and the worker", () => {
 
   // Regression: the worker once ignored the policy file, so its check of the live tags always
   // used the default exemption tag instead of the policy's own.
-  it("honours the policy's own exemption tag when it is set at AWS after ingest", async () => {
+  it("holds for a person on the policy's own exemption tag when it is set at AWS after ingest", async () => {
     const dir = mkdtempSync(join(tmpdir(), "gdr-policy-"));
     const policy = [
       "version: 1",
@@ -279,7 +280,8 @@ describe("an instance finding through ingest and the worker", () => {
       await world.aws.ec2.send(new CreateTagsCommand({ Resources: [seeded.instanceId], Tags: [{ Key: "responder", Value: "hands-off" }] }));
       await worker.service.limits.pause.resume("test");
       const done = await waitForStatus(world.db, r.id, FINISHED);
-      expect(done.status).toBe("skipped");
+      expect(done.status).toBe("awaiting_approval");
+      expect(done.plan).toMatchObject({ reason: expect.stringMatching(/exemption tag responder=hands-off/) as unknown });
     } finally {
       await lane.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -487,19 +487,26 @@ describe("the instance playbook in order", () => {
 });
 
 describe("identify", () => {
-  it("skips an instance carrying the exemption tag", async () => {
+  // Issue 8 item 7: a workload can tag itself, so the live exemption tag holds the remediation for
+  // a person (holdFor gives the reason) instead of skipping it.
+  it("records the exemption tag of the live instance and asks for a person, never skips", async () => {
     const seeded = await seedInstance(clients, {
       autoScaling: false,
       targetGroup: false,
       tags: { "guardduty-remediation": "exempt" },
     });
-    expect(await skipReason(createIdentifyStep().act(makeContext(seeded.instanceId), undefined))).toBe("exempt_tag");
+    const identify = createIdentifyStep();
+    const output = await identify.act(makeContext(seeded.instanceId), undefined);
+    expect(output).toMatchObject({ instanceId: seeded.instanceId, exemptTag: { key: "guardduty-remediation", value: "exempt" } });
+    expect(identify.holdFor?.(output)).toMatch(/exemption tag guardduty-remediation=exempt/);
     // The policy's own exemption tag, when it configures another one.
     const custom = instancePlaybook({ terminate: false, exemptTag: { key: "team", value: "forensics" } });
     const other = await seedInstance(clients, { autoScaling: false, targetGroup: false, tags: { team: "forensics" } });
-    expect(await skipReason(custom.steps[0]?.act(makeContext(other.instanceId), undefined) ?? Promise.resolve())).toBe(
-      "exempt_tag",
-    );
+    const customOutput = (await custom.steps[0]?.act(makeContext(other.instanceId), undefined)) ?? null;
+    expect(custom.steps[0]?.holdFor?.(customOutput)).toMatch(/team=forensics/);
+    // Untagged: no hold.
+    const plain = await seedInstance(clients, { autoScaling: false, targetGroup: false });
+    expect(identify.holdFor?.(await identify.act(makeContext(plain.instanceId), undefined))).toBeNull();
   });
 
   it("skips a terminated instance and an unknown one", async () => {

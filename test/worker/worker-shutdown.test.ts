@@ -31,6 +31,8 @@ function spawnWorker(overrides: Record<string, string>): TsChild {
     WORKER_JOB_LOCK_MS: "2000",
     WORKER_LOCK_TTL_MS: "1000",
     WORKER_POSTPONE_MS: "200",
+    // moto has no GuardDuty GetFindings: confirmation off against the emulator.
+    WORKER_CONFIRM_FINDINGS: "false",
     LOG_LEVEL: "info",
     ...overrides,
   };

@@ -28,6 +28,12 @@ export const workerConfigSchema = z.object({
   WORKER_ACCOUNT_ID: z.string().regex(/^\d{12}$/, "must be a 12-digit account id").optional(),
   /** Adds the terminate step (always behind approval) to the Instance playbook. */
   WORKER_INSTANCE_TERMINATE: bool(false),
+  /**
+   * Confirm every finding with GuardDuty (GetFindings in the finding's account and region) before
+   * the first change: anyone who can send to the queue could otherwise have resources isolated.
+   * Off only against an emulator (AWS_ENDPOINT_URL set): moto has no GetFindings.
+   */
+  WORKER_CONFIRM_FINDINGS: bool(true),
   /** Overrides every queue's concurrency from the catalog. */
   WORKER_CONCURRENCY: intInRange(1, 256, 5).optional(),
   /** How long a paused or busy remediation waits before it is tried again. */
@@ -74,6 +80,10 @@ export const workerConfigSchema = z.object({
 }).refine((c) => c.WORKER_RECONCILE_GRACE_MS > c.WORKER_JOB_LOCK_MS, {
   message: "WORKER_RECONCILE_GRACE_MS must be longer than WORKER_JOB_LOCK_MS (a job whose worker died is handed back within the lock; the reconciler must not race that)",
   path: ["WORKER_RECONCILE_GRACE_MS"],
+}).refine((c) => c.WORKER_CONFIRM_FINDINGS || c.AWS_ENDPOINT_URL !== undefined, {
+  message:
+    "may be false only against an emulator (AWS_ENDPOINT_URL set, e.g. moto, which has no GetFindings); against AWS every finding is confirmed with GuardDuty before anything changes",
+  path: ["WORKER_CONFIRM_FINDINGS"],
 });
 
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;

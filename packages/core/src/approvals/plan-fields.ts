@@ -31,3 +31,34 @@ export function statusAfterDecline(plan: unknown, decline: "rejected" | "expired
   if (field(plan, "ifDeclined") === "contained") return "succeeded";
   return decline;
 }
+
+/**
+ * The names of the steps a plan lists: what its approval covers, and nothing else. An approval of
+ * a containment plan never stands for a destructive step frozen later in a plan of its own.
+ */
+export function planStepNames(plan: unknown): string[] {
+  const steps = field(plan, "steps");
+  if (!Array.isArray(steps)) return [];
+  return steps.flatMap((s: unknown) => {
+    const name = field(s, "name");
+    return typeof name === "string" ? [name] : [];
+  });
+}
+
+/** A release plan's `releaseFrom`, or null (not a release plan, or unreadable). */
+export function planReleaseFrom(plan: unknown): ReleasableStatus | null {
+  if (planAction(plan) !== "release") return null;
+  const from = field(plan, "releaseFrom");
+  return from === "succeeded" || from === "failed" ? from : null;
+}
+
+/**
+ * Whether the plan lists a destructive step (`steps[].destructive`: terminate, delete, stop…).
+ * Four-eyes bars more people from approving those; an unreadable plan reads as destructive, the
+ * safe answer for a check that only ever adds a refusal.
+ */
+export function planIsDestructive(plan: unknown): boolean {
+  const steps = field(plan, "steps");
+  if (!Array.isArray(steps)) return true;
+  return steps.some((s: unknown) => field(s, "destructive") !== false);
+}

@@ -4,6 +4,7 @@ import type { Notifier } from "@gdr/core/notify/index";
 import type { RemediationJob } from "@gdr/core/queues/catalog";
 import type { PlaybookName } from "@gdr/core/queues/playbooks";
 import type { EngineMetrics } from "../metrics.js";
+import type { EngineGates } from "./gates/index.js";
 import type { ApiFamily, Playbook } from "./step.js";
 import type { EngineStore } from "./store.js";
 
@@ -29,6 +30,8 @@ export interface EngineDeps {
   metrics: EngineMetrics;
   /** Aborted when the worker must stop now: passed into every AWS call. */
   signal: AbortSignal;
+  /** The policy's account allow list and GuardDuty's confirmation, asked before any change. */
+  gates: EngineGates;
   /** The step whose success means "contained" (for the cap and the time-to-contain metric). */
   containmentStep: string;
   /** How long to wait before trying a paused or busy remediation again. */

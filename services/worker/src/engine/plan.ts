@@ -21,6 +21,11 @@ export interface FrozenPlan {
   ifDeclined: DeclinedOutcome;
   /** A release plan: the status it was asked for from, which a decline puts back. */
   releaseFrom?: ReleasableStatus;
+  /**
+   * Why a person is asked where the mode alone would not ask (auto mode held back, e.g. by an
+   * exemption tag found on the live resource).
+   */
+  reason?: string;
   /** The steps still to run, each with the exact AWS calls it will make. */
   steps: { name: string; destructive: boolean; calls: PlannedCall[] }[];
 }
@@ -34,7 +39,7 @@ export async function buildPlan(
   action: RemediationJob["action"],
   steps: readonly Step[],
   ctx: StepContext,
-  options: { ifDeclined: DeclinedOutcome; releaseFrom?: ReleasableStatus; now?: Date },
+  options: { ifDeclined: DeclinedOutcome; releaseFrom?: ReleasableStatus; reason?: string; now?: Date },
 ): Promise<FrozenPlan> {
   const planned: FrozenPlan["steps"] = [];
   for (const step of steps) planned.push({ name: step.name, destructive: step.destructive, calls: await step.plan(ctx) });
@@ -44,8 +49,24 @@ export async function buildPlan(
     frozenAt: (options.now ?? new Date()).toISOString(),
     ifDeclined: options.ifDeclined,
     ...(options.releaseFrom ? { releaseFrom: options.releaseFrom } : {}),
+    ...(options.reason ? { reason: options.reason } : {}),
     steps: planned,
   };
+}
+
+/**
+ * The steps one plan may cover, from the step that waits: a destructive step is a plan (and a
+ * decision) of its own; anything else runs up to, not including, the next destructive step. So an
+ * approver can say "contain" without saying "terminate", and an expiry that may contain (policy
+ * `onExpiry: contain`) finds a plan it is allowed to carry out.
+ */
+export function planSlice(steps: readonly Step[], index: number): readonly Step[] {
+  const first = steps[index];
+  if (!first) return [];
+  if (first.destructive) return [first];
+  const rest = steps.slice(index);
+  const cut = rest.findIndex((s) => s.destructive);
+  return cut === -1 ? rest : rest.slice(0, cut);
 }
 
 /**

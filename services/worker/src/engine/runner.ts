@@ -2,13 +2,29 @@ import type { ReleasableStatus } from "@gdr/core/approvals/plan-fields";
 import { remediationEvent } from "@gdr/core/notify/index";
 import type { RemediationJob } from "@gdr/core/queues/catalog";
 import type { EngineDeps } from "./deps.js";
-import { buildPlan, planAsJson, planHash } from "./plan.js";
+import { gateBeforeChange } from "./gates/before-change.js";
+import { buildPlan, planAsJson, planHash, planSlice } from "./plan.js";
 import { FailedForGood, Postpone } from "./signals.js";
 import type { Json, Step, StepContext } from "./step.js";
 import { runStep, type Attempt } from "./step-runner.js";
 import type { LoadedRemediation } from "./store.js";
 
-export type RunOutcome = "succeeded" | "awaiting_approval" | "dry_run" | "notified" | "skipped" | "nothing_to_do" | "handed_over";
+export type RunOutcome =
+  | "succeeded"
+  | "awaiting_approval"
+  | "dry_run"
+  | "notified"
+  | "skipped"
+  | "nothing_to_do"
+  | "handed_over"
+  | "cancelled"
+  | "escalated";
+
+/** A job's outcome and what people are told about it (why it waits, why it stopped). */
+interface Ended {
+  outcome: RunOutcome;
+  detail?: string;
+}
 
 /**
  * Runs (or resumes) one remediation job: the playbook's steps from the first unfinished one,
@@ -20,8 +36,10 @@ export async function runRemediation(job: RemediationJob, attempt: Attempt, deps
   if (!loaded) throw new FailedForGood(`remediation ${job.remediationId} does not exist`);
   assertMatches(job, loaded);
   try {
-    const outcome = await runLoaded(job, loaded, attempt, deps);
-    notifyOutcome(deps, loaded, outcome, job.action === "release" ? "release" : undefined);
+    const ended = await runLoaded(job, loaded, attempt, deps);
+    const outcome = typeof ended === "string" ? ended : ended.outcome;
+    const detail = typeof ended === "string" ? undefined : ended.detail;
+    notifyOutcome(deps, loaded, outcome, detail ?? (job.action === "release" ? "release" : undefined));
     return outcome;
   } catch (err) {
     // Past assertMatches, every FailedForGood has already marked the remediation failed.
@@ -32,11 +50,11 @@ export async function runRemediation(job: RemediationJob, attempt: Attempt, deps
 
 /** Outcomes people hear about; the notifier delivers in the background and never throws. */
 function notifyOutcome(deps: EngineDeps, loaded: LoadedRemediation, outcome: RunOutcome | "failed", detail?: string): void {
-  if (outcome !== "awaiting_approval" && outcome !== "succeeded" && outcome !== "notified" && outcome !== "failed") return;
+  if (outcome === "dry_run" || outcome === "skipped" || outcome === "nothing_to_do" || outcome === "handed_over") return;
   deps.notifier.notify(remediationEvent(outcome, loaded.ref, deps.publicUrl, detail));
 }
 
-async function runLoaded(job: RemediationJob, loaded: LoadedRemediation, attempt: Attempt, deps: EngineDeps): Promise<RunOutcome> {
+async function runLoaded(job: RemediationJob, loaded: LoadedRemediation, attempt: Attempt, deps: EngineDeps): Promise<RunOutcome | Ended> {
   if (!(await hasWork(job, loaded, deps))) return "nothing_to_do";
 
   const playbook = deps.playbookFor(job.playbook);
@@ -89,19 +107,36 @@ async function runLoaded(job: RemediationJob, loaded: LoadedRemediation, attempt
         return "handed_over";
       }
       if ((await deps.limits.isPaused()).paused) throw new Postpone(deps.postponeMs, "paused");
-      // A decision made by the system (an approval that expired into `contain`) never stands for
-      // a person's consent to a destructive step: such a step waits for a human again.
-      const covered = approved !== null && !(step.destructive && approved.actor.startsWith("system:"));
-      if (!covered && needsApproval(step, loaded, job.action)) {
+      if (!step.readOnly) {
+        // Before anything changes, and before a person is asked to approve changes: the account
+        // must still be allowed, and GuardDuty must confirm the finding (see gates/).
+        const stop = await gateBeforeChange({ job, loaded, step, order: index, steps, rows, ctx, outputs, attempt }, deps);
+        if (stop) return stop;
+      }
+      // An approval covers the steps of the plan it approved, nothing else: a destructive step
+      // frozen later is a decision of its own. A decision made by the system (an approval that
+      // expired into `contain`) never stands for a person's consent to a destructive step.
+      const covered = approved !== null && loaded.planSteps.includes(step.name) && !(step.destructive && approved.actor.startsWith("system:"));
+      const hold = job.action === "release" ? null : holdReason(steps, outputs);
+      if (!covered && needsApproval(step, loaded, job.action, hold)) {
         // Declining a release, or a destructive step after containment, leaves the resource contained.
         // (Past containment `rows` shows its step done: a job that contains hands over first.)
         const contained = job.action === "release" || isDone(rows.get(deps.containmentStep));
-        const plan = await buildPlan(loaded.ref.id, job.action, steps.slice(index), ctx, {
+        if (step.destructive && !contained) {
+          // Destructive steps come after containment, in every mode; a playbook that orders them
+          // otherwise is refused rather than offered to an approver.
+          const error = `playbook ${job.playbook} puts destructive step ${step.name} before ${deps.containmentStep}`;
+          await deps.store.setStatus(loaded.ref.id, "failed", { error });
+          throw new FailedForGood(error);
+        }
+        const plan = await buildPlan(loaded.ref.id, job.action, planSlice(steps, index), ctx, {
           ifDeclined: contained ? "contained" : "nothing_done",
           ...(job.action === "release" && releaseFrom ? { releaseFrom } : {}),
+          ...(hold ? { reason: hold } : {}),
         });
         await deps.store.awaitApproval(loaded.ref.id, step.name, index, planAsJson(plan), planHash(plan), "worker");
-        return "awaiting_approval";
+        if (hold) await deps.store.audit(loaded.ref.id, "worker", "remediation.held", { step: step.name, reason: hold, mode: loaded.ref.mode });
+        return { outcome: "awaiting_approval", ...(hold ? { detail: hold } : {}) };
       }
       if (!capReserved && job.action !== "release" && !step.readOnly && !isDone(rows.get(deps.containmentStep))) {
         // Reserved before the first step that changes anything (leaving Auto Scaling already
@@ -124,11 +159,24 @@ async function runLoaded(job: RemediationJob, loaded: LoadedRemediation, attempt
 /**
  * The gate. `auto`: only destructive steps wait. `approval`: nothing changes until a person has
  * approved; read-only steps (identify) run first so the frozen plan is built from live state.
- * Release (undoing containment) always waits for a person.
+ * Release (undoing containment) always waits for a person. A hold (a read-only step found a
+ * reason, e.g. the exemption tag on the live resource) makes auto mode wait like approval mode.
  */
-function needsApproval(step: Step, loaded: LoadedRemediation, action: RemediationJob["action"]): boolean {
+function needsApproval(step: Step, loaded: LoadedRemediation, action: RemediationJob["action"], hold: string | null): boolean {
   if (step.destructive || action === "release") return true;
-  return loaded.ref.mode === "approval" && step.readOnly !== true;
+  if (step.readOnly === true) return false;
+  return loaded.ref.mode === "approval" || hold !== null;
+}
+
+/** The first reason a finished read-only step gives for a person to decide (Step.holdFor), or null. */
+function holdReason(steps: readonly Step[], outputs: ReadonlyMap<string, Json>): string | null {
+  for (const step of steps) {
+    const output = outputs.get(step.name);
+    if (!step.holdFor || output === undefined) continue;
+    const reason = step.holdFor(output);
+    if (reason) return reason;
+  }
+  return null;
 }
 
 /**

@@ -85,6 +85,12 @@ export interface Step {
   dryRun(ctx: StepContext): Promise<{ permitted: boolean; detail: string }[]>;
   /** Pre-state to keep for release (e.g. each ENI's groups), taken before act. */
   preState?(ctx: StepContext): Promise<Json>;
+  /**
+   * A read-only step's finding that a person must decide before anything changes, in every mode
+   * (e.g. the live resource carries the exemption tag, which a compromised workload may have set
+   * itself): the reason, or null. The engine then freezes the plan instead of acting.
+   */
+  holdFor?(output: Json): string | null;
 }
 
 /** A playbook: its steps in order, and the steps that undo containment on release. */
@@ -101,12 +107,13 @@ export class VerificationError extends Error {
 
 /**
  * There is nothing to do for this remediation, and that is not a failure: the instance is
- * terminated or gone, or carries the exemption tag now. The remediation ends `skipped`.
+ * terminated or gone. The remediation ends `skipped`. (An exemption tag on the live resource is
+ * not a reason to skip: a workload may tag itself. See Step.holdFor.)
  */
 export class SkipRemediation extends Error {
   override readonly name = "SkipRemediation";
   constructor(
-    readonly reason: "resource_gone" | "resource_terminated" | "exempt_tag",
+    readonly reason: "resource_gone" | "resource_terminated",
     message: string,
   ) {
     super(message);

@@ -1,4 +1,4 @@
-import { planAction } from "@gdr/core/approvals/plan-fields";
+import { planAction, planReleaseFrom, planStepNames, type ReleasableStatus } from "@gdr/core/approvals/plan-fields";
 import type { Prisma, PrismaClient } from "@gdr/core/db/client";
 import type { Json, RemediationRef } from "./step.js";
 
@@ -14,6 +14,7 @@ export const FINISHED: ReadonlySet<RemediationStatus> = new Set([
   "rejected",
   "expired",
   "cancelled",
+  "escalated",
 ]);
 
 export interface LoadedRemediation {
@@ -22,6 +23,10 @@ export interface LoadedRemediation {
   planHash: string | null;
   /** Which job the frozen plan on record is for (`continue` or `release`), if there is one. */
   planAction: "continue" | "release" | null;
+  /** The steps the plan on record lists: all that an approval of it covers. */
+  planSteps: string[];
+  /** A release plan's `releaseFrom`: the status a refused or declined release goes back to. */
+  planReleaseFrom: ReleasableStatus | null;
   finding: { [key: string]: Json };
   findingCreatedAt: Date;
   createdAt: Date;
@@ -60,6 +65,8 @@ export function createEngineStore(prisma: PrismaClient) {
         status: r.status,
         planHash: r.planHash,
         planAction: planAction(r.plan),
+        planSteps: planStepNames(r.plan),
+        planReleaseFrom: planReleaseFrom(r.plan),
         finding: r.finding.raw as { [key: string]: Json },
         findingCreatedAt: r.finding.gdCreatedAt,
         createdAt: r.createdAt,
@@ -164,6 +171,11 @@ export function createEngineStore(prisma: PrismaClient) {
           data: { actor, action: "remediation.awaiting_approval", remediationId, detail: { step, planHash } },
         }),
       ]);
+    },
+
+    /** A step that waited for a decision which will not come (refused, escalated) goes back to pending. */
+    async releaseWaitingSteps(remediationId: string): Promise<void> {
+      await prisma.remediationStep.updateMany({ where: { remediationId, status: "awaiting_approval" }, data: { status: "pending" } });
     },
 
     async recordPlan(remediationId: string, plan: Json, planHash: string): Promise<void> {

@@ -1,5 +1,6 @@
 // Step 1: read the instance and everything around it once, before anything changes: the pre-state
-// release restores from, and the skip decisions (gone, terminated, exempt).
+// release restores from, the skip decisions (gone, terminated), and the exemption tag, which
+// holds the remediation for a person (holdFor) rather than skipping it.
 import { DescribeInstanceAttributeCommand, DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import type { Step } from "../../engine/step.js";
 import { ec2DryRun, notChecked } from "./shared/dry-run.js";
@@ -30,6 +31,17 @@ export function createIdentifyStep(exemptTag: TagPair = DEFAULT_EXEMPT_TAG): Ste
 
     async verify() {
       // Nothing changed in AWS: act only read.
+    },
+
+    // The exemption tag read from the live instance never means "do nothing": anything that runs
+    // on a compromised instance with its role may be able to tag it. It turns automatic
+    // containment into an approval request, with the reason in the plan and the notification.
+    holdFor(output) {
+      const recorded = typeof output === "object" && output !== null && !Array.isArray(output) ? output["exemptTag"] : undefined;
+      if (typeof recorded !== "object" || recorded === null || Array.isArray(recorded)) return null;
+      const { key, value } = recorded;
+      if (typeof key !== "string" || typeof value !== "string") return null;
+      return `the live instance carries the exemption tag ${key}=${value}; a workload can tag itself, so containment waits for a person instead of being skipped`;
     },
 
     // Only reads: nothing for an approver to see.

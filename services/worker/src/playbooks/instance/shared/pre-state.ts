@@ -48,11 +48,15 @@ export type PreState = {
   disableApiTermination: boolean;
   shutdownBehavior: string | null;
   volumes: VolumeState[];
+  /** The policy's exemption tag, when the live instance carried it at identify (not read back by parsePreState). */
+  exemptTag?: TagPair | null;
 };
 
 /**
  * Reads the instance and everything around it. Throws SkipRemediation when there is nothing to
- * contain: the instance is unknown, terminated or shutting down, or carries the exemption tag now.
+ * contain: the instance is unknown, terminated or shutting down. An exemption tag on the live
+ * instance is recorded (`exemptTag`), not obeyed: the workload may have tagged itself, so the
+ * engine asks a person instead of skipping (identify's holdFor).
  */
 export async function collectPreState(ctx: StepContext, exemptTag: TagPair): Promise<PreState> {
   const instanceId = instanceIdOf(ctx);
@@ -62,9 +66,7 @@ export async function collectPreState(ctx: StepContext, exemptTag: TagPair): Pro
     throw new SkipRemediation("resource_terminated", `instance ${instanceId} is ${instanceStateName(instance)}`);
   }
   const tags = tagsOf(instance);
-  if (tags.some((t) => t.key === exemptTag.key && t.value === exemptTag.value)) {
-    throw new SkipRemediation("exempt_tag", `instance ${instanceId} is tagged ${exemptTag.key}=${exemptTag.value}`);
-  }
+  const exempt = tags.some((t) => t.key === exemptTag.key && t.value === exemptTag.value);
   const vpcId = expectId(VPC_ID, instance.VpcId, `the VPC of ${instanceId}`);
   const subnetId = instance.SubnetId ? expectId(SUBNET_ID, instance.SubnetId, `the subnet of ${instanceId}`) : null;
 
@@ -98,6 +100,7 @@ export async function collectPreState(ctx: StepContext, exemptTag: TagPair): Pro
     disableApiTermination: termination.DisableApiTermination?.Value ?? false,
     shutdownBehavior: shutdown.InstanceInitiatedShutdownBehavior?.Value ?? null,
     volumes: volumesOf(instance),
+    exemptTag: exempt ? { key: exemptTag.key, value: exemptTag.value } : null,
   };
 }
 

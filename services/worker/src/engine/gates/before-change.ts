@@ -1,0 +1,93 @@
+// What the engine checks right before a step that changes anything (and before it freezes a plan
+// that would ask a person to approve changes), and how refused or unconfirmed work ends.
+import type { RemediationJob } from "@gdr/core/queues/catalog";
+import type { EngineDeps } from "../deps.js";
+import type { Json, Step, StepContext } from "../step.js";
+import { runStep, type Attempt } from "../step-runner.js";
+import type { LoadedRemediation, StepRow } from "../store.js";
+import { CONFIRM_STEP, confirmFinding, isConfirmed, unconfirmedReason } from "./confirm-finding.js";
+
+/** How a job ends when a gate stops it, with the detail people are told. */
+export interface GateStop {
+  outcome: "cancelled" | "escalated" | "skipped";
+  detail?: string;
+}
+
+export interface GateInput {
+  job: RemediationJob;
+  loaded: LoadedRemediation;
+  /** The step about to run (or to be frozen into a plan); `order` is its place in the playbook. */
+  step: Step;
+  order: number;
+  /** The playbook's steps this job runs (containment or release). */
+  steps: readonly Step[];
+  rows: ReadonlyMap<string, StepRow>;
+  ctx: StepContext & { requestIds: string[] };
+  outputs: Map<string, Json>;
+  attempt: Attempt;
+}
+
+/**
+ * The account must still be on the policy's allow list (ingest checked it when the finding came
+ * in; queued and approved work must not outlive a removal). Then, once per remediation and only
+ * for containment (a release undoes this service's own change and needs no confirmation), the
+ * finding must be confirmed by GuardDuty. Null: go ahead.
+ */
+export async function gateBeforeChange(input: GateInput, deps: EngineDeps): Promise<GateStop | null> {
+  const { job, loaded } = input;
+  const refusal = deps.gates.accountRefusal(loaded.ref.accountId);
+  if (refusal) return refuse(input, refusal, deps);
+
+  if (job.action === "release" || !deps.gates.confirmFindings || isConfirmed(input.outputs.get(CONFIRM_STEP))) return null;
+  // Recorded like a step (row, output, request ids, audit event), at the place of the step it
+  // guards; its errors are classified as every step's are (throttled: retried; denied: failed).
+  const ran = await runStep(confirmFinding, input.order, loaded, input.ctx, input.outputs, input.attempt, deps);
+  if (ran === "skipped_remediation") return { outcome: "skipped" };
+  const output = input.outputs.get(CONFIRM_STEP);
+  if (isConfirmed(output)) return null;
+  return escalate(input, unconfirmedReason(output), output ?? null, deps);
+}
+
+/**
+ * Work refused by the allow list. Containment ends `cancelled` with the reason. A release that has
+ * not started changing anything goes back to the status it was asked from (the resource is still
+ * contained, and on record as such); one stopped half-way ends `cancelled` like any other.
+ */
+async function refuse(input: GateInput, refusal: string, deps: EngineDeps): Promise<GateStop> {
+  const { job, loaded, step, steps, rows } = input;
+  const id = loaded.ref.id;
+  const message = `account_not_allowed: ${refusal}`;
+  await deps.store.releaseWaitingSteps(id);
+  const releaseStarted = steps.some((s) => {
+    const status = rows.get(s.name)?.status;
+    return status === "succeeded" || status === "skipped";
+  });
+  const backTo = job.action === "release" && !releaseStarted ? (loaded.planReleaseFrom ?? releasable(loaded.status)) : null;
+  if (backTo === "succeeded") await deps.store.setStatus(id, "succeeded", { error: null });
+  else if (backTo === "failed") await deps.store.setStatus(id, "failed");
+  else await deps.store.setStatus(id, "cancelled", { error: message });
+  await deps.store.audit(id, "worker", "remediation.refused", {
+    reason: "account_not_allowed",
+    message: refusal,
+    action: job.action,
+    step: step.name,
+    status: backTo ?? "cancelled",
+  });
+  deps.logger.warn({ remediationId: id, accountId: loaded.ref.accountId, step: step.name }, "account not allowed by the policy: nothing changed");
+  const left = backTo ? "release refused; the resource stays contained" : "nothing more is changed";
+  return { outcome: "cancelled", detail: `${message}; ${left}` };
+}
+
+function releasable(status: LoadedRemediation["status"]): "succeeded" | "failed" | null {
+  return status === "succeeded" || status === "failed" ? status : null;
+}
+
+/** GuardDuty does not confirm the finding: a person must look, nothing is changed in AWS. */
+async function escalate(input: GateInput, reason: string, output: Json, deps: EngineDeps): Promise<GateStop> {
+  const id = input.loaded.ref.id;
+  await deps.store.releaseWaitingSteps(id);
+  await deps.store.setStatus(id, "escalated", { error: `finding_unverified: ${reason}`.slice(0, 1_000) });
+  await deps.store.audit(id, "worker", "finding.unverified", { step: CONFIRM_STEP, reason, check: output });
+  deps.logger.warn({ remediationId: id, findingId: input.loaded.ref.findingId, reason }, "finding not confirmed by GuardDuty: escalated, nothing changed");
+  return { outcome: "escalated", detail: `finding_unverified: ${reason}` };
+}

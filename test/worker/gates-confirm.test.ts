@@ -1,0 +1,171 @@
+// Issue 8 item 13: never act on a finding GuardDuty does not confirm. The worker asks GuardDuty
+// (GetFindings, through the detector the finding names, in the account and region that own it)
+// before the first change, compares account, type, resource and severity, and records the check.
+//
+// moto has no GuardDuty GetFindings: GuardDuty is mocked with aws-sdk-client-mock on the worker's
+// own GuardDuty client (gates-support.ts), while EC2, Auto Scaling and ELBv2 stay on moto, where
+// the tests read what changed.
+import { GuardDutyServiceException } from "@aws-sdk/client-guardduty";
+import { setIn, type JsonObject } from "@gdr/core/findings/fixtures";
+import { loadWorkerConfig } from "@gdr/worker/config";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { containmentProblems, viewInstance } from "../support/index.js";
+import { startReceiver, type Receiver } from "../notify/receiver.js";
+import {
+  auditOf,
+  createEngineWorld,
+  findingFor,
+  findingIdOf,
+  remediationForFinding,
+  seed,
+  startLane,
+  stepMap,
+  stepsOf,
+  waitForStatus,
+  type EngineWorld,
+  type Lane,
+} from "./engine-harness.js";
+import { asSdkFinding, createCallLog, createMockGuardDuty, type CallLog, type MockGuardDuty } from "./gates-support.js";
+
+const SETTLED = ["succeeded", "failed", "skipped", "escalated", "awaiting_approval", "cancelled"];
+
+let world: EngineWorld;
+let lane: Lane;
+let slack: Receiver;
+const guardduty: MockGuardDuty = createMockGuardDuty();
+const log: CallLog = createCallLog();
+
+beforeAll(async () => {
+  world = await createEngineWorld();
+  slack = await startReceiver();
+  // policy/default.yaml: high and critical findings on an instance are contained at once (auto).
+  lane = await startLane(world, {
+    worker: { WORKER_CONFIRM_FINDINGS: "true", NOTIFY_SLACK_WEBHOOK_URL: `${slack.url}/services/T0/B0/gates` },
+    awsMiddleware: (clients) => {
+      guardduty.install(clients);
+      log.install(clients);
+    },
+  });
+});
+
+afterAll(async () => {
+  await world.close();
+  await slack.close();
+});
+
+function detectorOf(detail: JsonObject): string {
+  const id = (detail["service"] as JsonObject)["detectorId"];
+  if (typeof id !== "string") throw new Error("the fixture has no service.detectorId");
+  return id;
+}
+
+/** Sends a finding that GuardDuty holds as `theirs` (or not at all), and waits for the outcome. */
+async function run(detail: JsonObject, theirs: JsonObject | null) {
+  if (theirs) guardduty.known.set(findingIdOf(detail), asSdkFinding(theirs));
+  const seenCalls = log.calls.length;
+  await lane.send(detail);
+  const queued = await remediationForFinding(world.db, findingIdOf(detail));
+  const done = await waitForStatus(world.db, queued.id, SETTLED);
+  return { done, calls: () => log.calls.slice(seenCalls) };
+}
+
+async function slackAbout(resourceKey: string, headline: RegExp): Promise<string> {
+  let found: string | undefined;
+  for (let n = 1; !found; n++) {
+    await slack.waitFor(n);
+    const text = slack.requests[n - 1]?.body.text ?? "";
+    if (text.includes(resourceKey) && headline.test(text)) found = JSON.stringify(slack.requests[n - 1]?.body);
+  }
+  return found;
+}
+
+describe("the confirmation gate", () => {
+  it("contains a finding GuardDuty confirms, and records the check (a confirm-finding step and its audit event)", async () => {
+    const seeded = await seed(world, { targetGroup: false });
+    const detail = findingFor(seeded);
+    const { done } = await run(detail, detail);
+    expect(done.status).toBe("succeeded");
+    expect(containmentProblems(await viewInstance(world.aws, seeded), seeded, { findingId: findingIdOf(detail), remediationId: done.id })).toEqual([]);
+
+    const steps = await stepsOf(world.db, done.id);
+    expect(steps.slice(0, 3).map((s) => [s.name, s.status])).toEqual([
+      ["identify", "succeeded"],
+      ["confirm-finding", "succeeded"],
+      ["leave-auto-scaling", "succeeded"],
+    ]);
+    expect(stepMap(steps).get("confirm-finding")?.output).toMatchObject({
+      confirmed: true,
+      findingId: findingIdOf(detail),
+      detectorId: detectorOf(detail),
+      guardduty: { accountId: "123456789012", type: detail["type"], severity: 8, resourceType: "Instance", resourceKey: seeded.instanceId },
+    });
+    expect(guardduty.requests).toContainEqual({ DetectorId: detectorOf(detail), FindingIds: [findingIdOf(detail)] });
+    const audit = await auditOf(world.db, done.id);
+    expect(audit.find((a) => a.step === "confirm-finding")).toMatchObject({ action: "step.succeeded", aws_request_ids: [expect.stringMatching(/^gd-/)] });
+  });
+
+  it("escalates a finding GuardDuty does not know, changes nothing in AWS, and tells people", async () => {
+    const seeded = await seed(world, { targetGroup: false });
+    const before = await viewInstance(world.aws, seeded);
+    const detail = findingFor(seeded);
+    const { done, calls } = await run(detail, null);
+    expect(done.status).toBe("escalated");
+    expect(done.error).toMatch(/^finding_unverified: GuardDuty detector [0-9a-f]{32} in 123456789012\/us-east-1 does not know finding/);
+    expect(await viewInstance(world.aws, seeded)).toEqual(before);
+    expect(calls().filter((c) => !/^(ec2|autoscaling|elbv2):(Describe|Get|List)/.test(c))).toEqual([]);
+    const steps = stepMap(await stepsOf(world.db, done.id));
+    expect(steps.get("confirm-finding")?.output).toMatchObject({ confirmed: false, detectorId: detectorOf(detail) });
+    expect(steps.has("leave-auto-scaling")).toBe(false);
+    expect((await auditOf(world.db, done.id)).map((a) => a.action)).toContain("finding.unverified");
+    expect(await slackAbout(seeded.instanceId, /^Remediation escalated/)).toContain("finding_unverified");
+  });
+
+  it("escalates a finding whose type, resource or severity differ from GuardDuty's, changing nothing", async () => {
+    const cases: { label: string; edit: (theirs: JsonObject) => void; expected: RegExp }[] = [
+      { label: "type", edit: (t) => setIn(t, ["type"], "Recon:EC2/PortProbeUnprotectedPort"), expected: /type: GuardDuty says Recon:EC2\/PortProbeUnprotectedPort/ },
+      {
+        label: "resource",
+        edit: (t) => setIn(t, ["resource", "instanceDetails", "instanceId"], "i-0fedcba9876543210"),
+        expected: /resource: GuardDuty names i-0fedcba9876543210/,
+      },
+      // The message claims 8 (high: contained at once); GuardDuty rates it 5 (medium: a person decides).
+      { label: "severity", edit: (t) => setIn(t, ["severity"], 5), expected: /severity: the stored finding says 8, more than GuardDuty's 5/ },
+    ];
+    for (const c of cases) {
+      const seeded = await seed(world, { autoScaling: false, targetGroup: false });
+      const before = await viewInstance(world.aws, seeded);
+      const detail = findingFor(seeded);
+      const theirs = structuredClone(detail);
+      c.edit(theirs);
+      const { done, calls } = await run(detail, theirs);
+      expect(done.status, c.label).toBe("escalated");
+      expect(done.error, c.label).toMatch(c.expected);
+      expect(await viewInstance(world.aws, seeded), c.label).toEqual(before);
+      expect(calls().filter((call) => !/^(ec2|autoscaling|elbv2):(Describe|Get|List)/.test(call)), c.label).toEqual([]);
+    }
+  });
+
+  it("fails the remediation with GuardDuty's error code when GetFindings is denied, changing nothing", async () => {
+    const seeded = await seed(world, { autoScaling: false, targetGroup: false });
+    const before = await viewInstance(world.aws, seeded);
+    guardduty.failWith = new GuardDutyServiceException({ name: "AccessDeniedException", $fault: "client", message: "not authorized to perform guardduty:GetFindings", $metadata: { httpStatusCode: 403 } });
+    try {
+      const { done } = await run(findingFor(seeded), null);
+      expect(done.status).toBe("failed");
+      expect(done.error).toMatch(/^confirm-finding: AccessDeniedException/);
+      expect(await viewInstance(world.aws, seeded)).toEqual(before);
+    } finally {
+      guardduty.failWith = null;
+    }
+  });
+});
+
+describe("WORKER_CONFIRM_FINDINGS", () => {
+  const base = { DATABASE_URL: "postgresql://u@h/db", REDIS_URL: "redis://h:6379", AWS_REGION: "us-east-1" };
+
+  it("is on by default, and turning it off without an emulator endpoint is a configuration error", () => {
+    expect(loadWorkerConfig(base).WORKER_CONFIRM_FINDINGS).toBe(true);
+    expect(() => loadWorkerConfig({ ...base, WORKER_CONFIRM_FINDINGS: "false" })).toThrow(/WORKER_CONFIRM_FINDINGS: may be false only against an emulator/);
+    expect(loadWorkerConfig({ ...base, WORKER_CONFIRM_FINDINGS: "false", AWS_ENDPOINT_URL: "http://127.0.0.1:5000" }).WORKER_CONFIRM_FINDINGS).toBe(false);
+  });
+});
