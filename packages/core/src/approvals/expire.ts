@@ -52,8 +52,12 @@ interface Candidate {
  * `contain`: without a person, only a plan that changes nothing destructively may go ahead: an
  * approval-mode containment whose frozen plan lists no destructive step. It gets an `approved` row
  * by `system:expiry` and its continuation is enqueued through the outbox (as an approval would).
- * The runner runs every remaining step of an approved plan, so a plan with any destructive step,
- * and every release plan, is cancelled instead (`expired`): a timeout never authorises those.
+ * The worker freezes every containment plan up to, not including, the first destructive step (a
+ * destructive step is a plan and a decision of its own, frozen after containment), so with
+ * termination enabled a medium finding's plan is still containable here; the termination plan that
+ * follows, like every release plan, is cancelled instead (`expired`, leaving the resource
+ * contained): a timeout never authorises those. The runner, for its part, runs only the steps an
+ * approved plan lists.
  */
 export async function expireApprovals(prisma: PrismaClient, queues: RemediationQueues, options: ExpiryOptions): Promise<ExpiryResult> {
   const now = options.now ?? new Date();
