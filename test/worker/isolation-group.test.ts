@@ -23,6 +23,7 @@ import { GuardDutyClient } from "@aws-sdk/client-guardduty";
 import type { AwsClients } from "@gdr/core/aws/clients";
 import { createAwsClientFactory } from "@gdr/core/aws/factory";
 import { createLogger } from "@gdr/core/log";
+import { loadWorkerConfig } from "@gdr/worker/config";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createResourceLocks, type ResourceLocks } from "../../services/worker/src/engine/limits/index.js";
 import type { ApiFamily, Json, Step, StepContext } from "../../services/worker/src/engine/step.js";
@@ -347,5 +348,14 @@ describe("the temporary egress rule after a worker died holding it", () => {
 
     expect(await sweepFor(vpc.vpcId, { ...sweepDeps(), minAgeMs: 60_000 })).toEqual({ closed: [], busy: false });
     expect((await group(groupId)).IpPermissionsEgress).toEqual([expect.objectContaining({ IpProtocol: "-1" })]);
+  });
+});
+
+describe("egress sweep settings", () => {
+  it("reads WORKER_EGRESS_SWEEP_MS in the worker's config, 60 s by default, and refuses less than a second", () => {
+    const base = { DATABASE_URL: "postgresql://u@h/db", REDIS_URL: "redis://h:6379", AWS_REGION: "us-east-1" };
+    expect(loadWorkerConfig(base).WORKER_EGRESS_SWEEP_MS).toBe(60_000);
+    expect(loadWorkerConfig({ ...base, WORKER_EGRESS_SWEEP_MS: "5000" }).WORKER_EGRESS_SWEEP_MS).toBe(5_000);
+    expect(() => loadWorkerConfig({ ...base, WORKER_EGRESS_SWEEP_MS: "5" })).toThrow(/WORKER_EGRESS_SWEEP_MS: must be at least 1000/);
   });
 });
