@@ -84,8 +84,10 @@ export function demoPhases(accountId: string, instances: readonly SeededInstance
       expect: { outcome: "accepted", reason: "new_finding" },
     },
     {
-      label: "finding on an exempt-tagged instance",
-      body: event(findingOn(exempt, { accountId }, EXEMPT)),
+      // Low severity: the tag is honoured. On a medium-or-higher finding it would only turn
+      // containment into an approval request, and people would be told (policy/README.md).
+      label: "low finding on an exempt-tagged instance",
+      body: event(findingOn(exempt, { accountId, severity: 2 }, EXEMPT)),
       expect: { outcome: "ignored", reason: "exempt_tag" },
     },
     { label: "EKS pod finding via SNS", body: json(snsWrap(eventBridgeEvent(eksFinding({ accountId })))), expect: { outcome: "accepted", reason: "new_finding" } },
@@ -108,6 +110,11 @@ export function demoPhases(accountId: string, instances: readonly SeededInstance
       label: "prototype-pollution attempt",
       body: event(miner).replace('"resource":{', '"resource":{"__proto__":{"isAdmin":true},'),
       expect: { outcome: "rejected", reason: "hostile_key" },
+    },
+    {
+      label: "duplicated instanceId key (parsers would disagree)",
+      body: event(miner).replace('"instanceId":"', '"instanceId":"i-0fedcba9876543210","instanceId":"'),
+      expect: { outcome: "rejected", reason: "invalid_json" },
     },
     {
       label: "look-alike instance id (Cyrillic і)",

@@ -9,6 +9,7 @@ import { Queue, type Job } from "bullmq";
 import type { JsonObject, JsonValue } from "@gdr/core/findings/fixtures";
 import { createLogger } from "@gdr/core/log";
 import { createMetricsRegistry } from "@gdr/core/metrics";
+import type { FanOutNotifier, NotificationEvent } from "@gdr/core/notify/index";
 import type { RemediationJob } from "@gdr/core/queues/catalog";
 import { PLAYBOOKS, type PlaybookName } from "@gdr/core/queues/playbooks";
 import { loadIngestConfig } from "@gdr/ingest/config";
@@ -94,15 +95,37 @@ export interface RunningIngest {
   stop(): Promise<void>;
 }
 
+/** A notifier that keeps what it is told, typed against the real one (no channel to deliver to). */
+export interface RecordingNotifier extends FanOutNotifier {
+  readonly events: NotificationEvent[];
+}
+
+export function recordingNotifier(): RecordingNotifier {
+  const events: NotificationEvent[] = [];
+  return {
+    events,
+    notify(event) {
+      events.push(event);
+    },
+    drain: () => Promise.resolve(),
+    inFlight: () => 0,
+  };
+}
+
 /** The ingest service as main.ts composes it, in this process (no signal handling). */
-export async function startIngest(env: Record<string, string>): Promise<RunningIngest> {
+export async function startIngest(env: Record<string, string>, options: { notifier?: FanOutNotifier } = {}): Promise<RunningIngest> {
   const config = loadIngestConfig(env);
   const logger = createLogger({ level: config.LOG_LEVEL, name: "ingest-test" });
   // The service would build this client from the same settings, with credentials from
   // process.env; handing it over keeps moto's fake credentials out of this process's environment.
   const aws = awsTestEnv(config.AWS_ENDPOINT_URL ?? "");
   const sqsClient = new SQSClient({ region: aws.region, endpoint: aws.endpoint, credentials: aws.credentials, maxAttempts: 3 });
-  const service = createIngestService(config, { logger, registry: createMetricsRegistry({ service: "ingest-test" }), sqsClient });
+  const service = createIngestService(config, {
+    logger,
+    registry: createMetricsRegistry({ service: "ingest-test" }),
+    sqsClient,
+    ...(options.notifier ? { notifier: options.notifier } : {}),
+  });
   await service.start();
   const get = async (path: string): Promise<{ status: number; text: string }> => {
     const res = await fetch(`http://127.0.0.1:${service.port()}${path}`, { signal: AbortSignal.timeout(10_000) });

@@ -166,9 +166,10 @@ function cases(): Case[] {
     ignoredFinding("archived finding", instanceFinding({ accountId: ACCOUNT, archived: true }), "archived"),
     ignoredFinding("GuardDuty sample finding", instanceFinding({ accountId: ACCOUNT, sample: true }), "sample_finding"),
     ignoredFinding("account outside the allow list", instanceFinding({ accountId: FOREIGN_ACCOUNT }), "account_not_allowed"),
+    // Low only: on a medium-or-higher finding the tag asks for approval instead (exemptions.test.ts).
     ignoredFinding(
-      "exempt-tagged instance",
-      instanceFinding({ accountId: ACCOUNT, tags: [{ key: "guardduty-remediation", value: "exempt" }] }),
+      "exempt-tagged instance, low finding",
+      instanceFinding({ accountId: ACCOUNT, severity: 2, tags: [{ key: "guardduty-remediation", value: "exempt" }] }),
       "exempt_tag",
     ),
     ignoredFinding("S3 finding", s3Finding({ accountId: ACCOUNT }), "unsupported_resource_type"),

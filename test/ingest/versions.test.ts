@@ -1,7 +1,9 @@
 // GuardDuty re-sends a finding id with a higher count and a later updatedAt, and SQS delivers in
 // any order and more than once: the stored finding must only ever move forward, each delivery gets
 // its own receipt saying what it was, and a finding+resource gets one remediation and one job.
-import { eventBridgeEvent, instanceFinding, newFindingId, type JsonObject } from "@gdr/core/findings/fixtures";
+// Order must not decide containment: a version that produced no remediation never blocks a later
+// valid one, and two valid versions naming different resources go to a person, told, never dropped.
+import { eventBridgeEvent, instanceFinding, newFindingId, s3Finding, type JsonObject } from "@gdr/core/findings/fixtures";
 import { jobIdFor } from "@gdr/core/queues/catalog";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../support/index.js";
@@ -13,10 +15,10 @@ import {
   ingestEnv,
   queueDepth,
   receiptRows,
+  recordingNotifier,
   remediationRows,
   sendBodies,
   sendBody,
-  sha256,
   startIngest,
   stringAt,
   waitForEmptyQueue,
@@ -26,12 +28,13 @@ import {
 
 let world: World;
 let ingest: RunningIngest;
+const notifier = recordingNotifier();
 
 beforeAll(async () => {
   world = await createWorld();
   // One message per batch and four pollers: deliveries of one finding run in concurrent
   // transactions, which is what the row lock in the upsert is for.
-  ingest = await startIngest(ingestEnv(world, { INGEST_BATCH_SIZE: "1", INGEST_POLLERS: "4" }));
+  ingest = await startIngest(ingestEnv(world, { INGEST_BATCH_SIZE: "1", INGEST_POLLERS: "4" }), { notifier });
 });
 
 afterAll(async () => {
@@ -115,22 +118,54 @@ describe("versions of one finding", () => {
     expect((await auditActions(world.db)).filter((a) => a.finding_id === id && a.action === "remediation.queued")).toHaveLength(1);
   });
 
-  it("rejects a newer version that names another instance, and keeps the stored finding", async () => {
+  it("escalates a valid newer version naming another instance to a person: recorded, notified, nothing runs, stored finding kept", async () => {
     const before = await findingRow(id);
     expect(before?.count).toBe(3);
+    const other = "i-0fedcba9876543210";
 
-    const forged = version(id, 4, "i-0fedcba9876543210");
-    const messageId = await deliver(forged);
-    await waitForEmptyQueue(world, "the forged update deleted from SQS");
+    const conflicting = version(id, 4, other);
+    const messageId = await deliver(conflicting);
+    await waitForEmptyQueue(world, "the conflicting update deleted from SQS");
 
     const receipt = await receiptOf(messageId);
-    expect(receipt).toMatchObject({ outcome: "rejected", reason: "conflicting_update", body_sha256: sha256(forged) });
-    expect(receipt.detail).toContain(`resourceKey ${instanceId} -> i-0fedcba9876543210`);
-    expect(receipt.rejected_body?.equals(Buffer.from(forged, "utf8"))).toBe(true);
+    expect(receipt).toMatchObject({ outcome: "accepted", reason: "conflict_escalated", finding_id: id, rejected_body: null });
+    expect(receipt.detail).toContain(`resourceKey ${instanceId} -> ${other}`);
 
+    // The stored finding and its remediation are untouched.
     expect(await findingRow(id)).toEqual(before);
-    expect((await remediationRows(world.db)).filter((r) => r.finding_id === id)).toHaveLength(1);
-    expect(await jobsFor(id)).toHaveLength(1);
+    const remediations = (await remediationRows(world.db)).filter((r) => r.finding_id === id);
+    expect(remediations.map((r) => [r.resource_key, r.status])).toEqual([
+      [instanceId, "queued"],
+      [other, "escalated"],
+    ]);
+    const escalated = remediations[1];
+    const { rows } = await world.db.pool.query<{ error: string | null }>("SELECT error FROM remediations WHERE id = $1::uuid", [escalated?.id]);
+    expect(rows[0]?.error).toMatch(/^version conflict: finding .* was acted on with another identity/);
+    // No job for the escalated one: nothing runs until a person retries it.
+    expect((await jobsFor(id)).map((j) => j.id)).toEqual([jobIdFor("instance", id, instanceId)]);
+    const outbox = await world.db.pool.query("SELECT 1 FROM outbox WHERE remediation_id = $1::uuid", [escalated?.id]);
+    expect(outbox.rowCount).toBe(0);
+    expect((await auditActions(world.db)).filter((a) => a.remediation_id === escalated?.id).map((a) => [a.actor, a.action])).toEqual([
+      ["ingest", "remediation.escalated"],
+    ]);
+    expect(notifier.events.filter((e) => e.findingId === id)).toEqual([
+      expect.objectContaining({ kind: "escalated", remediationId: escalated?.id, resourceKey: other, detail: expect.stringContaining("version conflict") as unknown }),
+    ]);
+
+    // The same conflicting version again (a replay, new message id): recorded, not escalated twice.
+    const again = await deliver(conflicting);
+    await waitForEmptyQueue(world, "the replayed conflicting update deleted from SQS");
+    expect(await receiptOf(again)).toMatchObject({ outcome: "accepted", reason: "conflict_escalated" });
+    expect((await remediationRows(world.db)).filter((r) => r.finding_id === id)).toHaveLength(2);
+    expect(notifier.events.filter((e) => e.findingId === id)).toHaveLength(1);
+  });
+
+  it("refuses a version naming another instance that would not act (archived) once the finding was acted on", async () => {
+    const archived = body(instanceFinding({ id, seed: id, instanceId: "i-0bbbbbbbbbbbbbbbb", count: 9, archived: true, createdAt: minutes(0), updatedAt: minutes(45) }));
+    const messageId = await deliver(archived);
+    await waitForEmptyQueue(world, "the archived conflicting update deleted from SQS");
+    expect(await receiptOf(messageId)).toMatchObject({ outcome: "rejected", reason: "conflicting_update" });
+    expect((await remediationRows(world.db)).filter((r) => r.finding_id === id)).toHaveLength(2);
   });
 
   it("never regresses when all versions arrive at once, in any order, on concurrent pollers", async () => {
@@ -171,6 +206,61 @@ describe("versions of one finding", () => {
     const jobIds = (await allJobs(world)).filter((j) => j.data.resourceKey === shared).map((j) => j.id);
     expect(jobIds.sort()).toEqual(ids.map((f) => jobIdFor("instance", f, shared)).sort());
     expect(await queueDepth(world.sqs, world.dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
+  });
+});
+
+describe("versions that arrive before the real finding", () => {
+  it("contains the instance although an unsupported-type version with its id came first (ignored), then the real high finding and its update", async () => {
+    const id = newFindingId();
+    const instanceId = "i-0c0c0c0c0c0c0c0c0";
+    // Forged or misrouted: the real finding's id on an S3 bucket, and a later updatedAt.
+    const unsupported = body(s3Finding({ id, seed: `${id}-s3`, count: 7, createdAt: minutes(0), updatedAt: minutes(60) }));
+    const first = await deliver(unsupported);
+    const real = await deliver(version(id, 1, instanceId));
+    const update = await deliver(version(id, 2, instanceId));
+    await waitForEmptyQueue(world, "the three versions deleted from SQS");
+
+    expect([await receiptOf(first), await receiptOf(real), await receiptOf(update)].map((r) => [r.outcome, r.reason])).toEqual([
+      ["ignored", "unsupported_resource_type"],
+      ["accepted", "finding_replaced"],
+      ["accepted", "finding_updated"],
+    ]);
+    expect(await findingRow(id)).toMatchObject({ resource_type: "Instance", resource_key: instanceId, count: 2, gd_updated_at: new Date(minutes(10)) });
+    const remediations = (await remediationRows(world.db)).filter((r) => r.finding_id === id);
+    expect(remediations.map((r) => [r.resource_key, r.mode, r.status])).toEqual([[instanceId, "auto", "queued"]]);
+    expect((await jobsFor(id)).map((j) => j.id)).toEqual([jobIdFor("instance", id, instanceId)]);
+  });
+
+  it("contains the instance although a sample copy of the real finding with a later updatedAt came first", async () => {
+    const id = newFindingId();
+    const instanceId = "i-0d0d0d0d0d0d0d0d0";
+    const sample = body(instanceFinding({ id, seed: id, instanceId, count: 5, sample: true, createdAt: minutes(0), updatedAt: minutes(90) }));
+    const first = await deliver(sample);
+    const real = await deliver(version(id, 1, instanceId));
+    await waitForEmptyQueue(world, "both versions deleted from SQS");
+
+    expect([await receiptOf(first), await receiptOf(real)].map((r) => [r.outcome, r.reason])).toEqual([
+      ["ignored", "sample_finding"],
+      ["accepted", "finding_replaced"],
+    ]);
+    expect(await findingRow(id)).toMatchObject({ sample: false, count: 1 });
+    expect((await remediationRows(world.db)).filter((r) => r.finding_id === id).map((r) => r.status)).toEqual(["queued"]);
+  });
+
+  it("lets a newer archived version of the same instance win over an older one that arrives later (GuardDuty archived it)", async () => {
+    const id = newFindingId();
+    const instanceId = "i-0e0e0e0e0e0e0e0e0";
+    const archived = body(instanceFinding({ id, seed: id, instanceId, count: 2, archived: true, createdAt: minutes(0), updatedAt: minutes(10) }));
+    const first = await deliver(archived);
+    const older = await deliver(version(id, 1, instanceId));
+    await waitForEmptyQueue(world, "both versions deleted from SQS");
+
+    expect([await receiptOf(first), await receiptOf(older)].map((r) => [r.outcome, r.reason])).toEqual([
+      ["ignored", "archived"],
+      ["duplicate", "older_version"],
+    ]);
+    expect(await findingRow(id)).toMatchObject({ archived: true, count: 2 });
+    expect((await remediationRows(world.db)).filter((r) => r.finding_id === id)).toEqual([]);
   });
 });
 

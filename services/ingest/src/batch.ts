@@ -1,9 +1,11 @@
 import type { PrismaClient } from "@gdr/core/db/client";
 import { parseMessageBody, type ParseOptions, type ParseResult } from "@gdr/core/findings/index";
 import type { Logger } from "@gdr/core/log";
+import type { Notifier } from "@gdr/core/notify/index";
 import { stage } from "./failure.js";
 import type { IngestMetrics } from "./metrics.js";
 import type { MessageOutcome, ReceivedMessage } from "./messages.js";
+import { sendNotices } from "./notices.js";
 import type { OutboxRelay } from "./outbox.js";
 import { recordBatch, type RecordDeps } from "./record.js";
 import type { SqsGateway } from "./sqs.js";
@@ -15,6 +17,10 @@ export interface BatchDeps extends RecordDeps {
   parseOptions: ParseOptions;
   logger: Logger;
   metrics: IngestMetrics;
+  /** Tells people about exempt findings and escalated version conflicts. */
+  notifier: Notifier;
+  /** The API's base URL as people reach it, for links in notifications. */
+  publicUrl: string;
 }
 
 export type BatchProcessor = (messages: readonly ReceivedMessage[]) => Promise<MessageOutcome[]>;
@@ -37,6 +43,10 @@ export function createBatchProcessor(deps: BatchDeps): BatchProcessor {
       deps.prisma.$transaction((tx) => recordBatch(tx, parsed, deps), { timeout: 30_000, maxWait: 10_000 }),
       deps.metrics.stageSeconds,
     );
+
+    // Told as soon as they are durable, before the enqueue: a failed enqueue brings the messages
+    // back as redeliveries, which carry no notices, so this is the one moment to tell people.
+    sendNotices(deps.notifier, deps.publicUrl, outcomes);
 
     // Counted as soon as they are durable: a message whose enqueue or delete fails now is not
     // counted again when its redelivery finishes the job.

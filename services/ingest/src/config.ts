@@ -1,9 +1,12 @@
 import { z } from "zod";
 import { commonFields, intInRange } from "@gdr/core/config/fields";
 import { parseConfig } from "@gdr/core/config/parse";
+import { notifyFields } from "@gdr/core/notify/fields";
 
 export const ingestConfigSchema = z.object({
   ...commonFields,
+  // Ingest tells people about exempt findings and version conflicts, on the worker's channels.
+  ...notifyFields,
   SQS_QUEUE_URL: z.url("must be the queue URL, e.g. https://sqs.us-east-1.amazonaws.com/123456789012/guardduty-findings"),
   /** Concurrent long-poll loops; each processes its own batches. */
   INGEST_POLLERS: intInRange(1, 64, 4),

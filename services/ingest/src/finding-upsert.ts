@@ -4,9 +4,15 @@ import type { ParsedFinding } from "@gdr/core/findings/types";
 export type UpsertResult =
   | { kind: "inserted" }
   | { kind: "updated" }
+  /** A version that acted on nothing was replaced by this one (whatever their updatedAt order). */
+  | { kind: "replaced"; message: string }
   | { kind: "same"; message: string }
   | { kind: "older"; message: string }
-  | { kind: "conflict"; message: string };
+  /**
+   * This version names another account, region or resource than the one a remediation already
+   * exists for. `acts`: it would be acted on too (a true conflict, for a person to resolve).
+   */
+  | { kind: "conflict"; acts: boolean; message: string };
 
 interface StoredVersion {
   account_id: string;
@@ -14,17 +20,32 @@ interface StoredVersion {
   resource_type: string;
   resource_key: string | null;
   count: number;
+  archived: boolean;
   gd_updated_at: Date;
+  /** A remediation exists for this finding: the stored identity has been acted on. */
+  acted: boolean;
 }
 
 /**
- * Stores a finding at its newest version. GuardDuty re-sends a finding id with a higher
- * `service.count` and a later `updatedAt`; deliveries can arrive out of order, so a version only
- * replaces the stored one when it is newer. A "newer version" that moves the finding to another
- * account, region or resource is not something GuardDuty does: it is refused as a conflict, so a
- * forged message cannot redirect containment.
+ * Stores a finding at the version that counts. GuardDuty re-sends a finding id with a higher
+ * `service.count` and a later `updatedAt`; standard SQS delivers in any order, and anyone who can
+ * send to the queue can send a message with a real finding's id. Two rules keep the order of
+ * arrival from deciding containment:
+ *
+ * 1. Until a version of the finding has been acted on (a remediation exists), nothing about the
+ *    stored version is binding. A version that acts (`acts`: the policy routes it to a playbook)
+ *    replaces a stored version that produced no remediation — ignored as unsupported, sample,
+ *    exempt, low — whatever their updatedAt order and even if it names another resource. The one
+ *    exception is GuardDuty's own archiving: a newer archived version of the same resource still
+ *    wins over an older one.
+ * 2. Once a version has been acted on, its account, region and resource are fixed. A version
+ *    naming others is a conflict: refused when it would not act anyway, escalated to a person
+ *    when it would (two valid versions naming different resources: we cannot tell which is
+ *    forged, and neither may be dropped silently).
+ *
+ * Within one identity, versions only move forward (later updatedAt, or equal with a higher count).
  */
-export async function upsertFinding(tx: Prisma.TransactionClient, f: ParsedFinding): Promise<UpsertResult> {
+export async function upsertFinding(tx: Prisma.TransactionClient, f: ParsedFinding, acts: boolean): Promise<UpsertResult> {
   const raw = JSON.stringify(f.detail);
   const inserted = await tx.$executeRaw`
     INSERT INTO findings (id, arn, account_id, region, partition, type, severity, title, resource_type, resource_key,
@@ -35,13 +56,47 @@ export async function upsertFinding(tx: Prisma.TransactionClient, f: ParsedFindi
     ON CONFLICT (id) DO NOTHING`;
   if (inserted === 1) return { kind: "inserted" };
 
-  // The row exists: lock it so concurrent batches carrying other versions apply in turn.
+  // The row exists: lock it so concurrent batches carrying other versions apply in turn. Every
+  // remediation is inserted under this lock, so `acted` cannot change before we commit.
   const rows = await tx.$queryRaw<StoredVersion[]>`
-    SELECT account_id, region, resource_type, resource_key, count, gd_updated_at
+    SELECT account_id, region, resource_type, resource_key, count, archived, gd_updated_at,
+           EXISTS (SELECT 1 FROM remediations r WHERE r.finding_id = findings.id) AS acted
       FROM findings WHERE id = ${f.id} FOR UPDATE`;
   const stored = rows[0];
   if (!stored) throw new Error(`finding ${f.id} vanished inside its transaction`);
 
+  const storedAt = stored.gd_updated_at.getTime();
+  const incomingAt = f.updatedAt.getTime();
+  const newer = incomingAt > storedAt || (incomingAt === storedAt && f.count > stored.count);
+  const versions = `stored version: count ${stored.count}, updatedAt ${stored.gd_updated_at.toISOString()}; received count ${f.count}, updatedAt ${f.updatedAt.toISOString()}`;
+  const moved = identityChanges(stored, f);
+
+  if (moved === null) {
+    if (newer) {
+      await writeVersion(tx, f, raw);
+      return { kind: "updated" };
+    }
+    if (acts && !stored.acted && !stored.archived) {
+      await writeVersion(tx, f, raw);
+      return { kind: "replaced", message: `replaced a newer version that produced no remediation (${versions})` };
+    }
+    const same = incomingAt === storedAt && f.count === stored.count;
+    return same ? { kind: "same", message: versions } : { kind: "older", message: versions };
+  }
+
+  if (stored.acted) {
+    const message = `finding ${f.id} was acted on with another identity (${moved})`;
+    return { kind: "conflict", acts, message };
+  }
+  if (acts || newer) {
+    await writeVersion(tx, f, raw);
+    return { kind: "replaced", message: `replaced a version that produced no remediation and named another identity (${moved}; ${versions})` };
+  }
+  return { kind: "older", message: `a newer version that produced no remediation names another identity (${moved}; ${versions})` };
+}
+
+/** "resourceKey i-a -> i-b, region ..." for each identity field that differs, or null. */
+function identityChanges(stored: StoredVersion, f: ParsedFinding): string | null {
   const moved = (
     [
       ["accountId", stored.account_id, f.accountId],
@@ -50,25 +105,16 @@ export async function upsertFinding(tx: Prisma.TransactionClient, f: ParsedFindi
       ["resourceKey", stored.resource_key, f.resourceKey],
     ] as const
   ).filter(([, was, now]) => was !== now);
-  if (moved.length > 0) {
-    const what = moved.map(([field, was, now]) => `${field} ${String(was)} -> ${String(now)}`).join(", ");
-    return { kind: "conflict", message: `finding ${f.id} already recorded with other identity (${what})` };
-  }
+  return moved.length === 0 ? null : moved.map(([field, was, now]) => `${field} ${String(was)} -> ${String(now)}`).join(", ");
+}
 
-  const storedAt = stored.gd_updated_at.getTime();
-  const incomingAt = f.updatedAt.getTime();
-  const newer = incomingAt > storedAt || (incomingAt === storedAt && f.count > stored.count);
-  if (!newer) {
-    const same = incomingAt === storedAt && f.count === stored.count;
-    const message = `stored version: count ${stored.count}, updatedAt ${stored.gd_updated_at.toISOString()}; received count ${f.count}, updatedAt ${f.updatedAt.toISOString()}`;
-    return same ? { kind: "same", message } : { kind: "older", message };
-  }
-
+/** The whole version, identity included (unchanged for an update, new for a replacement). */
+async function writeVersion(tx: Prisma.TransactionClient, f: ParsedFinding, raw: string): Promise<void> {
   await tx.$executeRaw`
     UPDATE findings
-       SET arn = ${f.arn}, type = ${f.type}, severity = ${f.severity}, title = ${f.title}, count = ${f.count},
-           archived = ${f.archived}, sample = ${f.sample}, gd_updated_at = ${f.updatedAt}, raw = ${raw}::jsonb,
-           last_seen_at = now()
+       SET arn = ${f.arn}, account_id = ${f.accountId}, region = ${f.region}, partition = ${f.partition}, type = ${f.type},
+           severity = ${f.severity}, title = ${f.title}, resource_type = ${f.resourceType}, resource_key = ${f.resourceKey},
+           count = ${f.count}, archived = ${f.archived}, sample = ${f.sample}, gd_created_at = ${f.createdAt},
+           gd_updated_at = ${f.updatedAt}, raw = ${raw}::jsonb, last_seen_at = now()
      WHERE id = ${f.id}`;
-  return { kind: "updated" };
 }

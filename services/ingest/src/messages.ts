@@ -1,4 +1,5 @@
 import type { ReceiptReason } from "@gdr/core/findings/reasons";
+import type { Notice } from "./notices.js";
 
 /** An SQS message as the ingest path sees it. */
 export interface ReceivedMessage {
@@ -21,4 +22,6 @@ export interface MessageOutcome {
   redelivered: boolean;
   /** Remediations this message created (0 or 1 today; one per affected resource). */
   remediationsCreated: number;
+  /** What people must be told once this message's transaction has committed (see notices.ts). */
+  notices?: Notice[];
 }

@@ -1,12 +1,14 @@
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { Prisma } from "@gdr/core/db/client";
 import type { ParseResult } from "@gdr/core/findings/index";
 import type { ReceiptReason } from "@gdr/core/findings/reasons";
 import type { ParsedFinding } from "@gdr/core/findings/types";
 import type { RouteDecision } from "@gdr/core/policy/index";
-import { jobIdFor, type RemediationJob } from "@gdr/core/queues/catalog";
+import { exemptionNotice } from "./exemption-notice.js";
 import { upsertFinding } from "./finding-upsert.js";
 import type { MessageOutcome, ReceivedMessage } from "./messages.js";
+import type { Pending } from "./pending.js";
+import { createRemediation, escalateConflict } from "./remediation-insert.js";
 
 type Tx = Prisma.TransactionClient;
 
@@ -28,12 +30,6 @@ export interface ParsedMessage {
   parsed: ParseResult;
 }
 
-/** The rows one batch adds besides findings and remediations, written together at the end. */
-interface Pending {
-  receipts: Prisma.IngestReceiptCreateManyInput[];
-  outbox: Prisma.OutboxEntryCreateManyInput[];
-  audit: Prisma.AuditEventCreateManyInput[];
-}
 
 /**
  * Writes everything a batch of SQS messages leads to, inside one transaction: a receipt per
@@ -44,7 +40,7 @@ interface Pending {
  */
 export async function recordBatch(tx: Tx, items: readonly ParsedMessage[], deps: RecordDeps): Promise<MessageOutcome[]> {
   const redelivered = await noteRedeliveries(tx, items.map((i) => i.message.messageId));
-  const pending: Pending = { receipts: [], outbox: [], audit: [] };
+  const pending: Pending = { receipts: [], outbox: [], audit: [], exemptNotified: new Set() };
   const outcomes: MessageOutcome[] = [];
   for (const item of items) {
     const again = redelivered.get(item.message.messageId);
@@ -81,11 +77,31 @@ async function recordMessage(tx: Tx, { message, parsed }: ParsedMessage, deps: R
 
   const finding = parsed.finding;
   const findingRef = { findingId: finding.id, findingCount: finding.count, findingUpdatedAt: finding.updatedAt };
-  const version = await upsertFinding(tx, finding);
+  // Decided before the upsert: whether this version acts decides whether it may replace a stored
+  // version that produced no remediation (finding-upsert.ts). The decision is pure.
+  const decision = deps.route(finding);
+  const version = await upsertFinding(tx, finding, decision.action === "remediate");
 
   if (version.kind === "conflict") {
-    pending.receipts.push({ ...receipt, outcome: "rejected", reason: "conflicting_update", detail: version.message, rejectedBody });
-    return outcome(message, "rejected", "conflicting_update", null);
+    if (!version.acts || decision.action !== "remediate") {
+      pending.receipts.push({ ...receipt, outcome: "rejected", reason: "conflicting_update", detail: version.message, rejectedBody });
+      return outcome(message, "rejected", "conflicting_update", null);
+    }
+    const escalated = await escalateConflict(tx, finding, decision, version.message, pending);
+    pending.receipts.push({
+      ...receipt,
+      ...findingRef,
+      outcome: "accepted",
+      reason: "conflict_escalated",
+      detail: escalated
+        ? `remediation ${escalated.remediation?.id ?? "?"} escalated to a person, nothing runs: ${version.message}`
+        : `remediation for ${finding.resourceKey ?? "?"} already recorded (escalated): ${version.message}`,
+    });
+    return {
+      ...outcome(message, "accepted", "conflict_escalated", finding.id),
+      remediationsCreated: escalated ? 1 : 0,
+      notices: escalated ? [escalated] : [],
+    };
   }
   if (version.kind === "same" || version.kind === "older") {
     const reason = version.kind === "same" ? "same_version" : "older_version";
@@ -93,24 +109,28 @@ async function recordMessage(tx: Tx, { message, parsed }: ParsedMessage, deps: R
     return outcome(message, "duplicate", reason, finding.id);
   }
 
-  const decision = deps.route(finding);
   if (decision.action === "ignore") {
     pending.receipts.push({ ...receipt, ...findingRef, outcome: "ignored", reason: decision.reason, detail: decision.message });
-    return outcome(message, "ignored", decision.reason, finding.id);
+    const notice = await exemptionNotice(tx, finding, decision.exemption, null, pending);
+    return { ...outcome(message, "ignored", decision.reason, finding.id), notices: notice ? [notice] : [] };
   }
 
   const created = await createRemediation(tx, finding, decision, pending, deps.submittedBy);
-  const reason = version.kind === "inserted" ? "new_finding" : "finding_updated";
+  const reason = version.kind === "inserted" ? "new_finding" : version.kind === "updated" ? "finding_updated" : "finding_replaced";
+  const replaced = version.kind === "replaced" ? `; ${version.message}` : "";
+  const exempt = decision.exemption ? `; ${decision.exemption.message}` : "";
   pending.receipts.push({
     ...receipt,
     ...findingRef,
     outcome: "accepted",
     reason,
     detail: created
-      ? `remediation ${created} queued: playbook ${decision.playbook}, mode ${decision.mode}, rule ${decision.rule}`
-      : `remediation for ${finding.resourceKey ?? "?"} already exists; finding updated to count ${finding.count}`,
+      ? `remediation ${created.id} queued: playbook ${decision.playbook}, mode ${decision.mode}, rule ${decision.rule}${exempt}${replaced}`
+      : `remediation for ${finding.resourceKey ?? "?"} already exists; finding updated to count ${finding.count}${replaced}`,
   });
-  return { ...outcome(message, "accepted", reason, finding.id), remediationsCreated: created ? 1 : 0 };
+  // An exemption is told about with the remediation it shaped, once: not again for each update.
+  const notice = created ? await exemptionNotice(tx, finding, decision.exemption, created, pending) : null;
+  return { ...outcome(message, "accepted", reason, finding.id), remediationsCreated: created ? 1 : 0, notices: notice ? [notice] : [] };
 }
 
 /**
@@ -130,52 +150,6 @@ async function noteRedeliveries(tx: Tx, messageIds: string[]): Promise<Map<strin
       { messageId: row.sqs_message_id, outcome: row.outcome, reason: row.reason, findingId: row.finding_id, redelivered: true, remediationsCreated: 0 },
     ]),
   );
-}
-
-/**
- * Inserts the remediation unless one exists for (finding, playbook, resource) — the unique key is
- * the real guard against a second containment — and, when new, queues its outbox row and audit
- * event. Returns the new remediation's id, or null when it already existed.
- */
-async function createRemediation(
-  tx: Tx,
-  finding: ParsedFinding,
-  decision: Extract<RouteDecision, { action: "remediate" }>,
-  pending: Pending,
-  submittedBy: string | undefined,
-): Promise<string | null> {
-  const resourceKey = finding.resourceKey;
-  if (resourceKey === null) throw new Error(`finding ${finding.id} routed to a playbook without a resource key`);
-  const id = randomUUID();
-  const jobId = jobIdFor(decision.playbook, finding.id, resourceKey);
-  const inserted = await tx.$queryRaw<{ id: string }[]>`
-    INSERT INTO remediations (id, finding_id, playbook, resource_key, account_id, region, mode, status, rule_name, job_id, updated_at)
-    VALUES (${id}::uuid, ${finding.id}, ${decision.playbook}, ${resourceKey}, ${finding.accountId}, ${finding.region},
-            ${decision.mode}::"RemediationMode", 'queued', ${decision.rule}, ${jobId}, now())
-    ON CONFLICT (finding_id, playbook, resource_key) DO NOTHING
-    RETURNING id::text AS id`;
-  if (inserted.length === 0) return null;
-
-  const payload: RemediationJob = {
-    remediationId: id,
-    findingId: finding.id,
-    playbook: decision.playbook,
-    mode: decision.mode,
-    accountId: finding.accountId,
-    region: finding.region,
-    resourceKey,
-    action: "contain",
-  };
-  pending.outbox.push({ remediationId: id, queue: decision.playbook, jobId, payload });
-  pending.audit.push({
-    actor: "ingest",
-    action: "remediation.queued",
-    findingId: finding.id,
-    remediationId: id,
-    // submittedBy: the token whose submission queued this (null from SQS), for four-eyes checks.
-    detail: { playbook: decision.playbook, mode: decision.mode, rule: decision.rule, resourceKey, jobId, submittedBy: submittedBy ?? null },
-  });
-  return id;
 }
 
 /** The audit event naming who submitted a message outside SQS, and what became of it. */

@@ -6,6 +6,7 @@ import { DEFAULT_PARSE_OPTIONS } from "@gdr/core/findings/index";
 import { createProbeServer } from "@gdr/core/http/probes";
 import type { Logger } from "@gdr/core/log";
 import type { Registry } from "@gdr/core/metrics";
+import { createNotifier, type FanOutNotifier } from "@gdr/core/notify/index";
 import { loadPolicyFile, route, type Policy } from "@gdr/core/policy/index";
 import { closeQueues, createQueues } from "@gdr/core/queues/queues";
 import { createRedis } from "@gdr/core/queues/redis";
@@ -34,6 +35,8 @@ export interface IngestServiceDeps {
   /** Overrides for tests: an SQS client wired to an emulator or a proxy. */
   sqsClient?: SQSClient;
   policy?: Policy;
+  /** Tests: a notifier that records what it is told. Default: the configured channels. */
+  notifier?: FanOutNotifier;
 }
 
 /** Builds the ingest path from its configuration: one place that knows how the parts connect. */
@@ -52,6 +55,12 @@ export function createIngestService(config: Readonly<IngestConfig>, deps: Ingest
   const sqs = createSqsGateway(sqsClient, config.SQS_QUEUE_URL);
   const metrics = createIngestMetrics(deps.registry);
   const relay = createOutboxRelay({ prisma, queues, logger, metrics });
+  const notifier =
+    deps.notifier ??
+    createNotifier(
+      { slackWebhookUrl: config.NOTIFY_SLACK_WEBHOOK_URL, snsTopicArn: config.NOTIFY_SNS_TOPIC_ARN, awsEndpoint: config.AWS_ENDPOINT_URL },
+      { logger, registry: deps.registry },
+    );
   const processBatch = createBatchProcessor({
     prisma,
     sqs,
@@ -60,6 +69,8 @@ export function createIngestService(config: Readonly<IngestConfig>, deps: Ingest
     parseOptions: { ...DEFAULT_PARSE_OPTIONS, maxBytes: config.INGEST_MAX_BODY_BYTES },
     logger,
     metrics,
+    notifier,
+    publicUrl: config.PUBLIC_URL,
   });
 
   const stopController = new AbortController();
@@ -119,6 +130,8 @@ export function createIngestService(config: Readonly<IngestConfig>, deps: Ingest
         // Pollers finish the batch they hold before their loop returns.
         await Promise.all(loops);
         await http.close();
+        // Notices of the last batches go out (bounded) before the process lets go.
+        await notifier.drain(5_000);
         await closeQueues(queues);
         redis.disconnect();
         await prisma.$disconnect();

@@ -142,6 +142,18 @@ export const PRINCIPAL_ID = pattern(
   /^[A-Z0-9]{12,128}(?::[A-Za-z0-9_+=,.@-]{1,128})?$/,
 );
 
+// arn:<partition>:ec2:<region>:<account>:instance/<instance id> (policy exemptions name instances this way).
+export const EC2_INSTANCE_ARN = pattern(
+  "an EC2 instance ARN (arn:<partition>:ec2:<region>:<account>:instance/i-...)",
+  new RegExp(`^${arnPrefix("ec2")}instance/(?<instanceId>i-(?:[0-9a-f]{8}|[0-9a-f]{17}))$`),
+);
+// arn:<partition>:iam::<account>:user/<name> or role/<name>. IAM is global (no region). No path:
+// GuardDuty reports the user or role name without its path, so an ARN with one could never match.
+export const IAM_PRINCIPAL_ARN = pattern(
+  "an IAM user or role ARN without a path (arn:<partition>:iam::<account>:user/<name> or role/<name>)",
+  new RegExp(`^arn:(?<partition>${PARTITION_SRC}):iam::(?<account>${ACCOUNT_SRC}):(?<kind>user|role)/(?<name>[A-Za-z0-9_+=,.@-]{1,64})$`),
+);
+
 // SNS topic ARN: arn:<partition>:sns:<region>:<account>:<topic name>[.fifo]
 export const SNS_TOPIC_ARN = pattern(
   "an SNS topic ARN",

@@ -27,12 +27,23 @@ export const IGNORE_REASONS = [
   "sample_finding",
   "account_not_allowed",
   "exempt_tag",
+  // The policy's exempt.resources names the resource (by id or ARN, which the workload cannot change).
+  "exempt_resource",
   "unsupported_resource_type",
   "policy_ignore",
   "no_matching_rule",
 ] as const;
 
-export const ACCEPT_REASONS = ["new_finding", "finding_updated"] as const;
+export const ACCEPT_REASONS = [
+  "new_finding",
+  "finding_updated",
+  // This version acts, and replaced a stored version that had produced no remediation (ignored,
+  // e.g. an unsupported resource type or a sample), whatever their order (finding-upsert.ts).
+  "finding_replaced",
+  // This version acts and names another resource than a version already acted on: a true
+  // conflict. Its remediation is recorded as escalated (nothing runs) and people are told.
+  "conflict_escalated",
+] as const;
 export const DUPLICATE_REASONS = ["same_version", "older_version"] as const;
 
 export type RejectReason = (typeof REJECT_REASONS)[number];

@@ -1,12 +1,15 @@
 /**
  * What happened to a remediation that a person should hear about. `stuck`: queued, running or
- * approved, and not moving for longer than the worker's bound.
+ * approved, and not moving for longer than the worker's bound. `escalated`: stopped before any
+ * change because a person must look. `exempt`: a medium-or-higher finding on a resource exempted
+ * by the policy (ignored, no remediation) or tagged exempt (containment needs approval).
  */
-export type NotificationKind = "awaiting_approval" | "succeeded" | "failed" | "expired" | "notified" | "stuck";
+export type NotificationKind = "awaiting_approval" | "succeeded" | "failed" | "expired" | "notified" | "stuck" | "escalated" | "exempt";
 
 export interface NotificationEvent {
   kind: NotificationKind;
-  remediationId: string;
+  /** Null when no remediation exists: a finding ignored because the policy exempts its resource. */
+  remediationId: string | null;
   findingId: string;
   playbook: string;
   resourceKey: string;
@@ -56,5 +59,29 @@ export function remediationEvent(kind: NotificationKind, r: NotifiedRemediation,
     mode: r.mode,
     ...(detail === undefined ? {} : { detail }),
     link: remediationLink(publicUrl, r.id),
+  };
+}
+
+/** The finding fields an event about a finding without a remediation carries. */
+export interface NotifiedFinding {
+  id: string;
+  accountId: string;
+  region: string;
+  resourceKey: string | null;
+}
+
+/** The event for a finding no remediation exists for; it links to the finding in the API. */
+export function findingEvent(kind: NotificationKind, f: NotifiedFinding, publicUrl: string, detail?: string): NotificationEvent {
+  return {
+    kind,
+    remediationId: null,
+    findingId: f.id,
+    playbook: "none",
+    resourceKey: f.resourceKey ?? "none",
+    accountId: f.accountId,
+    region: f.region,
+    mode: "ignore",
+    ...(detail === undefined ? {} : { detail }),
+    link: `${publicUrl.replace(/\/+$/, "")}/v1/findings/${encodeURIComponent(f.id)}`,
   };
 }

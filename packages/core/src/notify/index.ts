@@ -8,7 +8,16 @@ import { createSlackSender } from "./slack.js";
 import { createSnsSender } from "./sns.js";
 
 export { DeliveryError, type Sender } from "./errors.js";
-export { remediationEvent, remediationLink, type NotificationEvent, type NotificationKind, type NotifiedRemediation, type Notifier } from "./event.js";
+export {
+  findingEvent,
+  remediationEvent,
+  remediationLink,
+  type NotificationEvent,
+  type NotificationKind,
+  type NotifiedFinding,
+  type NotifiedRemediation,
+  type Notifier,
+} from "./event.js";
 export { backoffMs, createFanOutNotifier, DEFAULT_RETRY, type FanOutNotifier, type RetryPolicy } from "./fanout.js";
 export { createSlackSender, slackMessage, webhookUrlProblem } from "./slack.js";
 export { createSnsSender, snsSubject, TOPIC_ARN } from "./sns.js";

@@ -41,6 +41,8 @@ const HEADLINE: Record<NotificationEvent["kind"], string> = {
   expired: "Approval expired",
   notified: "GuardDuty finding (notify mode: no action taken)",
   stuck: "Remediation stuck",
+  escalated: "Remediation escalated: a person must look",
+  exempt: "Exempt resource: a person should look",
 };
 
 export function slackMessage(event: NotificationEvent): Record<string, unknown> {

@@ -36,7 +36,8 @@ export function createSnsSender(options: SnsSenderOptions): Sender {
             Subject: snsSubject(event),
             Message: JSON.stringify(event),
             MessageAttributes: { kind: { DataType: "String", StringValue: event.kind } },
-            ...(fifo ? { MessageGroupId: event.remediationId, MessageDeduplicationId: `${event.remediationId}-${event.kind}` } : {}),
+            // A finding without a remediation (exempt by policy) groups under its finding id.
+            ...(fifo ? { MessageGroupId: event.remediationId ?? event.findingId, MessageDeduplicationId: `${event.remediationId ?? event.findingId}-${event.kind}` } : {}),
           }),
           { abortSignal: signal },
         );

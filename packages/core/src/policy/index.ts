@@ -1,5 +1,14 @@
 export { PLAYBOOK_RESOURCE_TYPES, playbookFits } from "./compat.js";
 export { PolicyError } from "./errors.js";
+export {
+  EXEMPT_NOTIFY_FROM,
+  EXEMPT_RESOURCE_PATTERNS,
+  exemptableIdentifiers,
+  exemptResourceOf,
+  isExemptResourceId,
+  notifiesExemption,
+  type Exemption,
+} from "./exempt.js";
 export { globMatch } from "./glob.js";
 export { loadPolicyFile, MAX_POLICY_BYTES, parsePolicy } from "./load.js";
 export { route, type RouteDecision } from "./route.js";

@@ -79,12 +79,15 @@ describe("route: skips before the rules", () => {
     expect(decision).toEqual({ action: "ignore", reason: "unsupported_resource_type", message: "no playbook handles resource type S3Bucket" });
   });
 
-  it("ignores resources carrying the exempt tag: key and value exact, case-sensitive", () => {
-    const tagged = (key: string, value: string): RouteDecision => route(finding({ tags: [{ key: "team", value: "x" }, { key, value }] }), policy);
+  it("ignores low findings on resources carrying the exempt tag: key and value exact, case-sensitive", () => {
+    const tagged = (key: string, value: string): RouteDecision =>
+      route(finding({ severity: 3.9, tags: [{ key: "team", value: "x" }, { key, value }] }), policy);
+    const message = "the resource is tagged guardduty-remediation=exempt (honoured for a low-severity finding)";
     expect(tagged("guardduty-remediation", "exempt")).toEqual({
       action: "ignore",
       reason: "exempt_tag",
-      message: "the resource is tagged guardduty-remediation=exempt",
+      message,
+      exemption: { by: "tag", notify: false, message },
     });
     expect(tagged("guardduty-remediation", "Exempt").action).toBe("remediate");
     expect(tagged("GuardDuty-Remediation", "exempt").action).toBe("remediate");
@@ -93,8 +96,8 @@ describe("route: skips before the rules", () => {
 
   it("uses the exempt tag the policy names", () => {
     const custom = policyWith("exemptTag: { key: ir-exempt, value: 'true' }\nrules: []\n");
-    expect(route(finding({ tags: [{ key: "ir-exempt", value: "true" }] }), custom)).toMatchObject({ reason: "exempt_tag" });
-    expect(route(finding({ tags: [{ key: "guardduty-remediation", value: "exempt" }] }), custom).action).toBe("remediate");
+    expect(route(finding({ severity: 2, tags: [{ key: "ir-exempt", value: "true" }] }), custom)).toMatchObject({ reason: "exempt_tag" });
+    expect(route(finding({ severity: 2, tags: [{ key: "guardduty-remediation", value: "exempt" }] }), custom).action).toBe("remediate");
   });
 });
 
@@ -212,7 +215,7 @@ defaults: { mode: ignore }
 
   it("reaches every ignore reason that belongs to routing", () => {
     const policy = policyWith(
-      `rules:\n  - { name: quiet, match: { types: ["Recon:*"] }, mode: ignore }\ndefaults: { mode: ignore }\n`,
+      `exempt: { resources: [i-0fedcba9876543210] }\nrules:\n  - { name: quiet, match: { types: ["Recon:*"] }, mode: ignore }\ndefaults: { mode: ignore }\n`,
       `["${ACCOUNT}"]`,
     );
     const reasons = [
@@ -220,7 +223,8 @@ defaults: { mode: ignore }
       finding({ sample: true }),
       finding({ accountId: OTHER_ACCOUNT }),
       finding({ on: "Other" }),
-      finding({ tags: [{ key: "guardduty-remediation", value: "exempt" }] }),
+      finding({ severity: 2, tags: [{ key: "guardduty-remediation", value: "exempt" }] }),
+      finding({ resource: { type: "Instance", instanceId: "i-0fedcba9876543210", networkInterfaces: [] } }),
       finding({ type: "Recon:EC2/PortProbeUnprotectedPort" }),
       finding(),
     ].map((f) => {
@@ -268,8 +272,11 @@ describe("policy/default.yaml", () => {
     expect(route(finding({ severity: 2, on: "AccessKey" }), policy)).toEqual(remediate("access-key", "notify", "low"));
   });
 
-  it("honours the exempt tag and ignores unsupported resources", () => {
-    expect(route(finding({ tags: [{ key: "guardduty-remediation", value: "exempt" }] }), policy)).toMatchObject({ reason: "exempt_tag" });
+  it("honours the exempt tag on low findings only, and ignores unsupported resources", () => {
+    const exempt = [{ key: "guardduty-remediation", value: "exempt" }];
+    expect(route(finding({ severity: 2, tags: exempt }), policy)).toMatchObject({ reason: "exempt_tag" });
+    expect(route(finding({ severity: 8, tags: exempt }), policy)).toMatchObject({ action: "remediate", mode: "approval", rule: "workload-high-critical" });
+    expect(policy.exempt.resources).toEqual([]);
     expect(route(finding({ on: "Other", severity: 9 }), policy)).toMatchObject({ reason: "unsupported_resource_type" });
   });
 });

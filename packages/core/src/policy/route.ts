@@ -3,19 +3,23 @@
  * runs. Pure: the same finding and policy always give the same decision.
  */
 import type { IgnoreReason } from "../findings/reasons.js";
-import type { ParsedFinding } from "../findings/types.js";
+import type { ParsedFinding, SupportedResourceType } from "../findings/types.js";
 import { DEFAULT_PLAYBOOK, type PlaybookName, type PolicyMode, type RemediationMode } from "../queues/playbooks.js";
+import { exemptResourceOf, notifiesExemption, type Exemption } from "./exempt.js";
 import { globMatch } from "./glob.js";
 import { DEFAULT_RULE_NAME, type Policy, type RuleMatch } from "./schema.js";
 import { severityMatches } from "./severity.js";
 
+/** `exemption`: set when an exemption applied (see exempt.ts); ingest records and notifies it. */
 export type RouteDecision =
-  | { action: "remediate"; playbook: PlaybookName; mode: RemediationMode; rule: string }
-  | { action: "ignore"; reason: IgnoreReason; message: string; rule?: string };
+  | { action: "remediate"; playbook: PlaybookName; mode: RemediationMode; rule: string; exemption?: Exemption }
+  | { action: "ignore"; reason: IgnoreReason; message: string; rule?: string; exemption?: Exemption };
 
 /**
  * Order matters and is part of the contract: archived, sample, account allow list, unsupported
- * resource type, exempt tag, then the rules (first match wins), then `defaults`.
+ * resource type, resources the policy exempts, the exempt tag on a low finding, then the rules
+ * (first match wins), then `defaults`; on a medium-or-higher finding the exempt tag turns `auto`
+ * into `approval` afterwards (never into nothing).
  */
 export function route(finding: ParsedFinding, policy: Policy): RouteDecision {
   if (finding.archived) return { action: "ignore", reason: "archived", message: "the finding is archived" };
@@ -37,17 +41,45 @@ export function route(finding: ParsedFinding, policy: Policy): RouteDecision {
       message: `no playbook handles resource type ${resource.resourceType}`,
     };
   }
-  const exempt = policy.exemptTag;
-  if (finding.tags.some((tag) => tag.key === exempt.key && tag.value === exempt.value)) {
-    return { action: "ignore", reason: "exempt_tag", message: `the resource is tagged ${exempt.key}=${exempt.value}` };
+  const exemptId = exemptResourceOf(finding, policy.exempt.resources);
+  if (exemptId !== undefined) {
+    const message = `the policy exempts ${exemptId} (exempt.resources)`;
+    return { action: "ignore", reason: "exempt_resource", message, exemption: { by: "resource", notify: notifiesExemption(finding), message } };
   }
+  const tag = policy.exemptTag;
+  const tagged = finding.tags.some((t) => t.key === tag.key && t.value === tag.value);
+  if (tagged && !notifiesExemption(finding)) {
+    const message = `the resource is tagged ${tag.key}=${tag.value} (honoured for a low-severity finding)`;
+    return { action: "ignore", reason: "exempt_tag", message, exemption: { by: "tag", notify: false, message } };
+  }
+  const decision = routeByRules(finding, policy, resource.type);
+  return tagged ? underExemptTag(decision, `${tag.key}=${tag.value}`) : decision;
+}
 
-  const rule = policy.rules.find((candidate) => matches(candidate.match, finding, resource.type));
+/**
+ * A medium-or-higher finding on a resource tagged exempt. The tag comes from the resource, which
+ * the compromised workload may control, so it can only ask for a person: automatic containment
+ * becomes an approval request; every other decision stands. People are told either way, unless a
+ * rule ignores the finding outright (then the rule, not the tag, decided).
+ */
+function underExemptTag(decision: RouteDecision, tag: string): RouteDecision {
+  if (decision.action === "ignore") return decision;
+  if (decision.mode === "auto") {
+    const message = `the resource is tagged ${tag}, a tag the workload may set itself: automatic containment downgraded to an approval request (rule ${decision.rule})`;
+    return { ...decision, mode: "approval", exemption: { by: "tag", notify: true, message } };
+  }
+  const message = `the resource is tagged ${tag}, a tag the workload may set itself: not honoured for a finding of this severity (mode ${decision.mode}, rule ${decision.rule})`;
+  return { ...decision, exemption: { by: "tag", notify: true, message } };
+}
+
+/** The first matching rule's decision, else the defaults'. */
+function routeByRules(finding: ParsedFinding, policy: Policy, resourceType: SupportedResourceType): RouteDecision {
+  const rule = policy.rules.find((candidate) => matches(candidate.match, finding, resourceType));
   if (rule !== undefined) {
     if (rule.mode === "ignore") {
       return { action: "ignore", reason: "policy_ignore", message: `rule ${rule.name} sets mode ignore`, rule: rule.name };
     }
-    return { action: "remediate", playbook: rule.playbook ?? DEFAULT_PLAYBOOK[resource.type], mode: remediationMode(rule.mode), rule: rule.name };
+    return { action: "remediate", playbook: rule.playbook ?? DEFAULT_PLAYBOOK[resourceType], mode: remediationMode(rule.mode), rule: rule.name };
   }
   if (policy.defaults.mode === "ignore") {
     return {
@@ -59,7 +91,7 @@ export function route(finding: ParsedFinding, policy: Policy): RouteDecision {
   }
   return {
     action: "remediate",
-    playbook: DEFAULT_PLAYBOOK[resource.type],
+    playbook: DEFAULT_PLAYBOOK[resourceType],
     mode: remediationMode(policy.defaults.mode),
     rule: DEFAULT_RULE_NAME,
   };

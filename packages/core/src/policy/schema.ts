@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { SUPPORTED_RESOURCE_TYPES } from "../findings/types.js";
 import { MODES, PLAYBOOKS } from "../queues/playbooks.js";
+import { EXEMPT_RESOURCE_LABEL, isExemptResourceId } from "./exempt.js";
 import { MAX_SEVERITY, SEVERITY_BANDS } from "./severity.js";
 
 /** The name decisions carry when no rule matched and `defaults` applied; no rule may use it. */
@@ -15,6 +16,7 @@ export const ON_EXPIRY = ["cancel", "contain"] as const;
 export const DEFAULT_APPROVAL = Object.freeze({ expiry: "24h", onExpiry: "cancel" as const });
 export const MAX_RULES = 1000;
 export const MAX_PATTERN_LENGTH = 256;
+export const MAX_EXEMPT_RESOURCES = 10_000;
 
 // Unquoted digits are a number in YAML, and 012345678901 would silently lose its leading zero.
 const accountRef = z
@@ -92,6 +94,14 @@ const exemptTagShape = {
   value: z.string().max(256).default(DEFAULT_EXEMPT_TAG.value),
 };
 
+// Ids and ARNs only, checked with the same identifier patterns as findings: the workload cannot
+// change them (unlike its tags), and an entry that cannot match any finding is a typo to report.
+const exemptResource = z.string().max(512).refine(isExemptResourceId, { error: `must be ${EXEMPT_RESOURCE_LABEL}` });
+
+const exemptShape = {
+  resources: z.array(exemptResource).max(MAX_EXEMPT_RESOURCES).default([]),
+};
+
 const DURATION = /^([1-9][0-9]{0,5})([mhd])$/;
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const MIN_EXPIRY_MS = UNIT_MS.m;
@@ -125,6 +135,7 @@ const policyShape = {
   version: z.literal(1),
   accounts: AccountsSchema,
   exemptTag: z.strictObject(exemptTagShape).prefault({}),
+  exempt: z.strictObject(exemptShape).prefault({}),
   approval: approvalSchema.prefault({}),
   defaults: z.strictObject(defaultsShape).prefault({}),
   rules: z.array(RuleSchema).max(MAX_RULES),
@@ -133,7 +144,7 @@ export const PolicySchema = z.strictObject(policyShape);
 
 /** Every key the format knows, to suggest the intended one when a key is misspelt. */
 export const POLICY_KEYS: ReadonlySet<string> = new Set(
-  [policyShape, accountsShape, exemptTagShape, approvalShape, defaultsShape, ruleShape, matchShape, severityRange.shape].flatMap(
+  [policyShape, accountsShape, exemptTagShape, exemptShape, approvalShape, defaultsShape, ruleShape, matchShape, severityRange.shape].flatMap(
     (shape) => Object.keys(shape),
   ),
 );

@@ -1,0 +1,117 @@
+import { randomUUID } from "node:crypto";
+import type { Prisma } from "@gdr/core/db/client";
+import type { ParsedFinding } from "@gdr/core/findings/types";
+import type { NotifiedRemediation } from "@gdr/core/notify/index";
+import type { RouteDecision } from "@gdr/core/policy/index";
+import { jobIdFor, type RemediationJob } from "@gdr/core/queues/catalog";
+import type { Notice } from "./notices.js";
+import type { Pending } from "./pending.js";
+
+type Tx = Prisma.TransactionClient;
+type Remediate = Extract<RouteDecision, { action: "remediate" }>;
+
+/**
+ * Inserts the remediation unless one exists for (finding, playbook, resource) — the unique key is
+ * the real guard against a second containment — and, when new, queues its outbox row and audit
+ * event. Returns the new remediation, or null when it already existed.
+ */
+export async function createRemediation(
+  tx: Tx,
+  finding: ParsedFinding,
+  decision: Remediate,
+  pending: Pending,
+  submittedBy: string | undefined,
+): Promise<NotifiedRemediation | null> {
+  const created = await insertRemediation(tx, finding, decision, "queued", null);
+  if (created === null) return null;
+  const payload: RemediationJob = {
+    remediationId: created.id,
+    findingId: finding.id,
+    playbook: decision.playbook,
+    mode: decision.mode,
+    accountId: finding.accountId,
+    region: finding.region,
+    resourceKey: created.resourceKey,
+    action: "contain",
+  };
+  pending.outbox.push({ remediationId: created.id, queue: decision.playbook, jobId: created.jobId, payload });
+  pending.audit.push({
+    actor: "ingest",
+    action: "remediation.queued",
+    findingId: finding.id,
+    remediationId: created.id,
+    // submittedBy: the token whose submission queued this (null from SQS), for four-eyes checks.
+    detail: {
+      playbook: decision.playbook,
+      mode: decision.mode,
+      rule: decision.rule,
+      resourceKey: created.resourceKey,
+      jobId: created.jobId,
+      submittedBy: submittedBy ?? null,
+      ...(decision.exemption ? { exemption: decision.exemption.message } : {}),
+    },
+  });
+  return created;
+}
+
+/**
+ * A true conflict: this version would act, and names another resource than a version already
+ * acted on. We cannot tell which of the two is forged, so neither is dropped: this one's
+ * remediation is recorded as `escalated` (no job: nothing runs until a person retries it), with
+ * the reason and the conflicting version in its audit event, and people are told. The stored
+ * finding and the remediation already under way are left as they are: the worker confirms a
+ * finding with GuardDuty before changing anything, which is where a forged first version stops.
+ * Returns the notice, or null when this resource's remediation was recorded already (a replay).
+ */
+export async function escalateConflict(tx: Tx, finding: ParsedFinding, decision: Remediate, conflict: string, pending: Pending): Promise<Notice | null> {
+  const reason = `version conflict: ${conflict}; a person must decide which version is real`;
+  const created = await insertRemediation(tx, finding, decision, "escalated", reason);
+  if (created === null) return null;
+  pending.audit.push({
+    actor: "ingest",
+    action: "remediation.escalated",
+    findingId: finding.id,
+    remediationId: created.id,
+    detail: {
+      reason: "version_conflict",
+      message: reason,
+      playbook: decision.playbook,
+      mode: decision.mode,
+      rule: decision.rule,
+      resourceKey: created.resourceKey,
+      // This version is not what the findings row holds: keep it whole for whoever looks.
+      version: { count: finding.count, updatedAt: finding.updatedAt.toISOString(), detail: finding.detail as Prisma.InputJsonObject },
+    },
+  });
+  return {
+    kind: "escalated",
+    finding: { id: finding.id, accountId: finding.accountId, region: finding.region, resourceKey: finding.resourceKey },
+    remediation: created,
+    detail: reason,
+  };
+}
+
+interface Inserted extends NotifiedRemediation {
+  jobId: string;
+}
+
+async function insertRemediation(
+  tx: Tx,
+  finding: ParsedFinding,
+  decision: Remediate,
+  status: "queued" | "escalated",
+  error: string | null,
+): Promise<Inserted | null> {
+  const resourceKey = finding.resourceKey;
+  if (resourceKey === null) throw new Error(`finding ${finding.id} routed to a playbook without a resource key`);
+  const id = randomUUID();
+  const jobId = jobIdFor(decision.playbook, finding.id, resourceKey);
+  const inserted = await tx.$queryRaw<{ id: string }[]>`
+    INSERT INTO remediations (id, finding_id, playbook, resource_key, account_id, region, mode, status, rule_name, job_id, error, updated_at)
+    VALUES (${id}::uuid, ${finding.id}, ${decision.playbook}, ${resourceKey}, ${finding.accountId}, ${finding.region},
+            ${decision.mode}::"RemediationMode", ${status}::"RemediationStatus", ${decision.rule}, ${jobId}, ${error}, now())
+    ON CONFLICT (finding_id, playbook, resource_key) DO NOTHING
+    RETURNING id::text AS id`;
+  if (inserted.length === 0) return null;
+  return { id, jobId, findingId: finding.id, playbook: decision.playbook, resourceKey, accountId: finding.accountId, region: finding.region, mode: decision.mode };
+}
