@@ -94,6 +94,20 @@ describe("POST /v1/findings", () => {
     expect(res.json()).toMatchObject({ outcome: "ignored", reason: "archived" });
   });
 
+  it("records the submitting token (token:<name>) on the receipt and in a finding.submitted audit event, for accepted and rejected bodies alike", async () => {
+    const accepted = await submit(JSON.stringify(eventBridgeEvent(instanceFinding({ severity: 8 }))));
+    expect(accepted.statusCode, accepted.body).toBe(201);
+    const rejected = await submit('{"not":"a finding"}');
+    expect(rejected.statusCode).toBe(422);
+    for (const res of [accepted, rejected]) {
+      const { messageId, findingId } = res.json<{ messageId: string; findingId: string | null }>();
+      const receipt = await db.pool.query("SELECT submitted_by FROM ingest_receipts WHERE sqs_message_id = $1", [messageId]);
+      expect(receipt.rows).toEqual([{ submitted_by: "token:t-admin" }]);
+      const events = await db.pool.query("SELECT actor, finding_id FROM audit_events WHERE action = 'finding.submitted' AND detail->>'messageId' = $1", [messageId]);
+      expect(events.rows).toEqual([{ actor: "token:t-admin", finding_id: findingId }]);
+    }
+  });
+
   it("refuses a body over the limit with 413", async () => {
     const res = await submit(`{"pad":"${"x".repeat(70_000)}"}`);
     expect(res.statusCode).toBe(413);
@@ -125,6 +139,17 @@ describe("POST /v1/remediations/:id/retry", () => {
     expect(missing.statusCode).toBe(404);
   });
 
+  it("retries an escalated remediation (stopped for a person to look) like a failed one: queued again, one new job", async () => {
+    const { id, jobId } = await failedRemediation();
+    await db.pool.query("UPDATE remediations SET status = 'escalated' WHERE id = $1", [id]);
+    const res = await app.inject({ method: "POST", url: `/v1/remediations/${id}/retry`, headers: auth("approver"), payload: { reason: "confirmed with GuardDuty by hand" } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect((await db.pool.query("SELECT status::text AS status FROM remediations WHERE id = $1", [id])).rows).toEqual([{ status: "queued" }]);
+    const audit = await db.pool.query("SELECT detail->>'from' AS from FROM audit_events WHERE remediation_id = $1::uuid AND action = 'remediation.retried'", [id]);
+    expect(audit.rows).toEqual([{ from: "escalated" }]);
+    expect((await jobsOf(id)).map((j) => j.id)).toContain(`${jobId}-retry-1`);
+  });
+
   it("resets the failed step, queues the remediation, records the actor and enqueues exactly one new job", async () => {
     const { id, jobId } = await failedRemediation();
     const before = await jobsOf(id);
@@ -137,7 +162,7 @@ describe("POST /v1/remediations/:id/retry", () => {
     const steps = await db.pool.query(`SELECT name, status::text AS status FROM remediation_steps WHERE remediation_id = $1 ORDER BY "order"`, [id]);
     expect(steps.rows).toEqual([{ name: "identify", status: "succeeded" }, { name: "isolate", status: "pending" }]);
     const audit = await db.pool.query("SELECT actor, detail FROM audit_events WHERE remediation_id = $1::uuid AND action = 'remediation.retried'", [id]);
-    expect(audit.rows).toEqual([{ actor: "token:t-approver", detail: { reason: "permissions fixed", steps: ["isolate"], jobId: `${jobId}-retry-1` } }]);
+    expect(audit.rows).toEqual([{ actor: "token:t-approver", detail: { reason: "permissions fixed", from: "failed", steps: ["isolate"], jobId: `${jobId}-retry-1` } }]);
 
     const after = await jobsOf(id);
     const added = after.filter((j) => !before.some((b) => b.id === j.id));

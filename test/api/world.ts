@@ -3,8 +3,9 @@
 // inject, or listen themselves), and a token per role.
 import { createToken, type Role } from "@gdr/core/auth/tokens";
 import { createPauseSwitch } from "@gdr/core/control/pause";
-import { createLogger } from "@gdr/core/log";
-import { loadPolicyFile } from "@gdr/core/policy/index";
+import { createLogger, type Logger } from "@gdr/core/log";
+import type { Notifier } from "@gdr/core/notify/index";
+import { loadPolicyFile, type Policy } from "@gdr/core/policy/index";
 import { closeQueues, createQueues, type RemediationQueues } from "@gdr/core/queues/queues";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../services/api/src/app.js";
@@ -27,6 +28,14 @@ export interface ApiWorldOptions {
   fourEyes?: boolean;
   /** Requests per minute per client address (default: high enough to stay out of the way). */
   rateLimitPerMinute?: number;
+  /** Requests per minute per verified token (default: the per-address limit). */
+  tokenRateLimitPerMinute?: number;
+  /** The policy (default: policy/default.yaml). */
+  policy?: Policy;
+  /** Where refusals are notified (default: nowhere). */
+  notifier?: Notifier;
+  /** The app's logger (default: silent). */
+  logger?: Logger;
   trustProxy?: boolean | string;
   /** An existing database and Redis (a world that also runs ingest and a worker); closed by their owner. */
   shared?: { db: TestDatabase; redis: TestRedis; prefix: string };
@@ -42,13 +51,16 @@ export async function createApiWorld(options: ApiWorldOptions): Promise<ApiWorld
       prisma: db.prisma,
       queues,
       pause: createPauseSwitch(redis.connection, { queuePrefix: prefix, prisma: db.prisma, via: "api" }),
-      policy: loadPolicyFile("policy/default.yaml"),
-      logger: createLogger({ level: "silent", name: options.name }),
+      policy: options.policy ?? loadPolicyFile("policy/default.yaml"),
+      logger: options.logger ?? createLogger({ level: "silent", name: options.name }),
+      notifier: options.notifier ?? { notify: () => undefined },
+      publicUrl: "http://127.0.0.1:8080",
       checks: options.checks ?? {},
     },
     {
       bodyLimit: 65_536,
       rateLimitPerMinute: options.rateLimitPerMinute ?? 10_000,
+      ...(options.tokenRateLimitPerMinute === undefined ? {} : { tokenRateLimitPerMinute: options.tokenRateLimitPerMinute }),
       fourEyes: options.fourEyes ?? false,
       ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
     },

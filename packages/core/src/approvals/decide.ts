@@ -1,6 +1,7 @@
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { CONTAINMENT_STEP, jobIdFor, remediationJobSchema, type RemediationJob } from "../queues/catalog.js";
 import { dispatchForRemediations, outboxEntry } from "../queues/outbox.js";
+import { fourEyesObjection } from "./four-eyes.js";
 import { planAction, statusAfterDecline } from "./plan-fields.js";
 import type { RemediationQueues } from "../queues/queues.js";
 
@@ -14,8 +15,12 @@ export interface DecisionInput {
   reason: string;
   /** The plan hash the person saw; it must equal the plan now on record. */
   planHash: string;
-  /** Four-eyes: the actor who requested the plan may not approve it. */
-  requestedBy?: string;
+  /**
+   * Four-eyes (API_FOUR_EYES): an approval is refused (`same_actor`) from whoever asked for the
+   * release the plan carries out, or, on a destructive plan, submitted its finding or asked for
+   * the retry that led to it (see four-eyes.ts). Checked on the locked row, in the transaction.
+   */
+  fourEyes?: boolean;
 }
 
 interface Waiting {
@@ -50,9 +55,6 @@ export function rejectRemediation(prisma: PrismaClient, input: DecisionInput): P
 }
 
 async function decide(prisma: PrismaClient, input: DecisionInput, decision: "approved" | "rejected"): Promise<Decision> {
-  if (input.requestedBy !== undefined && input.requestedBy === input.actor) {
-    return { ok: false, error: "same_actor", message: "four-eyes: the actor who requested this plan may not decide on it" };
-  }
   try {
     return await prisma.$transaction(async (tx) => {
       const rows = await tx.$queryRaw<Waiting[]>`
@@ -67,6 +69,10 @@ async function decide(prisma: PrismaClient, input: DecisionInput, decision: "app
       }
       if (r.plan_hash !== input.planHash) {
         return { ok: false, error: "plan_changed", message: "the plan changed since it was shown; review the current plan" } as const;
+      }
+      if (decision === "approved" && input.fourEyes) {
+        const objection = await fourEyesObjection(tx, { id: r.id, findingId: r.finding_id, plan: r.plan }, input.actor);
+        if (objection) return { ok: false, error: "same_actor", message: `four-eyes: ${input.actor} ${objection.why}, so another person must approve it` } as const;
       }
       await tx.approval.create({
         data: { remediationId: r.id, step: r.step, decision, actor: input.actor, reason: input.reason, planHash: input.planHash },

@@ -1,20 +1,42 @@
-import type { PrismaClient } from "@prisma/client";
-import { planAction } from "./plan-fields.js";
+import type { Prisma } from "@prisma/client";
+import { planAction, planIsDestructive } from "./plan-fields.js";
+
+/** The remediation fields four-eyes reads: the row the decision locked. */
+export interface FourEyesSubject {
+  id: string;
+  findingId: string;
+  plan: unknown;
+}
+
+export interface Objection {
+  /** Why this actor may not approve: what they did that the approval would vouch for. */
+  why: string;
+}
+
+type Reader = Pick<Prisma.TransactionClient, "auditEvent" | "ingestReceipt">;
 
 /**
- * Four-eyes for releases: who asked for the release plan the remediation now waits on (the actor
- * of its latest `release.requested` audit event), so that actor can be kept from approving it.
- * Containment plans are frozen by the worker (the system asked for them), so there is nobody to
- * compare with and this answers undefined; so it does for a remediation not waiting on a release.
+ * Four-eyes (API_FOUR_EYES): whether `actor` may approve the plan the remediation waits on, read
+ * in the decision's transaction (on the locked row, so the answer is about the plan being decided).
+ * An objection when the actor
+ * - asked for the release this plan carries out (its latest `release.requested`); or, for a plan
+ *   with a destructive step (terminate, delete, stop):
+ * - submitted the finding (any receipt of it through POST /v1/findings with `submitted_by` = the
+ *   actor: a token that can submit findings must not also get a destructive action approved on
+ *   its own word), or
+ * - asked for a retry of the remediation (`remediation.retried`), which led to this plan.
+ * A plan the worker froze from a finding that came through SQS, with nobody's retry, has nobody
+ * to compare with, so anyone may approve it; so may anyone a non-destructive containment plan.
  */
-export async function releaseRequester(prisma: Pick<PrismaClient, "remediation" | "auditEvent">, remediationId: string): Promise<string | undefined> {
-  const r = await prisma.remediation.findUnique({ where: { id: remediationId }, select: { status: true, plan: true } });
-  if (r?.status !== "awaiting_approval") return undefined;
-  if (planAction(r.plan) !== "release") return undefined;
-  const requested = await prisma.auditEvent.findFirst({
-    where: { remediationId, action: "release.requested" },
-    orderBy: { id: "desc" },
-    select: { actor: true },
-  });
-  return requested?.actor;
+export async function fourEyesObjection(tx: Reader, r: FourEyesSubject, actor: string): Promise<Objection | null> {
+  if (planAction(r.plan) === "release") {
+    const requested = await tx.auditEvent.findFirst({ where: { remediationId: r.id, action: "release.requested" }, orderBy: { id: "desc" }, select: { actor: true } });
+    if (requested?.actor === actor) return { why: "requested this release" };
+  }
+  if (!planIsDestructive(r.plan)) return null;
+  const submitted = await tx.ingestReceipt.findFirst({ where: { findingId: r.findingId, submittedBy: actor }, select: { id: true } });
+  if (submitted) return { why: "submitted the finding this destructive plan acts on" };
+  const retried = await tx.auditEvent.findFirst({ where: { remediationId: r.id, action: "remediation.retried", actor }, select: { id: true } });
+  if (retried) return { why: "requested the retry that led to this destructive plan" };
+  return null;
 }

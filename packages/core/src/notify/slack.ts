@@ -42,6 +42,7 @@ const HEADLINE: Record<NotificationEvent["kind"], string> = {
   notified: "GuardDuty finding (notify mode: no action taken)",
   stuck: "Remediation stuck",
   escalated: "Remediation escalated: a person must look",
+  refused: "Decision refused",
   exempt: "Exempt resource: a person should look",
 };
 

@@ -1,26 +1,22 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { roleAtLeast, verifyToken, type Role, type TokenIdentity } from "@gdr/core/auth/tokens";
+import { roleAtLeast, type Role } from "@gdr/core/auth/tokens";
 import type { PrismaClient } from "@gdr/core/db/client";
 import { HttpError } from "./errors.js";
-
-declare module "fastify" {
-  interface FastifyRequest {
-    identity?: TokenIdentity;
-  }
-}
+import { resolveIdentity } from "./identity.js";
 
 /**
- * A preHandler that lets a request through only with a bearer token of at least `role`.
- * 401 without a valid token (the same answer for a missing, malformed, unknown or revoked one),
- * 403 with a token whose role is too low.
+ * A hook that lets a request through only with a bearer token of at least `role`. Register it as
+ * the route's `onRequest`, so that a caller without a token gets its 401 before the body is parsed
+ * or validated: anonymous callers learn nothing of a route's schema.
+ * 401 without a valid bearer token (the same answer for a missing, malformed, unknown or revoked
+ * one, and for a token sent as HTTP Basic: a browser attaches Basic credentials to any request to
+ * this origin by itself, so they must never authorize an API call), 403 with a role too low.
  */
 export function requireRole(prisma: PrismaClient, role: Role) {
   return async function authorize(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-    const header = request.headers.authorization ?? "";
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const identity = match?.[1] ? await verifyToken(prisma, match[1]) : null;
-    if (!identity) throw new HttpError(401, "unauthorized", "a valid bearer token is required");
+    const resolved = await resolveIdentity(prisma, request);
+    if (resolved?.scheme !== "bearer") throw new HttpError(401, "unauthorized", "a valid bearer token is required");
+    const { identity } = resolved;
     if (!roleAtLeast(identity.role, role)) throw new HttpError(403, "forbidden", `this needs the ${role} role; the token has ${identity.role}`);
-    request.identity = identity;
   };
 }

@@ -1,24 +1,7 @@
-import { roleAtLeast, verifyToken, type Role } from "@gdr/core/auth/tokens";
+import { roleAtLeast, type Role } from "@gdr/core/auth/tokens";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { ApiDeps } from "../deps.js";
-
-/**
- * The token from either header a request for a browser-facing page can carry:
- * - `Authorization: Basic base64(<any user>:<token>)`, which the browser sends by itself on the
- *   entry page, every asset and every fetch of the page once the person typed the token into the
- *   browser's prompt (pages such as bull-board or Swagger UI cannot add a bearer header);
- * - `Authorization: Bearer <token>`, for scripts and curl.
- */
-export function tokenOf(header: string | undefined): string | null {
-  if (!header) return null;
-  const bearer = /^Bearer\s+(\S+)$/i.exec(header);
-  if (bearer?.[1]) return bearer[1];
-  const basic = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header);
-  if (!basic?.[1]) return null;
-  const decoded = Buffer.from(basic[1], "base64").toString("utf8");
-  const colon = decoded.indexOf(":");
-  return colon >= 0 && colon < decoded.length - 1 ? decoded.slice(colon + 1) : null;
-}
+import { resolveIdentity } from "./identity.js";
 
 export interface BrowserGateOptions {
   role: Role;
@@ -48,13 +31,11 @@ export function browserGate(deps: Pick<ApiDeps, "prisma">, options: BrowserGateO
   return async function gate(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const site = request.headers["sec-fetch-site"];
     if (site === "cross-site" || site === "same-site") return deny(request, reply, 403, "forbidden", `cross-site requests to ${options.what} are refused`);
-    const token = tokenOf(request.headers.authorization);
-    const identity = token ? await verifyToken(deps.prisma, token) : null;
+    const identity = (await resolveIdentity(deps.prisma, request))?.identity;
     if (!identity) return deny(request, reply, 401, "unauthorized", `an API token of the ${options.role} role or above is required (bearer, or as the Basic auth password)`);
     if (!roleAtLeast(identity.role, options.role)) {
       return deny(request, reply, 403, "forbidden", `${options.what} needs the ${options.role} role; the token has ${identity.role}`);
     }
-    request.identity = identity;
     return undefined;
   };
 }

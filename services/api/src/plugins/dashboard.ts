@@ -4,6 +4,7 @@ import { FastifyAdapter } from "@bull-board/fastify";
 import type { FastifyInstance } from "fastify";
 import type { ApiDeps } from "../deps.js";
 import { browserGate } from "./browser-gate.js";
+import { addPageCsp } from "./csp.js";
 
 export const DASHBOARD_PATH = "/admin/queues";
 
@@ -18,6 +19,7 @@ export async function registerDashboard(app: FastifyInstance, deps: Pick<ApiDeps
   // An encapsulated scope: the gate and bull-board's own error handler apply to its routes only.
   await app.register(async (scope) => {
     scope.addHook("onRequest", browserGate(deps, { role: "admin", realm: "guardduty-responder queues", what: "the queue dashboard" }));
+    addPageCsp(scope);
     // Nothing behind the gate may be kept by a shared cache and served to someone without a token
     // (@fastify/static would answer assets `public`).
     scope.addHook("onSend", async (_request, reply, payload) => {

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { unavailableInfrastructure } from "@gdr/core/db/errors";
 import { z } from "zod";
@@ -42,4 +42,16 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: "not_found", message: `no route ${request.method} ${request.url.split("?")[0] ?? ""}`, requestId: request.id }),
   );
+}
+
+/**
+ * Fastify's `frameworkErrors`: errors its router raises before any hook (a malformed URL, a path
+ * parameter longer than the router's bound). The same error body as everything else, and no echo
+ * of the URL (it may carry a token someone put there).
+ */
+export function answerFrameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const status = typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  const message = err.code === "FST_ERR_MAX_PARAM_LENGTH" ? "a path parameter is too long" : "the request URL is malformed";
+  // The reply is thenable; nothing awaits a framework error's answer.
+  void reply.code(status).send({ error: "invalid_request", message, requestId: request.id });
 }

@@ -13,7 +13,7 @@ import { errorBody } from "./errors.js";
 /** The BullMQ states exported as `gdr_queue_jobs{state}`. */
 export const QUEUE_STATES = ["waiting", "active", "delayed", "failed", "completed"] as const;
 
-type MetricsDeps = Pick<ApiDeps, "prisma" | "queues" | "logger">;
+type MetricsDeps = Pick<ApiDeps, "prisma" | "queues" | "logger" | "registry">;
 
 /**
  * Gauges computed at scrape time (prom-client `collect`), so they are never stale and no timer
@@ -118,12 +118,12 @@ async function approvalBacklog(prisma: PrismaClient): Promise<{ pending: number;
  */
 export function queueMetricsRoutes(deps: MetricsDeps): FastifyPluginCallbackZod {
   return (app, _options, done) => {
-    const registry = createMetricsRegistry({ service: "api" });
+    const registry = deps.registry ?? createMetricsRegistry({ service: "api" });
     registerQueueMetrics(registry, deps);
     app.get(
       "/metrics",
       {
-        preHandler: requireRole(deps.prisma, "viewer"),
+        onRequest: requireRole(deps.prisma, "viewer"),
         schema: {
           summary: "Prometheus metrics (queue depths, approval backlog); viewer token",
           response: { 200: { description: "Prometheus text exposition format", content: { "text/plain": { schema: z.string() } } }, 401: errorBody, 403: errorBody },

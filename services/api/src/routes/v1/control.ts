@@ -12,14 +12,14 @@ export function controlRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
   return (app, _options, done) => {
     app.get(
       "/pause",
-      { preHandler: requireRole(deps.prisma, "viewer"), schema: { summary: "Whether workers are paused", response: { 200: pauseState, 401: errorBody, 403: errorBody } } },
+      { onRequest: requireRole(deps.prisma, "viewer"), schema: { summary: "Whether workers are paused", response: { 200: pauseState, 401: errorBody, 403: errorBody } } },
       async () => deps.pause.isPaused(),
     );
 
     app.post(
       "/pause",
       {
-        preHandler: requireRole(deps.prisma, "admin"),
+        onRequest: requireRole(deps.prisma, "admin"),
         schema: {
           summary: "Pause or resume every worker (checked before each step)",
           body: z.object({ paused: z.boolean(), reason: freeText(3, 500) }),
@@ -50,7 +50,7 @@ export function controlRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
 
     app.get(
       "/policy",
-      { preHandler: requireRole(deps.prisma, "viewer"), schema: { summary: "The effective routing policy", response: { 200: z.unknown(), 401: errorBody, 403: errorBody } } },
+      { onRequest: requireRole(deps.prisma, "viewer"), schema: { summary: "The effective routing policy", response: { 200: z.unknown(), 401: errorBody, 403: errorBody } } },
       () => Promise.resolve(deps.policy),
     );
     done();

@@ -1,13 +1,14 @@
 import { approveRemediation, rejectRemediation, requestRelease, type Decision } from "@gdr/core/approvals/decide";
-import { releaseRequester } from "@gdr/core/approvals/four-eyes";
 import type { FastifyPluginCallbackZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
 import { requireRole } from "../../plugins/auth.js";
 import { errorBody, HttpError } from "../../plugins/errors.js";
+import { refuseOutsideAllowList } from "./account-guard.js";
 import { decisionBody, freeText, uuidParam } from "./schemas.js";
 
 const decisionResponse = z.object({ remediationId: z.string(), step: z.string(), jobId: z.string().optional() });
+// 403 is also `account_not_allowed`: the remediation's account left the policy's allow list.
 const responses = { 200: decisionResponse, 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody };
 
 /** Maps a refused decision to its HTTP answer: 404 for a missing remediation, 409 for every conflict. */
@@ -17,7 +18,10 @@ function answer(decision: Decision): z.infer<typeof decisionResponse> {
 }
 
 export interface DecisionOptions {
-  /** Four-eyes: whoever requested a release may not approve it (409 same_actor). */
+  /**
+   * Four-eyes (409 same_actor): whoever requested a release may not approve it, and whoever
+   * submitted the finding or requested a retry may not approve a destructive plan.
+   */
   fourEyes: boolean;
 }
 
@@ -29,24 +33,24 @@ export function decisionRoutes(deps: ApiDeps, options: DecisionOptions): Fastify
 
     app.post(
       "/remediations/:id/approve",
-      { preHandler: approver, schema: { summary: "Approve the frozen plan (its hash must match)", params: uuidParam, body: decisionBody, response: responses } },
+      { onRequest: approver, schema: { summary: "Approve the frozen plan (its hash must match)", params: uuidParam, body: decisionBody, response: responses } },
       async (request) => {
-        const requestedBy = options.fourEyes ? await releaseRequester(deps.prisma, request.params.id) : undefined;
-        const input = { remediationId: request.params.id, actor: actorOf(request.identity), ...request.body };
-        return answer(await approveRemediation(deps.prisma, deps.queues, requestedBy === undefined ? input : { ...input, requestedBy }));
+        const actor = actorOf(request.identity);
+        await refuseOutsideAllowList(deps, request.params.id, "approve", actor);
+        return answer(await approveRemediation(deps.prisma, deps.queues, { remediationId: request.params.id, actor, ...request.body, fourEyes: options.fourEyes }));
       },
     );
 
     app.post(
       "/remediations/:id/reject",
-      { preHandler: approver, schema: { summary: "Reject the frozen plan; the remediation ends rejected", params: uuidParam, body: decisionBody, response: responses } },
+      { onRequest: approver, schema: { summary: "Reject the frozen plan; the remediation ends rejected", params: uuidParam, body: decisionBody, response: responses } },
       async (request) => answer(await rejectRemediation(deps.prisma, { remediationId: request.params.id, actor: actorOf(request.identity), ...request.body })),
     );
 
     app.post(
       "/remediations/:id/release",
       {
-        preHandler: approver,
+        onRequest: approver,
         schema: {
           summary: "Ask for containment to be undone (a succeeded remediation, or one failed after isolating); the release plan then waits for an approval",
           params: uuidParam,
@@ -54,7 +58,11 @@ export function decisionRoutes(deps: ApiDeps, options: DecisionOptions): Fastify
           response: responses,
         },
       },
-      async (request) => answer(await requestRelease(deps.prisma, deps.queues, request.params.id, actorOf(request.identity))),
+      async (request) => {
+        const actor = actorOf(request.identity);
+        await refuseOutsideAllowList(deps, request.params.id, "release", actor);
+        return answer(await requestRelease(deps.prisma, deps.queues, request.params.id, actor));
+      },
     );
     done();
   };

@@ -4,7 +4,19 @@ import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
 import { errorBody, HttpError } from "../../plugins/errors.js";
 import { requireRole } from "../../plugins/auth.js";
-import { decodeCursor, encodeCursor, findingSummary, iso, occurrence, pageQuery, REMEDIATION_STATUSES, remediationSummary } from "./schemas.js";
+import {
+  decodeCursor,
+  encodeCursor,
+  FINDING_ID,
+  findingSummary,
+  iso,
+  occurrence,
+  pageQuery,
+  queryDate,
+  queryText,
+  REMEDIATION_STATUSES,
+  remediationSummary,
+} from "./schemas.js";
 import { toRemediationSummary } from "./remediations.js";
 
 type FindingRow = Prisma.FindingGetPayload<object>;
@@ -33,27 +45,27 @@ export function findingRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
     app.get(
       "/findings",
       {
-        preHandler: requireRole(deps.prisma, "viewer"),
+        onRequest: requireRole(deps.prisma, "viewer"),
         schema: {
           summary: "List findings, newest first",
           querystring: z.object({
             ...pageQuery,
             accountId: z.string().regex(/^\d{12}$/).optional(),
-            type: z.string().max(256).optional(),
+            type: queryText(256).optional(),
             minSeverity: z.coerce.number().min(0).max(10).optional(),
-            resourceType: z.string().max(64).optional(),
-            resourceKey: z.string().max(512).optional(),
+            resourceType: queryText(64).optional(),
+            resourceKey: queryText(512).optional(),
             /** Only findings with a remediation in this status. */
             status: z.enum(REMEDIATION_STATUSES).optional(),
-            since: z.coerce.date().optional(),
-            until: z.coerce.date().optional(),
+            since: queryDate.optional(),
+            until: queryDate.optional(),
           }),
           response: { 200: z.object({ items: z.array(findingSummary), nextCursor: z.string().nullable() }), 400: errorBody, 401: errorBody, 403: errorBody },
         },
       },
       async (request) => {
         const q = request.query;
-        const cursor = decodeCursor(q.cursor);
+        const cursor = decodeCursor(q.cursor, FINDING_ID);
         if (q.cursor && !cursor) throw new HttpError(400, "invalid_cursor", "the cursor is not one this API gave out");
         const where: Prisma.FindingWhereInput = {
           ...(q.accountId ? { accountId: q.accountId } : {}),
@@ -75,10 +87,10 @@ export function findingRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
     app.get(
       "/findings/:id",
       {
-        preHandler: requireRole(deps.prisma, "viewer"),
+        onRequest: requireRole(deps.prisma, "viewer"),
         schema: {
           summary: "One finding with its occurrences (every delivery) and remediations",
-          params: z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/) }),
+          params: z.object({ id: z.string().regex(FINDING_ID) }),
           response: {
             200: findingSummary.extend({ raw: z.unknown(), occurrences: z.array(occurrence), remediations: z.array(remediationSummary) }),
             400: errorBody,

@@ -9,12 +9,15 @@ import {
   auditEvent,
   decodeCursor,
   encodeCursor,
+  FINDING_ID,
   iso,
   isoOrNull,
   pageQuery,
+  queryText,
   REMEDIATION_STATUSES,
   remediationSummary,
   step,
+  UUID,
   uuidParam,
 } from "./schemas.js";
 
@@ -45,22 +48,22 @@ export function remediationRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
     app.get(
       "/remediations",
       {
-        preHandler: requireRole(deps.prisma, "viewer"),
+        onRequest: requireRole(deps.prisma, "viewer"),
         schema: {
           summary: "List remediations, newest first",
           querystring: z.object({
             ...pageQuery,
             status: z.enum(REMEDIATION_STATUSES).optional(),
-            playbook: z.string().max(32).optional(),
+            playbook: queryText(32).optional(),
             accountId: z.string().regex(/^\d{12}$/).optional(),
-            findingId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/).optional(),
+            findingId: z.string().regex(FINDING_ID).optional(),
           }),
           response: { 200: z.object({ items: z.array(remediationSummary), nextCursor: z.string().nullable() }), 400: errorBody, 401: errorBody, 403: errorBody },
         },
       },
       async (request) => {
         const q = request.query;
-        const cursor = decodeCursor(q.cursor);
+        const cursor = decodeCursor(q.cursor, UUID);
         if (q.cursor && !cursor) throw new HttpError(400, "invalid_cursor", "the cursor is not one this API gave out");
         const rows = await deps.prisma.remediation.findMany({
           where: {
@@ -82,7 +85,7 @@ export function remediationRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
     app.get(
       "/remediations/:id",
       {
-        preHandler: requireRole(deps.prisma, "viewer"),
+        onRequest: requireRole(deps.prisma, "viewer"),
         schema: {
           summary: "One remediation with its steps, outputs, frozen plan, approvals and audit trail",
           params: uuidParam,

@@ -24,7 +24,8 @@ const STATUS = { accepted: 201, duplicate: 200, ignored: 200, rejected: 422 } as
  * Submit or replay a finding: the body is a raw SQS message body (an EventBridge event, or one
  * wrapped by SNS) and goes through exactly the ingest path — the same parser and limits, the same
  * policy, the same recordBatch transaction (receipt, finding, remediation, outbox, audit) — under a
- * synthetic message id `api-<uuid>`, then its outbox rows are enqueued. Input from the API is
+ * synthetic message id `api-<uuid>`, with the submitting token (`token:<name>`) on the receipt and
+ * in a `finding.submitted` audit event, then its outbox rows are enqueued. Input from the API is
  * validated like input from SQS: the body reaches the parser as the string received, never as
  * JSON Fastify already parsed. A rejected body leaves only its receipt (as ingest does).
  */
@@ -39,7 +40,7 @@ export function replayRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
     app.post(
       "/findings",
       {
-        preHandler: requireRole(deps.prisma, "admin"),
+        onRequest: requireRole(deps.prisma, "admin"),
         schema: {
           summary: "Submit or replay a finding (a raw SQS message body), recorded exactly as ingest records it",
           body: z.string(),
@@ -47,11 +48,15 @@ export function replayRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
         },
       },
       async (request, reply) => {
+        const submittedBy = `token:${request.identity?.name ?? "?"}`;
         const body = request.body;
         const message = { messageId: `api-${randomUUID()}`, receiptHandle: "", body, receiveCount: 1 };
         const parsed = parseMessageBody(body, DEFAULT_PARSE_OPTIONS);
         const [outcome] = await deps.prisma.$transaction(
-          (tx) => recordBatch(tx, [{ message, parsed }], { route: (finding) => route(finding, deps.policy) }),
+          // submittedBy: the receipt and a `finding.submitted` audit event name the token, so the
+          // finding is never "done by ingest" and four-eyes can keep its submitter from approving
+          // a destructive plan on it.
+          (tx) => recordBatch(tx, [{ message, parsed }], { route: (finding) => route(finding, deps.policy), submittedBy }),
           { timeout: 30_000, maxWait: 10_000 },
         );
         if (!outcome) throw new Error("recordBatch returned no outcome for one message");
@@ -60,7 +65,7 @@ export function replayRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
           await dispatchForRemediations(deps.prisma, deps.queues, remediations.map((r) => r.id));
         }
         const stored = await deps.prisma.ingestReceipt.findUnique({ where: { sqsMessageId: message.messageId }, select: { detail: true } });
-        request.log.info({ messageId: message.messageId, outcome: outcome.outcome, reason: outcome.reason, findingId: outcome.findingId }, "finding submitted through the API");
+        request.log.info({ messageId: message.messageId, outcome: outcome.outcome, reason: outcome.reason, findingId: outcome.findingId, submittedBy }, "finding submitted through the API");
         return reply.code(STATUS[outcome.outcome]).send({
           messageId: outcome.messageId,
           outcome: outcome.outcome,

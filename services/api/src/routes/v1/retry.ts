@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
 import { requireRole } from "../../plugins/auth.js";
 import { errorBody, HttpError } from "../../plugins/errors.js";
+import { refuseOutsideAllowList } from "./account-guard.js";
 import { freeText, uuidParam } from "./schemas.js";
 
 const retryResponse = z.object({ remediationId: z.string(), steps: z.array(z.string()), jobId: z.string() });
@@ -20,8 +21,12 @@ interface Locked {
   mode: string;
 }
 
+/** Statuses a retry resumes from: failed for good, or stopped for a person to look (escalated). */
+const RETRYABLE = new Set(["failed", "escalated"]);
+
 /**
- * Retry of a failed remediation. In one transaction: the failed step rows go back to pending (the
+ * Retry of a failed or escalated remediation (escalated: stopped before any change because a
+ * person had to look, e.g. GuardDuty did not confirm the finding; the person retries once resolved). In one transaction: the failed step rows go back to pending (the
  * succeeded ones stay, so the job resumes where it stopped), the remediation back to queued, an
  * audit event with the actor, and the outbox row of a fresh `contain` job; the job is enqueued
  * after commit. The job id carries a retry number, or BullMQ would treat it as the failed job it
@@ -32,9 +37,9 @@ export function retryRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
     app.post(
       "/remediations/:id/retry",
       {
-        preHandler: requireRole(deps.prisma, "approver"),
+        onRequest: requireRole(deps.prisma, "approver"),
         schema: {
-          summary: "Run a failed remediation again from its failed step",
+          summary: "Run a failed or escalated remediation again from where it stopped",
           params: uuidParam,
           body: z.object({ reason: freeText(3, 2_000) }),
           response: { 200: retryResponse, 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody },
@@ -43,13 +48,14 @@ export function retryRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
       async (request) => {
         const actor = `token:${request.identity?.name ?? "?"}`;
         const remediationId = request.params.id;
+        await refuseOutsideAllowList(deps, remediationId, "retry", actor);
         const result = await deps.prisma.$transaction(async (tx) => {
           const rows = await tx.$queryRaw<Locked[]>`
             SELECT id::text AS id, status::text AS status, playbook, finding_id, resource_key, account_id, region, mode::text AS mode
               FROM remediations WHERE id = ${remediationId}::uuid FOR UPDATE`;
           const r = rows[0];
           if (!r) throw new HttpError(404, "not_found", `no remediation ${remediationId}`);
-          if (r.status !== "failed") throw new HttpError(409, "not_failed", `only a failed remediation can be retried; it is ${r.status}`);
+          if (!RETRYABLE.has(r.status)) throw new HttpError(409, "not_failed", `only a failed or escalated remediation can be retried; it is ${r.status}`);
 
           const reset = await tx.$queryRaw<{ name: string }[]>`
             UPDATE remediation_steps
@@ -72,7 +78,7 @@ export function retryRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
           const steps = reset.map((s) => s.name);
           await tx.outboxEntry.create({ data: outboxEntry(job, jobId) });
           await tx.auditEvent.create({
-            data: { actor, action: "remediation.retried", findingId: r.finding_id, remediationId: r.id, detail: { reason: request.body.reason, steps, jobId } },
+            data: { actor, action: "remediation.retried", findingId: r.finding_id, remediationId: r.id, detail: { reason: request.body.reason, from: r.status, steps, jobId } },
           });
           return { remediationId: r.id, steps, jobId };
         });

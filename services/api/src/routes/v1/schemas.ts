@@ -32,9 +32,31 @@ export function freeText(min: number, max: number) {
     .refine((s) => !/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/.test(s), "must not contain control characters");
 }
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * A query-string filter compared verbatim with a column (a finding type, a resource key): bounded,
+ * not trimmed (a filter means what it says), and no control characters at all (a NUL is a
+ * Postgres error, so a 500, not an empty page).
+ */
+export function queryText(max: number) {
+  return z.string().min(1).max(max).refine((s) => !CONTROL.test(s), "must not contain control characters");
+}
+
+/**
+ * Timestamps Postgres and the API both handle: years 1 to 9999. JavaScript's Date reaches far
+ * wider (±275760 years, and "-1" parses as 2001), which timestamptz and the ISO form this API
+ * answers with do not.
+ */
+export const EARLIEST = new Date("0001-01-01T00:00:00.000Z");
+export const LATEST = new Date("9999-12-31T23:59:59.999Z");
+export const inDateRange = (d: Date): boolean => d.getTime() >= EARLIEST.getTime() && d.getTime() <= LATEST.getTime();
+export const queryDate = z.coerce.date().refine(inDateRange, "must be a date between 0001-01-01 and 9999-12-31");
+
 export const pageQuery = {
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional(),
+  cursor: z.string().max(200).regex(/^[A-Za-z0-9_-]+$/, "must be a cursor this API gave out").optional(),
 };
 
 export const findingSummary = z.object({
@@ -120,23 +142,39 @@ export const decisionBody = z.object({
 
 export const uuidParam = z.object({ id: z.uuid() });
 
-/** Opaque cursors: base64url of the last row's sort key. */
+/** Finding ids (GuardDuty's, and the fixtures'): what the finding routes accept. */
+export const FINDING_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** A uuid as Postgres reads it (the remediation ids). */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Opaque cursors: base64url of the last row's sort key, `[ISO timestamp, id]`. */
 export function encodeCursor(at: Date, id: string): string {
   return Buffer.from(JSON.stringify([at.toISOString(), id])).toString("base64url");
 }
 
-export function decodeCursor(cursor: string | undefined): { at: Date; id: string } | null {
+/** Exactly what toISOString writes for years 1 to 9999: nothing else came from this API. */
+const CURSOR_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * The sort key a cursor carries, or null when it is not one this API gave out: anything but a
+ * two-element array of a canonical timestamp (which round-trips) and an id of the listed kind
+ * (`idPattern`: a finding id, a uuid). A crafted cursor must never reach the query, where a
+ * non-uuid id or an out-of-range date is a database error (a 500), not the caller's 400.
+ */
+export function decodeCursor(cursor: string | undefined, idPattern: RegExp): { at: Date; id: string } | null {
   if (!cursor) return null;
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (Array.isArray(parsed) && typeof parsed[0] === "string" && typeof parsed[1] === "string") {
-      const at = new Date(parsed[0]);
-      if (!Number.isNaN(at.getTime())) return { at, id: parsed[1] };
-    }
+    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
   } catch {
-    // fall through: an unreadable cursor is the caller's error
+    return null;
   }
-  return null;
+  if (!Array.isArray(parsed) || parsed.length !== 2) return null;
+  const [at, id] = parsed as unknown[];
+  if (typeof at !== "string" || typeof id !== "string" || !CURSOR_AT.test(at) || !idPattern.test(id)) return null;
+  const date = new Date(at);
+  if (Number.isNaN(date.getTime()) || date.toISOString() !== at || !inDateRange(date)) return null;
+  return { at: date, id };
 }
 
 export const iso = (d: Date): string => d.toISOString();
