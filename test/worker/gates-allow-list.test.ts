@@ -3,7 +3,7 @@
 // instance. The worker checks the account against its loaded policy before every step that changes
 // anything (and before it would ask a person to approve changes); refused work ends with the
 // reason, recorded and notified, and no changing call reaches AWS (moto).
-import { approveRemediation } from "@gdr/core/approvals/decide";
+import { approveRemediation, requestRelease } from "@gdr/core/approvals/decide";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { containmentProblems, viewInstance } from "../support/index.js";
 import { startReceiver, type Receiver } from "../notify/receiver.js";
@@ -119,6 +119,35 @@ describe("an account taken off the allow list", () => {
       expect(stepMap(await stepsOf(world.db, queued.id)).get("terminate")?.status).toBe("pending");
       expect((await auditOf(world.db, queued.id)).filter((a) => a.action === "remediation.refused")).toEqual([expect.objectContaining({ step: "terminate" })]);
       expect(await slackAbout(seeded.instanceId, /^Remediation cancelled/)).toContain("account_not_allowed");
+    } finally {
+      await lane.stop();
+    }
+  });
+
+  it("refuses a release in it before anything changes: the instance stays contained, on record as succeeded", async () => {
+    const lane = await startLane(world, { policy: ALLOWING, worker: { POLICY_FILE: policyFile(ALLOWING) } });
+    try {
+      const seeded = await seed(world, { targetGroup: false });
+      const detail = findingFor(seeded, { severity: 8 });
+      await lane.send(detail);
+      const queued = await remediationForFinding(world.db, findingIdOf(detail));
+      expect((await waitForStatus(world.db, queued.id, SETTLED)).status).toBe("succeeded");
+      const contained = await viewInstance(world.aws, seeded);
+
+      const log = createCallLog();
+      await lane.restartWorker({ ...notifyEnv(), POLICY_FILE: WITHOUT_ACCOUNT }, (clients) => {
+        log.install(clients);
+      });
+      expect((await requestRelease(world.db.prisma, lane.queues, queued.id, "token:frank")).ok).toBe(true);
+      const note = await slackAbout(seeded.instanceId, /^Remediation cancelled/);
+      expect(note).toContain("release refused; the resource stays contained");
+      // No release plan was frozen for a person to approve, nothing changed, the record says contained.
+      expect((await waitForStatus(world.db, queued.id, SETTLED)).status).toBe("succeeded");
+      expect((await auditOf(world.db, queued.id)).filter((a) => a.action === "remediation.refused")).toEqual([
+        expect.objectContaining({ step: "restore-groups" }),
+      ]);
+      expect(log.changing()).toEqual([]);
+      expect(await viewInstance(world.aws, seeded)).toEqual(contained);
     } finally {
       await lane.stop();
     }

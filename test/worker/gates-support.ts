@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { BadRequestException, type Finding, GetFindingsCommand, StartMalwareScanCommand } from "@aws-sdk/client-guardduty";
 import type { AwsClients } from "@gdr/core/aws/clients";
 import type { JsonObject } from "@gdr/core/findings/fixtures";
-import type { InitializeMiddleware } from "@smithy/types";
+import type { InitializeMiddleware, MiddlewareStack } from "@smithy/types";
 import { mockClient } from "aws-sdk-client-mock";
 
 export interface CallLog {
@@ -27,21 +27,20 @@ const READ = /^(Describe|Get|List)/;
 export function createCallLog(): CallLog {
   const calls: string[] = [];
   let n = 0;
-  const record =
-    (service: string): InitializeMiddleware<object, object> =>
-    (next, context) =>
-    (args) => {
+  function record<Input extends object, Output extends object>(client: { middlewareStack: MiddlewareStack<Input, Output> }, service: string): void {
+    const middleware: InitializeMiddleware<Input, Output> = (next, context) => (args) => {
       calls.push(`${service}:${String(context.commandName).replace(/Command$/, "")}`);
       return next(args);
     };
+    client.middlewareStack.add(middleware, { step: "initialize", name: `gates-call-log-${++n}` });
+  }
   return {
     calls,
     changing: () => calls.filter((c) => !READ.test(c.split(":")[1] ?? "")),
     install(clients) {
-      const name = `gates-call-log-${++n}`;
-      clients.ec2.middlewareStack.add(record("ec2"), { step: "initialize", name });
-      clients.autoscaling.middlewareStack.add(record("autoscaling"), { step: "initialize", name });
-      clients.elbv2.middlewareStack.add(record("elbv2"), { step: "initialize", name });
+      record(clients.ec2, "ec2");
+      record(clients.autoscaling, "autoscaling");
+      record(clients.elbv2, "elbv2");
     },
   };
 }

@@ -63,9 +63,10 @@ async function refuse(input: GateInput, refusal: string, deps: EngineDeps): Prom
     return status === "succeeded" || status === "skipped";
   });
   const backTo = job.action === "release" && !releaseStarted ? (loaded.planReleaseFrom ?? releasable(loaded.status)) : null;
-  if (backTo === "succeeded") await deps.store.setStatus(id, "succeeded", { error: null });
-  else if (backTo === "failed") await deps.store.setStatus(id, "failed");
-  else await deps.store.setStatus(id, "cancelled", { error: message });
+  // A release refused before its plan was frozen finds the status it would go back to: it keeps
+  // it (and its finishedAt). One refused after its approval (status running) is put back.
+  if (backTo === null) await deps.store.setStatus(id, "cancelled", { error: message });
+  else if (backTo !== loaded.status) await deps.store.setStatus(id, backTo, backTo === "succeeded" ? { error: null } : {});
   await deps.store.audit(id, "worker", "remediation.refused", {
     reason: "account_not_allowed",
     message: refusal,
