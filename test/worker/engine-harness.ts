@@ -237,6 +237,9 @@ function baseWorkerEnv(world: EngineWorld, prefix: string, endpoint: string): Re
     WORKER_EC2_READ_PER_SECOND: "1000",
     WORKER_EC2_READ_BURST: "1000",
     SHUTDOWN_TIMEOUT_MS: "10000",
+    // Lanes share a database but not a queue prefix: one lane's reconciler would take another
+    // lane's open remediations for lost. Tests of the reconciler set their own grace period.
+    WORKER_RECONCILE_GRACE_MS: "3600000",
     // moto has no GuardDuty GetFindings: the confirmation gate is off here (allowed because
     // AWS_ENDPOINT_URL points at moto) and tested with a mocked GuardDuty in gates-confirm.test.ts.
     WORKER_CONFIRM_FINDINGS: "false",
