@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { commonFields, intInRange } from "@gdr/core/config/fields";
 import { parseConfig } from "@gdr/core/config/parse";
-import { TOPIC_ARN, webhookUrlProblem } from "@gdr/core/notify/index";
+import { notifyFields } from "@gdr/core/notify/fields";
 
 export const apiConfigSchema = z.object({
   ...commonFields,
@@ -27,25 +27,13 @@ export const apiConfigSchema = z.object({
   /** Largest request body accepted, in bytes. */
   API_BODY_LIMIT_BYTES: intInRange(1_024, 10_485_760, 262_144),
   /**
-   * Notification channels for what the API refuses (a decision in an account taken off the allow
-   * list): the same variables, and meaning, as the worker's. The webhook URL is a secret.
+   * Notification channels (for what the API refuses: a decision in an account taken off the allow
+   * list): the same variables, and meaning, as the worker's and ingest's.
    */
-  NOTIFY_SLACK_WEBHOOK_URL: z
-    .string()
-    .superRefine((value, ctx) => {
-      const problem = webhookUrlProblem(value);
-      if (problem) ctx.addIssue({ code: "custom", message: problem });
-    })
-    .optional(),
-  NOTIFY_SNS_TOPIC_ARN: z.string().regex(TOPIC_ARN, "must be an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:gdr").optional(),
-  /** The API's base URL as people reach it: notifications link to `${PUBLIC_URL}/ui/#<id>`. */
-  PUBLIC_URL: z
-    .string()
-    .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), "must be an http(s) URL such as https://responder.example.com")
-    .default("http://127.0.0.1:8080"),
+  ...notifyFields,
   /**
-   * Four-eyes: whoever requested a release or a retry may not approve the plan it leads to, and
-   * whoever submitted a finding (POST /v1/findings) may not approve its destructive plans.
+   * Four-eyes: whoever requested a release may not approve it, and whoever submitted a finding
+   * (POST /v1/findings) or requested a retry may not approve a destructive plan it led to.
    */
   API_FOUR_EYES: z
     .enum(["true", "false", "1", "0"], { message: "must be true or false" })
