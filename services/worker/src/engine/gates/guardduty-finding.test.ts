@@ -1,0 +1,64 @@
+import type { Finding } from "@aws-sdk/client-guardduty";
+import { instanceFinding, setIn, type JsonObject } from "@gdr/core/findings/fixtures";
+import { describe, expect, it } from "vitest";
+import type { RemediationRef } from "../step.js";
+import { mismatches, parseGuardDutyFinding, parseStoredFinding } from "./guardduty-finding.js";
+
+/** GetFindings' shape: GuardDuty's document with PascalCase members, as the SDK returns it. */
+function asSdk(detail: JsonObject): Finding {
+  const convert = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(convert);
+    if (value === null || typeof value !== "object") return value;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.charAt(0).toUpperCase() + k.slice(1), convert(v)]));
+  };
+  return convert(detail) as Finding;
+}
+
+function parsedPair(detail: JsonObject, theirs: JsonObject = detail) {
+  const stored = parseStoredFinding(detail);
+  const gd = parseGuardDutyFinding(asSdk(theirs));
+  if (!stored.ok || !gd.ok) throw new Error(`unparsable: ${JSON.stringify([stored, gd])}`);
+  return { stored: stored.finding, guardduty: gd.finding };
+}
+
+const ACCOUNT = "123456789012";
+const INSTANCE = "i-0123456789abcdef0";
+const ref: RemediationRef = { id: "r", findingId: "f", accountId: ACCOUNT, region: "us-east-1", resourceKey: INSTANCE, playbook: "instance", mode: "auto" };
+
+describe("GuardDuty's copy of a finding", () => {
+  it("parses with ingest's parser once the SDK's PascalCase members are lower-cased, and agrees with the message it was sent as", () => {
+    const detail = instanceFinding({ accountId: ACCOUNT, instanceId: INSTANCE });
+    const { stored, guardduty } = parsedPair(detail);
+    expect(guardduty).toMatchObject({ id: stored.id, accountId: ACCOUNT, type: stored.type, severity: stored.severity, resourceType: "Instance", resourceKey: INSTANCE });
+    expect(mismatches(stored, ref, guardduty)).toEqual([]);
+  });
+
+  it("differs when the message claims more severity than GuardDuty gives, not when GuardDuty rates it higher", () => {
+    const detail = instanceFinding({ accountId: ACCOUNT, instanceId: INSTANCE, severity: 8 });
+    const lower = structuredClone(detail);
+    setIn(lower, ["severity"], 5.5);
+    const inflated = parsedPair(detail, lower);
+    expect(mismatches(inflated.stored, ref, inflated.guardduty)).toEqual(["severity: the stored finding says 8, more than GuardDuty's 5.5"]);
+    const higher = structuredClone(detail);
+    setIn(higher, ["severity"], 8.9);
+    const rated = parsedPair(detail, higher);
+    expect(mismatches(rated.stored, ref, rated.guardduty)).toEqual([]);
+  });
+
+  it("differs on account, type and resource, also when the remediation acts on another resource than GuardDuty names", () => {
+    const detail = instanceFinding({ accountId: ACCOUNT, instanceId: INSTANCE });
+    const other = structuredClone(detail);
+    setIn(other, ["type"], "Recon:EC2/PortProbeUnprotectedPort");
+    setIn(other, ["resource", "instanceDetails", "instanceId"], "i-0fedcba9876543210");
+    const pair = parsedPair(detail, other);
+    expect(mismatches(pair.stored, ref, pair.guardduty)).toEqual([
+      expect.stringMatching(/^type: /),
+      expect.stringMatching(/^resource: GuardDuty names i-0fedcba9876543210/),
+    ]);
+    const agreeing = parsedPair(detail);
+    expect(mismatches(agreeing.stored, { ...ref, resourceKey: "i-0fedcba9876543210" }, agreeing.guardduty)).toEqual([
+      expect.stringMatching(/the remediation acts on i-0fedcba9876543210/),
+    ]);
+    expect(mismatches(agreeing.stored, { ...ref, accountId: "111122223333" }, agreeing.guardduty)).toEqual([expect.stringMatching(/^account: /)]);
+  });
+});
