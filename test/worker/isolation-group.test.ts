@@ -179,10 +179,14 @@ async function ledger(vpcId: string): Promise<{ action: string; by: string | nul
 }
 
 /** A sweep, as seen from one VPC (records of earlier tests' VPCs are swept too). */
-async function sweepFor(vpcId: string, deps: EgressSweepDeps): Promise<{ closed: string[][]; busy: boolean }> {
+async function sweepFor(vpcId: string, deps: EgressSweepDeps): Promise<{ closed: string[][]; busy: boolean; refused?: true }> {
   const result = await sweepLeftoverEgress(deps);
   expect(result.failed).toEqual([]);
-  return { closed: result.closed.filter((c) => c.vpcId === vpcId).map((c) => c.groupIds), busy: result.busy.includes(vpcId) };
+  return {
+    closed: result.closed.filter((c) => c.vpcId === vpcId).map((c) => c.groupIds),
+    busy: result.busy.includes(vpcId),
+    ...(result.refused.includes(vpcId) ? { refused: true as const } : {}),
+  };
 }
 
 /**
@@ -210,7 +214,7 @@ async function crashMidIsolation(vpc: Awaited<ReturnType<typeof seedVpc>>): Prom
   return { groupId, isolated };
 }
 
-function sweepDeps(families: [string, ApiFamily][] = []): EgressSweepDeps {
+function sweepDeps(families: [string, ApiFamily][] = [], allowed: readonly string[] = [ACCOUNT]): EgressSweepDeps {
   const env = awsTestEnv(moto.endpoint);
   const aws = createAwsClientFactory({ localAccountId: ACCOUNT, roleName: "GuardDutyResponder", endpoint: env.endpoint, credentials: env.credentials, stsRegion: REGION, maxAttempts: 1 });
   destroyOnExit.push(aws);
@@ -225,6 +229,7 @@ function sweepDeps(families: [string, ApiFamily][] = []): EgressSweepDeps {
     logger: createLogger({ level: "silent", name: "t" }),
     signal: new AbortController().signal,
     minAgeMs: 0,
+    accountRefusal: (accountId) => (allowed.includes(accountId) ? null : `account ${accountId} is not allowed`),
   };
 }
 
@@ -348,6 +353,21 @@ describe("the temporary egress rule after a worker died holding it", () => {
 
     expect(await sweepFor(vpc.vpcId, { ...sweepDeps(), minAgeMs: 60_000 })).toEqual({ closed: [], busy: false });
     expect((await group(groupId)).IpPermissionsEgress).toEqual([expect.objectContaining({ IpProtocol: "-1" })]);
+  });
+});
+
+describe("egress sweep and the allow list", () => {
+  it("the sweep changes nothing in an account taken off the allow list, and keeps the record open for when it comes back", async () => {
+    const vpc = await seedVpc(clients);
+    const { groupId } = await crashMidIsolation(vpc);
+
+    const families: [string, ApiFamily][] = [];
+    expect(await sweepFor(vpc.vpcId, sweepDeps(families, []))).toEqual({ closed: [], busy: false, refused: true });
+    expect(families).toEqual([]);
+    expect((await group(groupId)).IpPermissionsEgress).toEqual([expect.objectContaining({ IpProtocol: "-1" })]);
+    expect((await ledger(vpc.vpcId)).at(-1)).toMatchObject({ action: OPENED });
+
+    expect(await sweepFor(vpc.vpcId, sweepDeps())).toEqual({ closed: [[groupId]], busy: false });
   });
 });
 

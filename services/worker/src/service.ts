@@ -15,6 +15,7 @@ import { startApprovalSweeper, type ApprovalSweeper } from "@gdr/core/approvals/
 import type { AwsClients } from "@gdr/core/aws/clients";
 import type { WorkerConfig } from "./config.js";
 import type { EngineDeps } from "./engine/deps.js";
+import { accountRefusal } from "./engine/gates/account.js";
 import { createResourceLocks, limitsPrefix } from "./engine/limits/index.js";
 import { createEngineStore } from "./engine/store.js";
 import { createEngineLimits } from "./limits.js";
@@ -159,6 +160,7 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
         logger,
         signal: abort.signal,
         minAgeMs: config.WORKER_LOCK_TTL_MS,
+        accountRefusal: (accountId) => accountRefusal(policy, accountId),
         intervalMs: config.WORKER_EGRESS_SWEEP_MS,
       });
       // Lost and failed jobs re-enqueued from Postgres, stuck remediations reported; every worker

@@ -24,6 +24,12 @@ export interface EgressSweepDeps {
   signal: AbortSignal;
   /** Open records younger than this are not looked at: the lock TTL (an isolation may hold them). */
   minAgeMs: number;
+  /**
+   * Why the worker may not act in an account (the policy's allow list), or null. The sweep obeys
+   * it like every step: a record in an account taken off the list stays open (and is logged), so
+   * the sweep acts if the account comes back; the rule is for a person to remove meanwhile.
+   */
+  accountRefusal(accountId: string): string | null;
 }
 
 export interface EgressSweepResult {
@@ -33,13 +39,24 @@ export interface EgressSweepResult {
   busy: string[];
   /** VPCs where the sweep failed (tried again at the next tick). */
   failed: string[];
+  /** VPCs left alone because their account is not allowed any more. */
+  refused: string[];
 }
 
 /** One pass over every open record; safe with several workers sweeping at once. */
 export async function sweepLeftoverEgress(deps: EgressSweepDeps): Promise<EgressSweepResult> {
-  const result: EgressSweepResult = { closed: [], busy: [], failed: [] };
+  const result: EgressSweepResult = { closed: [], busy: [], failed: [], refused: [] };
   for (const open of await findOpenEgress(deps.prisma, deps.minAgeMs)) {
     deps.signal.throwIfAborted();
+    const refusal = deps.accountRefusal(open.accountId);
+    if (refusal) {
+      result.refused.push(open.vpcId);
+      deps.logger.warn(
+        { vpcId: open.vpcId, accountId: open.accountId, region: open.region, groupIds: open.groupIds, refusal },
+        "an isolation group's temporary egress rule may be left open in an account the responder may not act in any more: remove it by hand",
+      );
+      continue;
+    }
     const lock = await deps.locks.acquire(lockName(open.vpcId));
     if (!lock) {
       result.busy.push(open.vpcId);
