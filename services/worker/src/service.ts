@@ -16,6 +16,7 @@ import type { AwsClients } from "@gdr/core/aws/clients";
 import type { WorkerConfig } from "./config.js";
 import type { EngineDeps } from "./engine/deps.js";
 import { accountRefusal } from "./engine/gates/account.js";
+import { createEngineGates } from "./engine/gates/index.js";
 import { createResourceLocks, limitsPrefix } from "./engine/limits/index.js";
 import { createEngineStore } from "./engine/store.js";
 import { createEngineLimits } from "./limits.js";
@@ -73,6 +74,7 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
     logger,
     metrics: createEngineMetrics(deps.registry),
     signal: abort.signal,
+    gates: createEngineGates(policy, { confirmFindings: config.WORKER_CONFIRM_FINDINGS }),
     containmentStep: CONTAINMENT_STEP,
     postponeMs: config.WORKER_POSTPONE_MS,
     notifier,
@@ -89,8 +91,8 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
   const queueByName = new Map<string, Queue>();
   const workerConnections: Redis[] = [];
   let sweeper: { stop(): Promise<void>; queues: RemediationQueues } | undefined;
-  let egressSweeper: EgressSweeper | undefined;
   let reconciler: { stop(): Promise<void>; queues: RemediationQueues; connection: Redis } | undefined;
+  let egressSweeper: EgressSweeper | undefined;
   let stopping = false;
   let stopped: Promise<void> | undefined;
   const http = createProbeServer({
@@ -150,19 +152,6 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
         publicUrl: config.PUBLIC_URL,
       });
       sweeper = { stop: () => approvals.stop(), queues: sweepQueues };
-      // Isolation groups' temporary egress rules that a dead worker left open; every worker sweeps
-      // (each VPC under its isolation lock, taken without waiting), with the steps' clients and limits.
-      egressSweeper = startEgressSweeper({
-        prisma,
-        aws,
-        throttle: (accountId, family, signal) => limits.throttle(accountId, family, signal),
-        locks: createResourceLocks(redis, { prefix: limitsPrefix(config.QUEUE_PREFIX), ttlMs: config.WORKER_LOCK_TTL_MS }),
-        logger,
-        signal: abort.signal,
-        minAgeMs: config.WORKER_LOCK_TTL_MS,
-        accountRefusal: (accountId) => accountRefusal(policy, accountId),
-        intervalMs: config.WORKER_EGRESS_SWEEP_MS,
-      });
       // Lost and failed jobs re-enqueued from Postgres, stuck remediations reported; every worker
       // reconciles (rows are locked with SKIP LOCKED). Its connection fails fast while Redis is
       // away, so a pass ends with an error instead of holding row locks until Redis returns.
@@ -179,6 +168,25 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
         },
       );
       reconciler = { stop: () => reconcile.stop(), queues: reconcileQueues, connection: reconcileConnection };
+      // Isolation groups' temporary egress rules that a dead worker left open; every worker sweeps
+      // (each VPC under its isolation lock, taken without waiting), with the steps' clients and limits.
+      egressSweeper = startEgressSweeper({
+        prisma,
+        aws,
+        throttle: (accountId, family, signal) => limits.throttle(accountId, family, signal),
+        locks: createResourceLocks(redis, { prefix: limitsPrefix(config.QUEUE_PREFIX), ttlMs: config.WORKER_LOCK_TTL_MS }),
+        logger,
+        signal: abort.signal,
+        minAgeMs: config.WORKER_LOCK_TTL_MS,
+        accountRefusal: (accountId) => accountRefusal(policy, accountId),
+        intervalMs: config.WORKER_EGRESS_SWEEP_MS,
+      });
+      if (!config.WORKER_CONFIRM_FINDINGS) {
+        logger.warn(
+          { endpoint: config.AWS_ENDPOINT_URL },
+          "WORKER_CONFIRM_FINDINGS=false: findings are NOT confirmed with GuardDuty before acting (allowed only against an emulator)",
+        );
+      }
       logger.info({ queues: [...playbooks.keys()], port: this.port() }, "worker started");
     },
 
@@ -186,8 +194,8 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
       stopped ??= (async () => {
         stopping = true;
         await sweeper?.stop();
-        await egressSweeper?.stop();
         await reconciler?.stop();
+        await egressSweeper?.stop();
         const graceful = Promise.all(workers.map((w) => w.close()));
         const timer = setTimeout(() => {
           logger.warn({ deadlineMs }, "active jobs still running at the deadline: aborting their AWS calls, handing them back");

@@ -1,12 +1,13 @@
 /**
  * What happened to a remediation that a person should hear about. `stuck`: queued, running or
- * approved, and not moving for longer than the worker's bound. `escalated`: stopped before any
- * change because a person must look. `refused`: a person's approve, retry or release was refused
- * by a rule (the account left the allow list); the remediation stays as it was. `exempt`: a
- * medium-or-higher finding on a resource exempted by the policy (ignored, no remediation) or
- * tagged exempt (containment needs approval).
+ * approved, and not moving for longer than the worker's bound. `cancelled`: stopped by a rule
+ * before changing anything more (the account left the policy's allow list). `escalated`: stopped
+ * before any change because a person must look (GuardDuty does not confirm the finding).
+ * `refused`: a person's approve, retry or release was refused by a rule (the account left the
+ * allow list); the remediation stays as it was. `exempt`: a medium-or-higher finding on a resource
+ * exempted by the policy (ignored, no remediation) or tagged exempt (containment needs approval).
  */
-export type NotificationKind = "awaiting_approval" | "succeeded" | "failed" | "expired" | "notified" | "stuck" | "escalated" | "refused" | "exempt";
+export type NotificationKind = "awaiting_approval" | "succeeded" | "failed" | "expired" | "notified" | "stuck" | "cancelled" | "escalated" | "refused" | "exempt";
 
 export interface NotificationEvent {
   kind: NotificationKind;

@@ -41,6 +41,7 @@ const HEADLINE: Record<NotificationEvent["kind"], string> = {
   expired: "Approval expired",
   notified: "GuardDuty finding (notify mode: no action taken)",
   stuck: "Remediation stuck",
+  cancelled: "Remediation cancelled",
   escalated: "Remediation escalated: a person must look",
   refused: "Decision refused",
   exempt: "Exempt resource: a person should look",
