@@ -95,7 +95,7 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<Fast
     "/readyz",
     {
       onRequest: requireRole(deps.prisma, "viewer"),
-      schema: { summary: "Readiness: Postgres and Redis answer (viewer token)", response: { 200: readiness, 401: errorBody, 403: errorBody, 503: readiness } },
+      schema: { summary: "Readiness: Postgres and Redis answer (viewer token)", response: { 200: readiness, 401: errorBody, 403: errorBody, 503: readiness.or(errorBody) } },
     },
     async (_request, reply) => {
       const checks: Record<string, { ok: boolean; error?: string }> = {};
