@@ -19,3 +19,6 @@ CREATE TABLE "control_switches" (
     CONSTRAINT "control_switches_pkey" PRIMARY KEY ("name")
 );
 
+
+-- CreateIndex
+CREATE INDEX "audit_events_action_at_idx" ON "audit_events"("action", "at");
