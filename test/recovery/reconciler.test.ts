@@ -96,6 +96,17 @@ describe("reconciler", () => {
     expect(requeuedTotal).toBe(rows.length);
   });
 
+  it("pages through every open remediation in one pass, so live ones ahead of them never hide lost ones", async () => {
+    const l = await lane();
+    const rows = await queuedRemediations(world, l, 5);
+    const sorted = [...rows].sort((a, b) => a.id.localeCompare(b.id));
+    const lost = sorted.slice(2); // the first page (batch of 2) is all live
+    for (const r of lost) await queueFor(l.queues, "instance").remove(r.job_id);
+    const pass = await reconciler(l, { batch: 2 }).reconciler.pass();
+    expect(pass.recoveries.filter((r) => r.kind === "alive").map((r) => r.id)).toEqual(sorted.slice(0, 2).map((r) => r.id));
+    expect(pass.recoveries.filter((r) => r.kind === "requeued").map((r) => r.id)).toEqual(lost.map((r) => r.id));
+  });
+
   it("leaves alone a remediation whose job is live, one moved within the grace period, and one whose outbox row is not dispatched", async () => {
     const l = await lane();
     const [live, recent, pending] = await queuedRemediations(world, l, 3);

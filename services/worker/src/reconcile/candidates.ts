@@ -31,13 +31,14 @@ export const MOVED_AT = `GREATEST(r.updated_at, (SELECT max(GREATEST(s.started_a
 export const APPROVED = `EXISTS (SELECT 1 FROM approvals a WHERE a.remediation_id = r.id AND a.plan_hash = r.plan_hash AND a.decision = 'approved')`;
 
 /**
- * Locks (FOR UPDATE SKIP LOCKED) up to `limit` remediations that should be moving (queued,
+ * Locks (FOR UPDATE SKIP LOCKED) up to `limit` remediations, in id order after `afterId` (a pass
+ * pages through all of them, so a backlog of live ones never hides the rest), that should be moving (queued,
  * running, or approved and awaiting the job that carries the approval out) and have not moved
  * within `graceMs`. Rows with an outbox entry not yet dispatched are the outbox relay's. Several
  * workers reconciling at once never take the same row: each skips the others' locks, and a row
  * another worker recovered has moved (its updated_at), so it is past the grace filter.
  */
-export async function lockCandidates(tx: Prisma.TransactionClient, graceMs: number, limit: number): Promise<Candidate[]> {
+export async function lockCandidates(tx: Prisma.TransactionClient, graceMs: number, limit: number, afterId: string | null): Promise<Candidate[]> {
   return tx.$queryRawUnsafe<Candidate[]>(
     `SELECT r.id::text AS id, r.status::text AS status, r.finding_id, r.playbook, r.resource_key, r.account_id, r.region,
             r.mode::text AS mode, r.job_id, r.plan, r.recoveries,
@@ -48,11 +49,13 @@ export async function lockCandidates(tx: Prisma.TransactionClient, graceMs: numb
       WHERE (r.status IN ('queued', 'running') OR (r.status = 'awaiting_approval' AND ${APPROVED}))
         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.remediation_id = r.id AND o.dispatched_at IS NULL)
         AND ${MOVED_AT} < now() - make_interval(secs => $1::double precision / 1000)
-      ORDER BY r.updated_at
+        AND ($4::uuid IS NULL OR r.id > $4::uuid)
+      ORDER BY r.id
       LIMIT $2
       FOR UPDATE OF r SKIP LOCKED`,
     graceMs,
     limit,
     CONTAINMENT_STEP,
+    afterId,
   );
 }

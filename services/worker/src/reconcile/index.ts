@@ -73,19 +73,28 @@ export function startReconciler(deps: ReconcilerDeps, options: ReconcilerOptions
 }
 
 async function runPass(deps: ReconcilerDeps, options: ReconcilerOptions): Promise<PassResult> {
-  // One transaction holds the row locks while BullMQ is asked and the recovery is added, so
-  // another worker's pass skips these rows; it commits the recovery count and audit events.
-  const recoveries = await deps.prisma.$transaction(
-    async (tx) => {
-      const done: Recovery[] = [];
-      for (const candidate of await lockCandidates(tx, options.graceMs, options.batch ?? 100)) {
-        done.push(await recoverOne(tx, deps.queues, candidate, options.recoveryLimit));
-      }
-      return done;
-    },
-    { timeout: 60_000, maxWait: 10_000 },
-  );
-  await report(deps, recoveries);
+  const batch = options.batch ?? 100;
+  const recoveries: Recovery[] = [];
+  let afterId: string | null = null;
+  for (;;) {
+    // One transaction per batch holds the row locks while BullMQ is asked and the recovery is
+    // added, so another worker's pass skips these rows; it commits the recovery counts and audit
+    // events.
+    const from: string | null = afterId;
+    const { done, last } = await deps.prisma.$transaction(
+      async (tx) => {
+        const candidates = await lockCandidates(tx, options.graceMs, batch, from);
+        const outcomes: Recovery[] = [];
+        for (const candidate of candidates) outcomes.push(await recoverOne(tx, deps.queues, candidate, options.recoveryLimit));
+        return { done: outcomes, last: candidates.length === batch ? (candidates.at(-1)?.id ?? null) : null };
+      },
+      { timeout: 60_000, maxWait: 10_000 },
+    );
+    recoveries.push(...done);
+    await report(deps, done);
+    if (last === null) break;
+    afterId = last;
+  }
 
   const stuck = await findStuck(deps.prisma, options.stuckAfterMs);
   for (const [status, n] of Object.entries(stuck.counts)) deps.metrics.stuck.set({ status }, n);
