@@ -131,6 +131,7 @@ function explain(err) {
   if (!(err instanceof ApiError)) return `Something went wrong: ${err instanceof Error ? err.message : String(err)}`;
   if (err.status === 0) return err.message;
   if (err.status === 401) return "The API refused the token (missing, unknown or revoked). Paste a valid token.";
+  if (err.status === 403 && err.code === "account_not_allowed") return `Refused by the policy (nothing was done): ${err.message}`;
   if (err.status === 403) return `This token's role is not enough: ${err.message}`;
   if (err.status === 409 && err.code === "plan_changed") {
     return "The plan changed since this page showed it (409 plan_changed). Nothing was recorded. Load the current plan, review it, and decide again.";
