@@ -67,9 +67,12 @@ describe("an account taken off the allow list", () => {
 
       // The worker starts with the new policy.
       const log = createCallLog();
-      await lane.restartWorker({ ...notifyEnv(), POLICY_FILE: WITHOUT_ACCOUNT }, (clients) => {
+      const worker = await lane.restartWorker({ ...notifyEnv(), POLICY_FILE: WITHOUT_ACCOUNT }, (clients) => {
         log.install(clients);
       });
+      // Against moto the GuardDuty confirmation is off (the harness): the worker says so at start.
+      const warning = await worker.logs.waitFor((l) => typeof l.msg === "string" && l.msg.startsWith("WORKER_CONFIRM_FINDINGS=false"), "the start-up warning");
+      expect(warning.level).toBe(40);
       const done = await waitForStatus(world.db, queued.id, SETTLED);
       expect(done.status).toBe("cancelled");
       expect(done.error).toBe(`account_not_allowed: account ${ACCOUNT} is not in the policy's accounts.allow`);

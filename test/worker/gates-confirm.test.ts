@@ -9,7 +9,7 @@ import { GuardDutyServiceException } from "@aws-sdk/client-guardduty";
 import { setIn, type JsonObject } from "@gdr/core/findings/fixtures";
 import { loadWorkerConfig } from "@gdr/worker/config";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { containmentProblems, viewInstance } from "../support/index.js";
+import { containmentProblems, spawnTs, viewInstance } from "../support/index.js";
 import { startReceiver, type Receiver } from "../notify/receiver.js";
 import {
   auditOf,
@@ -163,6 +163,16 @@ describe("the confirmation gate", () => {
 describe("WORKER_CONFIRM_FINDINGS", () => {
   const base = { DATABASE_URL: "postgresql://u@h/db", REDIS_URL: "redis://h:6379", AWS_REGION: "us-east-1" };
 
+  it("turned off against AWS (no AWS_ENDPOINT_URL), the worker refuses to start: exit 2 with the reason", async () => {
+    // An empty value reads as unset (parseConfig), whatever this process's environment holds.
+    const child = spawnTs("services/worker/src/main.ts", { ...base, AWS_ENDPOINT_URL: "", WORKER_CONFIRM_FINDINGS: "false" });
+    const exit = await child.exited;
+    expect(exit.code, child.output()).toBe(2);
+    expect(child.output()).toMatch(/WORKER_CONFIRM_FINDINGS: may be false only against an emulator/);
+  });
+
+
+  // The warning a worker logs at start when it is off (against moto) is checked in gates-allow-list.test.ts.
   it("is on by default, and turning it off without an emulator endpoint is a configuration error", () => {
     expect(loadWorkerConfig(base).WORKER_CONFIRM_FINDINGS).toBe(true);
     expect(() => loadWorkerConfig({ ...base, WORKER_CONFIRM_FINDINGS: "false" })).toThrow(/WORKER_CONFIRM_FINDINGS: may be false only against an emulator/);
