@@ -173,6 +173,8 @@ describe("an instance that tagged itself exempt", () => {
     expect((await approveRemediation(world.db.prisma, lane.queues, { remediationId: queued.id, actor: "token:erin", reason: "nobody exempted this", planHash: held.plan_hash ?? "" })).ok).toBe(true);
     const next = await nextPlan(queued.id, held.plan_hash);
     expect(planStepNames(next)).toEqual(["terminate"]);
+    // The termination plan is not presented as the exemption hold: it waits on its own account.
+    expect(next.plan).not.toHaveProperty("reason");
     expect(containmentProblems(await viewInstance(world.aws, seeded), seeded, { findingId, remediationId: queued.id })).toEqual([]);
   });
 });

@@ -129,14 +129,16 @@ async function runLoaded(job: RemediationJob, loaded: LoadedRemediation, attempt
           await deps.store.setStatus(loaded.ref.id, "failed", { error });
           throw new FailedForGood(error);
         }
+        // The hold explains a containment plan; a destructive step waits for its own reason.
+        const reason = step.destructive ? null : hold;
         const plan = await buildPlan(loaded.ref.id, job.action, planSlice(steps, index), ctx, {
           ifDeclined: contained ? "contained" : "nothing_done",
           ...(job.action === "release" && releaseFrom ? { releaseFrom } : {}),
-          ...(hold ? { reason: hold } : {}),
+          ...(reason ? { reason } : {}),
         });
         await deps.store.awaitApproval(loaded.ref.id, step.name, index, planAsJson(plan), planHash(plan), "worker");
-        if (hold) await deps.store.audit(loaded.ref.id, "worker", "remediation.held", { step: step.name, reason: hold, mode: loaded.ref.mode });
-        return { outcome: "awaiting_approval", ...(hold ? { detail: hold } : {}) };
+        if (reason) await deps.store.audit(loaded.ref.id, "worker", "remediation.held", { step: step.name, reason, mode: loaded.ref.mode });
+        return { outcome: "awaiting_approval", ...(reason ? { detail: reason } : {}) };
       }
       if (!capReserved && job.action !== "release" && !step.readOnly && !isDone(rows.get(deps.containmentStep))) {
         // Reserved before the first step that changes anything (leaving Auto Scaling already
