@@ -106,7 +106,9 @@ async function withMoto<T>(fn: (aws: AwsTestEnv, clients: SeedClients, env: Node
     Object.assign(process.env, aws.env);
     const clients = { ec2: new EC2Client(aws), autoscaling: new AutoScalingClient(aws), elbv2: new ElasticLoadBalancingV2Client(aws) };
     try {
-      return await fn(aws, clients, { ...baseEnv, ...aws.env });
+      // moto has no GuardDuty GetFindings: the confirmation gate is off against the emulator
+      // (allowed because aws.env points AWS_ENDPOINT_URL at it).
+      return await fn(aws, clients, { ...baseEnv, ...aws.env, WORKER_CONFIRM_FINDINGS: "false" });
     } finally {
       clients.ec2.destroy();
       clients.autoscaling.destroy();
@@ -127,8 +129,6 @@ const baseEnv: NodeJS.ProcessEnv = {
   LOG_LEVEL: "error",
   WORKER_HTTP_PORT: "0",
   WORKER_ACCOUNT_ID: ACCOUNT,
-  // moto has no GuardDuty GetFindings: the confirmation gate is off against the emulator.
-  WORKER_CONFIRM_FINDINGS: "false",
 };
 const configFor = (env: NodeJS.ProcessEnv): Readonly<WorkerConfig> => loadWorkerConfig(env);
 
