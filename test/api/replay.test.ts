@@ -3,6 +3,7 @@
 // its queue. Real Postgres and Redis, app.inject.
 import { eventBridgeEvent, instanceFinding, snsWrap } from "@gdr/core/findings/fixtures";
 import type { Role } from "@gdr/core/auth/tokens";
+import type { NotificationEvent } from "@gdr/core/notify/index";
 import { queueFor, type RemediationQueues } from "@gdr/core/queues/queues";
 import { PLAYBOOKS } from "@gdr/core/queues/playbooks";
 import type { FastifyInstance } from "fastify";
@@ -15,10 +16,11 @@ let queues: RemediationQueues;
 let app: FastifyInstance;
 let tokens: Record<Role, string>;
 let world: ApiWorld;
+const notified: NotificationEvent[] = [];
 const auth = (role: Role) => ({ authorization: `Bearer ${tokens[role]}` });
 
 beforeAll(async () => {
-  world = await createApiWorld({ name: "api-replay-test" });
+  world = await createApiWorld({ name: "api-replay-test", notifier: { notify: (event) => void notified.push(event) } });
   ({ db, queues, app, tokens } = world);
 });
 
@@ -38,6 +40,16 @@ const submit = (payload: string, role: Role = "admin") =>
   app.inject({ method: "POST", url: "/v1/findings", headers: { ...auth(role), "content-type": "application/json" }, payload });
 
 describe("POST /v1/findings", () => {
+  it("tells people of an exempt outcome of a medium-or-higher finding submitted through the API, as ingest does", async () => {
+    // A self-applied exempt tag downgrades containment to an approval request; whichever way the
+    // finding arrived, people must hear of it (a workload that can tag itself is never silent).
+    const detail = instanceFinding({ severity: 8, tags: [{ key: "guardduty-remediation", value: "exempt" }] });
+    const res = await submit(JSON.stringify(eventBridgeEvent(detail)));
+    expect(res.statusCode, res.body).toBe(201);
+    const { findingId } = res.json<{ findingId: string }>();
+    expect(notified.filter((e) => e.findingId === findingId).map((e) => [e.kind, e.mode])).toEqual([["exempt", "approval"]]);
+  });
+
   it("needs the admin role", async () => {
     const body = JSON.stringify(eventBridgeEvent(instanceFinding({ severity: 8 })));
     expect((await app.inject({ method: "POST", url: "/v1/findings", headers: { "content-type": "application/json" }, payload: body })).statusCode).toBe(401);

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { DEFAULT_PARSE_OPTIONS, parseMessageBody } from "@gdr/core/findings/index";
 import { route } from "@gdr/core/policy/index";
 import { dispatchForRemediations } from "@gdr/core/queues/outbox";
+import { sendNotices } from "@gdr/ingest/notices";
 import { recordBatch } from "@gdr/ingest/record";
 import type { FastifyPluginCallbackZod } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -64,6 +65,9 @@ export function replayRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
           const remediations = await deps.prisma.remediation.findMany({ where: { findingId: outcome.findingId }, select: { id: true } });
           await dispatchForRemediations(deps.prisma, deps.queues, remediations.map((r) => r.id));
         }
+        // After the commit, as ingest does: an exempt outcome of a medium-or-higher finding or an
+        // escalated version conflict is news whichever way the finding arrived.
+        if (deps.notifier) sendNotices(deps.notifier, deps.publicUrl ?? "", [outcome]);
         const stored = await deps.prisma.ingestReceipt.findUnique({ where: { sqsMessageId: message.messageId }, select: { detail: true } });
         request.log.info({ messageId: message.messageId, outcome: outcome.outcome, reason: outcome.reason, findingId: outcome.findingId, submittedBy }, "finding submitted through the API");
         return reply.code(STATUS[outcome.outcome]).send({
