@@ -1,10 +1,10 @@
 // SIGTERM on the real ingest process: a batch in flight is finished (recorded and deleted), no
 // message is received after the signal, and the process exits 0 before its shutdown deadline
 // (the shutdown registry exits 1 when the deadline passes). Idle, it exits 0 too.
-import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { eventBridgeEvent, instanceFinding } from "@gdr/core/findings/fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawnTs, startAwsProxy, type AwsProxy, type TsChild } from "../support/index.js";
+import { spawnTs, startAwsProxy, waitUntil, type AwsProxy, type TsChild } from "../support/index.js";
 import {
   createWorld,
   ingestEnv,
@@ -90,7 +90,11 @@ describe("SIGTERM", () => {
           MessageSystemAttributeNames: ["ApproximateReceiveCount"],
         }),
       );
-      for (const m of out.Messages ?? []) if (m.MessageId) seen.set(m.MessageId, m.Attributes?.ApproximateReceiveCount);
+      for (const m of out.Messages ?? []) {
+        if (m.MessageId) seen.set(m.MessageId, m.Attributes?.ApproximateReceiveCount);
+        // Checked, then gone: hidden for 60 s they would hold up the next tests' drain.
+        await world.sqs.send(new DeleteMessageCommand({ QueueUrl: world.queueUrl, ReceiptHandle: m.ReceiptHandle }));
+      }
     }
     expect([...seen.keys()].sort()).toEqual([...waiting].sort());
     expect([...seen.values()].every((count) => count === "1")).toBe(true);
@@ -115,6 +119,9 @@ describe("SIGTERM", () => {
   }
 
   async function stuckBatch(shutdownTimeoutMs: number): Promise<Stuck> {
+    // An earlier test's messages come back after the 5 s visibility timeout; received first, their
+    // (redelivery) delete would be the one held, before this test's messages were even recorded.
+    await drainQueue();
     const stuck = await startAwsProxy(world.moto.endpoint);
     const hold = stuck.hold("DeleteMessageBatch");
     const child = spawnIngest({ INGEST_POLLERS: "1", SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs) }, stuck.endpoint);
@@ -123,6 +130,16 @@ describe("SIGTERM", () => {
     const messageIds = await sendBodies(world, findingBodies(2));
     await hold.arrived;
     return { child, messageIds, stuck, onQueueBefore: depth.visible + depth.inFlight };
+  }
+
+  /** Waits out earlier tests' in-flight messages (5 s visibility), then deletes every message left. */
+  async function drainQueue(): Promise<void> {
+    await waitUntil(async () => (await queueDepth(world.sqs, world.queueUrl)).inFlight === 0, { attempts: 150, what: "earlier messages to become visible" });
+    for (;;) {
+      const out = await world.sqs.send(new ReceiveMessageCommand({ QueueUrl: world.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      if (!out.Messages?.length) return;
+      for (const m of out.Messages) await world.sqs.send(new DeleteMessageCommand({ QueueUrl: world.queueUrl, ReceiptHandle: m.ReceiptHandle }));
+    }
   }
 
   /** The batch committed before its delete, and no message was deleted: nothing is lost. */
