@@ -15,7 +15,7 @@ import { startApprovalSweeper, type ApprovalSweeper } from "@gdr/core/approvals/
 import type { AwsClients } from "@gdr/core/aws/clients";
 import type { WorkerConfig } from "./config.js";
 import type { EngineDeps } from "./engine/deps.js";
-import { accountRefusal } from "./engine/gates/account.js";
+import { accountRefusal } from "@gdr/core/policy/index";
 import { createEngineGates } from "./engine/gates/index.js";
 import { createResourceLocks, limitsPrefix } from "./engine/limits/index.js";
 import { createEngineStore } from "./engine/store.js";

@@ -1,3 +1,4 @@
+export { accountRefusal } from "./accounts.js";
 export { PLAYBOOK_RESOURCE_TYPES, playbookFits } from "./compat.js";
 export { PolicyError } from "./errors.js";
 export {

@@ -5,6 +5,7 @@
 import type { IgnoreReason } from "../findings/reasons.js";
 import type { ParsedFinding, SupportedResourceType } from "../findings/types.js";
 import { DEFAULT_PLAYBOOK, type PlaybookName, type PolicyMode, type RemediationMode } from "../queues/playbooks.js";
+import { accountRefusal } from "./accounts.js";
 import { exemptResourceOf, notifiesExemption, type Exemption } from "./exempt.js";
 import { globMatch } from "./glob.js";
 import { DEFAULT_RULE_NAME, type Policy, type RuleMatch } from "./schema.js";
@@ -26,13 +27,8 @@ export function route(finding: ParsedFinding, policy: Policy): RouteDecision {
   if (finding.sample) {
     return { action: "ignore", reason: "sample_finding", message: "GuardDuty sample finding (additionalInfo.sample is true)" };
   }
-  if (!policy.accounts.allow.includes("*") && !policy.accounts.allow.includes(finding.accountId)) {
-    return {
-      action: "ignore",
-      reason: "account_not_allowed",
-      message: `account ${finding.accountId} is not in the policy's accounts.allow`,
-    };
-  }
+  const refusal = accountRefusal(policy, finding.accountId);
+  if (refusal) return { action: "ignore", reason: "account_not_allowed", message: refusal };
   const resource = finding.resource;
   if (resource.type === "Other") {
     return {

@@ -1,5 +1,5 @@
 import { remediationEvent } from "@gdr/core/notify/index";
-import type { Policy } from "@gdr/core/policy/index";
+import { accountRefusal } from "@gdr/core/policy/index";
 import type { ApiDeps } from "../../deps.js";
 import { HttpError } from "../../plugins/errors.js";
 
@@ -8,10 +8,6 @@ const DEFAULT_PUBLIC_URL = "http://127.0.0.1:8080";
 
 /** The decisions that lead to a change in AWS, and so must stay inside the allow list. */
 export type GuardedAction = "approve" | "retry" | "release";
-
-export function accountAllowed(policy: Policy, accountId: string): boolean {
-  return policy.accounts.allow.includes("*") || policy.accounts.allow.includes(accountId);
-}
 
 /**
  * Refuses a decision on a remediation whose account is no longer in the policy's `accounts.allow`
@@ -31,7 +27,7 @@ export async function refuseOutsideAllowList(
   actor: string,
 ): Promise<void> {
   const r = await deps.prisma.remediation.findUnique({ where: { id: remediationId } });
-  if (!r || accountAllowed(deps.policy, r.accountId)) return;
+  if (!r || accountRefusal(deps.policy, r.accountId) === null) return;
   const message = `account ${r.accountId} is not in the policy's accounts.allow; nothing is done in it (the ${action} was refused)`;
   await deps.prisma.auditEvent.create({
     data: {

@@ -1,8 +1,7 @@
 // The gates the engine passes before anything changes in AWS: the policy's account allow list
 // (before every changing step, and before a plan is frozen) and GuardDuty's confirmation of the
 // finding (once per remediation, before its first change). See ../runner.ts.
-import type { Policy } from "@gdr/core/policy/index";
-import { accountRefusal } from "./account.js";
+import { accountRefusal, type Policy } from "@gdr/core/policy/index";
 
 export interface EngineGates {
   /** Why the worker's loaded policy forbids acting in this account now, or null. */

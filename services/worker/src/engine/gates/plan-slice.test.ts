@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { planSlice } from "../plan.js";
 import type { Step } from "../step.js";
-import { accountRefusal } from "./account.js";
 
 function step(name: string, destructive = false): Step {
   const none = () => Promise.resolve([]);
@@ -23,13 +22,5 @@ describe("planSlice: what one approval may cover", () => {
   it("takes the rest when nothing destructive follows (a release)", () => {
     expect(names(planSlice(steps, 4))).toEqual(["tag-after"]);
     expect(names(planSlice([step("restore"), step("tag")], 0))).toEqual(["restore", "tag"]);
-  });
-});
-
-describe("accountRefusal", () => {
-  it("allows a listed account or every account with *, and names the account it refuses", () => {
-    expect(accountRefusal({ accounts: { allow: ["*"] } }, "123456789012")).toBeNull();
-    expect(accountRefusal({ accounts: { allow: ["123456789012"] } }, "123456789012")).toBeNull();
-    expect(accountRefusal({ accounts: { allow: ["111122223333"] } }, "123456789012")).toBe("account 123456789012 is not in the policy's accounts.allow");
   });
 });
