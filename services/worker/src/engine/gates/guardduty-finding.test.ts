@@ -52,13 +52,28 @@ describe("GuardDuty's copy of a finding", () => {
     setIn(other, ["resource", "instanceDetails", "instanceId"], "i-0fedcba9876543210");
     const pair = parsedPair(detail, other);
     expect(mismatches(pair.stored, ref, pair.guardduty)).toEqual([
-      expect.stringMatching(/^type: /),
       expect.stringMatching(/^resource: GuardDuty names i-0fedcba9876543210/),
+      expect.stringMatching(/^type: /),
     ]);
     const agreeing = parsedPair(detail);
     expect(mismatches(agreeing.stored, { ...ref, resourceKey: "i-0fedcba9876543210" }, agreeing.guardduty)).toEqual([
       expect.stringMatching(/the remediation acts on i-0fedcba9876543210/),
     ]);
     expect(mismatches(agreeing.stored, { ...ref, accountId: "111122223333" }, agreeing.guardduty)).toEqual([expect.stringMatching(/^account: /)]);
+  });
+
+  it("confirms a remediation made from a conflicting version when GuardDuty names its resource, whatever the stored version claims", () => {
+    // Ingest escalated a true conflict: the stored version (acted on first) names INSTANCE, a
+    // second valid version names OTHER. A person retries the second; GuardDuty names OTHER.
+    const OTHER = "i-0fedcba9876543210";
+    const detail = instanceFinding({ accountId: ACCOUNT, instanceId: INSTANCE, severity: 8 });
+    const real = structuredClone(detail);
+    setIn(real, ["resource", "instanceDetails", "instanceId"], OTHER);
+    setIn(real, ["type"], "Recon:EC2/PortProbeUnprotectedPort");
+    setIn(real, ["severity"], 2);
+    const pair = parsedPair(detail, real);
+    expect(mismatches(pair.stored, { ...ref, resourceKey: OTHER }, pair.guardduty)).toEqual([]);
+    // The remediation of the stored version is the one GuardDuty does not confirm.
+    expect(mismatches(pair.stored, ref, pair.guardduty)).toEqual([expect.stringMatching(/^resource: GuardDuty names i-0fedcba9876543210, the remediation acts on i-0123456789abcdef0/), expect.stringMatching(/^type: /), expect.stringMatching(/^severity: /)]);
   });
 });

@@ -66,29 +66,29 @@ export function viewOf(f: ParsedFinding): GuardDutyView {
 const SEVERITY_EPSILON = 1e-6;
 
 /**
- * Every way the stored finding (and the remediation built from it) differs from GuardDuty's:
- * empty when they agree. Severity: the stored one may not exceed GuardDuty's. A forged message
- * that inflates severity could push a finding into automatic containment; one that GuardDuty
- * itself rates higher (a later version we have not received yet) only made this service more
- * careful than it needed to be, so that is no reason to stop.
+ * What differs between GuardDuty's copy of the finding and what this remediation would act on.
+ * GuardDuty is the judge of identity: its account, region and resource must be the
+ * remediation's. Type and severity (which chose the mode) are held against the stored version when
+ * that version is the one this remediation was made from. A remediation made from a conflicting
+ * version (ingest escalated it: the stored finding names another resource) is judged on identity
+ * alone, so that a person who retries it after looking can have the real resource contained when
+ * GuardDuty names it, instead of it being escalated again against the version it conflicts with.
+ * Severity: the stored one may not exceed GuardDuty's (an inflated one could buy automatic
+ * containment); GuardDuty rating it higher, a version not received yet, is no reason to stop.
  */
 export function mismatches(stored: ParsedFinding, remediation: RemediationRef, guardduty: ParsedFinding): string[] {
   const out: string[] = [];
   if (guardduty.id !== stored.id) out.push(`GuardDuty answered for finding ${guardduty.id}, not ${stored.id}`);
-  if (guardduty.accountId !== stored.accountId || guardduty.accountId !== remediation.accountId) {
-    out.push(`account: GuardDuty says ${guardduty.accountId}, the stored finding ${stored.accountId}, the remediation ${remediation.accountId}`);
+  if (guardduty.accountId !== remediation.accountId) out.push(`account: GuardDuty says ${guardduty.accountId}, the remediation acts in ${remediation.accountId}`);
+  if (guardduty.region !== remediation.region) out.push(`region: GuardDuty says ${guardduty.region}, the remediation acts in ${remediation.region}`);
+  if (guardduty.resourceKey !== remediation.resourceKey) {
+    out.push(`resource: GuardDuty names ${guardduty.resourceKey ?? "no resource"}, the remediation acts on ${remediation.resourceKey}`);
   }
-  if (guardduty.region !== stored.region || guardduty.region !== remediation.region) {
-    out.push(`region: GuardDuty says ${guardduty.region}, the stored finding ${stored.region}, the remediation ${remediation.region}`);
-  }
+  const fromStored = stored.accountId === remediation.accountId && stored.region === remediation.region && stored.resourceKey === remediation.resourceKey;
+  if (!fromStored) return out;
   if (guardduty.type !== stored.type) out.push(`type: GuardDuty says ${guardduty.type}, the stored finding ${stored.type}`);
   if (guardduty.resourceType !== stored.resourceType) {
     out.push(`resource type: GuardDuty says ${guardduty.resourceType}, the stored finding ${stored.resourceType}`);
-  }
-  if (guardduty.resourceKey !== stored.resourceKey || guardduty.resourceKey !== remediation.resourceKey) {
-    out.push(
-      `resource: GuardDuty names ${guardduty.resourceKey ?? "no resource"}, the stored finding ${stored.resourceKey ?? "none"}, the remediation acts on ${remediation.resourceKey}`,
-    );
   }
   if (stored.severity > guardduty.severity + SEVERITY_EPSILON) {
     out.push(`severity: the stored finding says ${stored.severity}, more than GuardDuty's ${guardduty.severity}`);
