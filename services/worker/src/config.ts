@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { commonFields, intInRange } from "@gdr/core/config/fields";
 import { parseConfig } from "@gdr/core/config/parse";
-import { TOPIC_ARN, webhookUrlProblem } from "@gdr/core/notify/index";
+import { notifyFields } from "@gdr/core/notify/fields";
 import { approvalSweepEnvFields } from "@gdr/core/approvals/sweeper";
 import { limitsEnvFields } from "./engine/limits/index.js";
 
@@ -61,20 +61,7 @@ export const workerConfigSchema = z.object({
    * worker left open (recorded opened, never closed, older than WORKER_LOCK_TTL_MS) and revokes it.
    */
   WORKER_EGRESS_SWEEP_MS: intInRange(1_000, 3_600_000, 60_000),
-  /** A Slack incoming webhook (a secret: its URL carries the token; never logged). */
-  NOTIFY_SLACK_WEBHOOK_URL: z
-    .string()
-    .superRefine((value, ctx) => {
-      const problem = webhookUrlProblem(value);
-      if (problem) ctx.addIssue({ code: "custom", message: problem });
-    })
-    .optional(),
-  NOTIFY_SNS_TOPIC_ARN: z.string().regex(TOPIC_ARN, "must be an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:gdr").optional(),
-  /** The API's base URL as people reach it: notifications link to `${PUBLIC_URL}/ui/#<id>`. */
-  PUBLIC_URL: z
-    .string()
-    .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), "must be an http(s) URL such as https://responder.example.com")
-    .default("http://127.0.0.1:8080"),
+  ...notifyFields,
   WORKER_HTTP_HOST: z.string().min(1).default("127.0.0.1"),
   WORKER_HTTP_PORT: intInRange(0, 65_535, 9102),
 }).refine((c) => c.WORKER_RECONCILE_GRACE_MS > c.WORKER_JOB_LOCK_MS, {
