@@ -2,6 +2,7 @@ import type { PrismaClient } from "@prisma/client";
 import { intInRange } from "../config/fields.js";
 import type { Logger } from "../log.js";
 import { remediationEvent, type Notifier } from "../notify/event.js";
+import { startPeriodic } from "../periodic.js";
 import type { RemediationQueues } from "../queues/queues.js";
 import { expireApprovals, type ExpiryOptions } from "./expire.js";
 
@@ -34,32 +35,19 @@ export interface ApprovalSweeper {
  * the next tick.
  */
 export function startApprovalSweeper(deps: ApprovalSweeperDeps): ApprovalSweeper {
-  let running: Promise<void> | undefined;
-  const sweep = (): Promise<void> => {
-    running ??= (async () => {
-      try {
-        const result = await expireApprovals(deps.prisma, deps.queues, { ...deps.approval });
-        if (result.expired.length + result.contained.length > 0) {
-          deps.logger.info({ expired: result.expired, contained: result.contained, onExpiry: deps.approval.onExpiry }, "approvals expired");
-        }
-        if (result.expired.length > 0) await notifyExpired(deps, result.expired);
-      } catch (err) {
-        deps.logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, "approval expiry sweep failed; retrying at the next tick");
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
+  const failed = (err: unknown): void => {
+    deps.logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, "approval expiry sweep failed; retrying at the next tick");
   };
-  const timer = setInterval(() => void sweep(), deps.intervalMs);
-  timer.unref();
-  return {
-    sweep,
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  const periodic = startPeriodic(deps.intervalMs, () => expireAndNotify(deps), failed);
+  return { sweep: () => periodic.run().catch(failed), stop: () => periodic.stop() };
+}
+
+async function expireAndNotify(deps: ApprovalSweeperDeps): Promise<void> {
+  const result = await expireApprovals(deps.prisma, deps.queues, { ...deps.approval });
+  if (result.expired.length + result.contained.length > 0) {
+    deps.logger.info({ expired: result.expired, contained: result.contained, onExpiry: deps.approval.onExpiry }, "approvals expired");
+  }
+  if (result.expired.length > 0) await notifyExpired(deps, result.expired);
 }
 
 /** One `expired` notification per declined remediation, saying what the expiry left behind. */

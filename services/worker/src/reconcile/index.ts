@@ -1,6 +1,7 @@
 import type { PrismaClient } from "@gdr/core/db/client";
 import type { Logger } from "@gdr/core/log";
 import { remediationEvent, type Notifier } from "@gdr/core/notify/index";
+import { startPeriodic } from "@gdr/core/periodic";
 import type { RemediationQueues } from "@gdr/core/queues/queues";
 import type { EngineMetrics } from "../metrics.js";
 import { lockCandidates } from "./candidates.js";
@@ -50,26 +51,14 @@ export interface Reconciler {
  * pass is logged and tried again at the next tick.
  */
 export function startReconciler(deps: ReconcilerDeps, options: ReconcilerOptions): Reconciler {
-  let running: Promise<PassResult> | undefined;
-  const pass = (): Promise<PassResult> => {
-    running ??= runPass(deps, options).finally(() => {
-      running = undefined;
-    });
-    return running;
-  };
-  const timer = setInterval(() => {
-    pass().catch((err: unknown) => {
+  const periodic = startPeriodic(
+    options.intervalMs,
+    () => runPass(deps, options),
+    (err: unknown) => {
       deps.logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, "reconcile pass failed; retrying at the next tick");
-    });
-  }, options.intervalMs);
-  timer.unref();
-  return {
-    pass,
-    async stop() {
-      clearInterval(timer);
-      await running?.catch(() => undefined);
     },
-  };
+  );
+  return { pass: () => periodic.run(), stop: () => periodic.stop() };
 }
 
 async function runPass(deps: ReconcilerDeps, options: ReconcilerOptions): Promise<PassResult> {

@@ -6,6 +6,7 @@
 import type { AwsClientFactory } from "@gdr/core/aws/clients";
 import type { PrismaClient } from "@gdr/core/db/client";
 import type { Logger } from "@gdr/core/log";
+import { startPeriodic } from "@gdr/core/periodic";
 import type { EngineLimits } from "../../../engine/deps.js";
 import type { ResourceLocks } from "../../../engine/limits/index.js";
 import { describeError } from "../shared/errors.js";
@@ -122,27 +123,10 @@ export interface EgressSweeper {
 
 /** Sweeps every `intervalMs` (unref'd timer); a failing sweep is logged and tried at the next tick. */
 export function startEgressSweeper(deps: EgressSweepDeps & { intervalMs: number }): EgressSweeper {
-  let running: Promise<EgressSweepResult | undefined> | undefined;
-  const sweep = (): Promise<EgressSweepResult | undefined> => {
-    running ??= (async () => {
-      try {
-        return await sweepLeftoverEgress(deps);
-      } catch (err) {
-        if (!deps.signal.aborted) deps.logger.warn({ error: describeError(err) }, "egress sweep failed; retrying at the next tick");
-        return undefined;
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
+  const failed = (err: unknown): undefined => {
+    if (!deps.signal.aborted) deps.logger.warn({ error: describeError(err) }, "egress sweep failed; retrying at the next tick");
+    return undefined;
   };
-  const timer = setInterval(() => void sweep(), deps.intervalMs);
-  timer.unref();
-  return {
-    sweep,
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  const periodic = startPeriodic(deps.intervalMs, () => sweepLeftoverEgress(deps), failed);
+  return { sweep: () => periodic.run().catch(failed), stop: () => periodic.stop() };
 }
