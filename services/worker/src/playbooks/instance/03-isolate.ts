@@ -24,14 +24,13 @@ import {
 import {
   VerificationError,
   type CheckResult,
-  type Json,
   type PlannedCall,
   type Step,
   type StepContext,
 } from "../../engine/step.js";
 import { send } from "./shared/call.js";
 import { cannotCheckYet, ec2DryRun, type DryRunResult } from "./shared/dry-run.js";
-import { instanceIdOf, NETWORK_INTERFACE_ID, SECURITY_GROUP_ID, VPC_ID, expectId } from "./shared/ids.js";
+import { instanceIdOf } from "./shared/ids.js";
 import { recordClosed, recordOpened } from "./shared/egress-ledger.js";
 import { describeError } from "./shared/errors.js";
 import { readEnis, type EniState } from "./shared/instance.js";
@@ -42,24 +41,17 @@ import {
   ensureIsolationGroup,
   findIsolationGroup,
   groupIdOf,
-  hasAllTrafficEgress,
-  hasNoRules,
   lockName,
   revokeAllTraffic,
   revokeAllTrafficInput,
   settledIsolationGroup,
   strayV6Revocation,
 } from "./shared/isolation-group.js";
-import { asArray, asObject, toJsonObject } from "./shared/json.js";
+import { hasAllTrafficEgress, hasNoRules } from "./shared/group-rules.js";
+import { toJsonObject } from "./shared/json.js";
 import { STEP } from "./shared/names.js";
+import { parseIsolateOutput, type IsolateOutput } from "./shared/isolate-output.js";
 import { recordedPreState } from "./shared/pre-state.js";
-
-export type IsolateOutput = {
-  /** The isolation group of the instance's own VPC (its primary interface's). */
-  isolationGroupId: string;
-  groups: { vpcId: string; groupId: string; created: boolean }[];
-  enis: { id: string; vpcId: string; previousGroupIds: string[] }[];
-};
 
 /** Stands in for the id of a group that act creates first. */
 const NEW_GROUP = "(the group CreateSecurityGroup returns)";
@@ -142,31 +134,6 @@ function callsFor(vpcId: string, group: SecurityGroup | null, enis: readonly Eni
   }
   calls.push({ service: "ec2", operation: "RevokeSecurityGroupEgress", params: toJsonObject(revokeAllTrafficInput(groupId)) });
   return calls;
-}
-
-export function parseIsolateOutput(value: Json): IsolateOutput {
-  const o = asObject(value, "isolate output");
-  return {
-    isolationGroupId: expectId(SECURITY_GROUP_ID, o.isolationGroupId, "isolationGroupId"),
-    groups: asArray(o.groups, "groups").map((item) => {
-      const g = asObject(item, "groups[]");
-      return {
-        vpcId: expectId(VPC_ID, g.vpcId, "groups[].vpcId"),
-        groupId: expectId(SECURITY_GROUP_ID, g.groupId, "groups[].groupId"),
-        created: g.created === true,
-      };
-    }),
-    enis: asArray(o.enis, "enis").map((item) => {
-      const e = asObject(item, "enis[]");
-      return {
-        id: expectId(NETWORK_INTERFACE_ID, e.id, "enis[].id"),
-        vpcId: expectId(VPC_ID, e.vpcId, "enis[].vpcId"),
-        previousGroupIds: asArray(e.previousGroupIds, "enis[].previousGroupIds").map((g) =>
-          expectId(SECURITY_GROUP_ID, g, "enis[].previousGroupIds[]"),
-        ),
-      };
-    }),
-  };
 }
 
 export const isolate: Step = {

@@ -6,7 +6,8 @@ import { VerificationError, type CheckResult, type Step, type StepContext } from
 import { ec2DryRun } from "./shared/dry-run.js";
 import { instanceIdOf } from "./shared/ids.js";
 import { readEnis, requireLiveInstance, tagValue } from "./shared/instance.js";
-import { groupIdOf, hasNoRules, settledIsolationGroup } from "./shared/isolation-group.js";
+import { hasNoRules } from "./shared/group-rules.js";
+import { groupIdOf, settledIsolationGroup } from "./shared/isolation-group.js";
 import { STEP } from "./shared/names.js";
 import { STATE_ISOLATED, TAG_FINDING_ID, TAG_REMEDIATION_ID, TAG_STATE } from "./shared/tags.js";
 

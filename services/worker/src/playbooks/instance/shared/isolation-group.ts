@@ -14,6 +14,7 @@ import type { StepContext } from "../../../engine/step.js";
 import { send, type CallContext } from "./call.js";
 import { recordClosed } from "./egress-ledger.js";
 import { errorName } from "./errors.js";
+import { hasServiceEgress, isAllTrafficV4, isAllTrafficV6, isTagged, unexpectedRules } from "./group-rules.js";
 import { SECURITY_GROUP_ID, expectId } from "./ids.js";
 import { ISOLATION_GROUP_DESCRIPTION, ISOLATION_GROUP_NAME, ISOLATION_ROLE, TAG_ROLE } from "./tags.js";
 
@@ -66,75 +67,8 @@ export function revokeAllTrafficInput(groupId: string): RevokeSecurityGroupEgres
   return { GroupId: groupId, IpPermissions: [ALL_TRAFFIC_EGRESS] };
 }
 
-export function isTagged(group: SecurityGroup): boolean {
-  return (group.Tags ?? []).some((t) => t.Key === TAG_ROLE && t.Value === ISOLATION_ROLE);
-}
-
 export function groupIdOf(group: SecurityGroup): string {
   return expectId(SECURITY_GROUP_ID, group.GroupId, "the isolation group id");
-}
-
-function ruleEntries(p: IpPermission): number {
-  return (
-    (p.IpRanges?.length ?? 0) +
-    (p.Ipv6Ranges?.length ?? 0) +
-    (p.PrefixListIds?.length ?? 0) +
-    (p.UserIdGroupPairs?.length ?? 0)
-  );
-}
-
-export function hasNoRules(group: SecurityGroup): boolean {
-  return [...(group.IpPermissions ?? []), ...(group.IpPermissionsEgress ?? [])].every((p) => ruleEntries(p) === 0);
-}
-
-function isAllTrafficV4(p: IpPermission): boolean {
-  return p.IpProtocol === "-1" && (p.IpRanges ?? []).some((r) => r.CidrIp === "0.0.0.0/0");
-}
-
-function isAllTrafficV6(p: IpPermission): boolean {
-  return p.IpProtocol === "-1" && (p.Ipv6Ranges ?? []).some((r) => r.CidrIpv6 === "::/0");
-}
-
-export function hasAllTrafficEgress(group: SecurityGroup): boolean {
-  return (group.IpPermissionsEgress ?? []).some(isAllTrafficV4);
-}
-
-/** Whether the group holds any all-traffic egress to anywhere (ours, or the default it was born with). */
-export function hasServiceEgress(group: SecurityGroup): boolean {
-  return (group.IpPermissionsEgress ?? []).some((p) => isAllTrafficV4(p) || isAllTrafficV6(p));
-}
-
-/**
- * Rules the service never leaves on its group: any ingress, and any egress but all traffic to
- * 0.0.0.0/0 or ::/0 (the temporary rule, and the defaults a new group is born with). Empty when
- * the group holds only what the service itself puts there.
- */
-export function unexpectedRules(group: SecurityGroup): string[] {
-  const found: string[] = [];
-  for (const p of group.IpPermissions ?? []) {
-    if (ruleEntries(p) > 0) found.push(`ingress ${describeRule(p)}`);
-  }
-  for (const p of group.IpPermissionsEgress ?? []) {
-    const other =
-      p.IpProtocol !== "-1" ||
-      (p.IpRanges ?? []).some((r) => r.CidrIp !== "0.0.0.0/0") ||
-      (p.Ipv6Ranges ?? []).some((r) => r.CidrIpv6 !== "::/0") ||
-      (p.PrefixListIds?.length ?? 0) > 0 ||
-      (p.UserIdGroupPairs?.length ?? 0) > 0;
-    if (other) found.push(`egress ${describeRule(p)}`);
-  }
-  return found;
-}
-
-function describeRule(p: IpPermission): string {
-  const ports = p.FromPort === undefined ? "" : ` ${p.FromPort}-${p.ToPort ?? p.FromPort}`;
-  const peers = [
-    ...(p.IpRanges ?? []).map((r) => r.CidrIp),
-    ...(p.Ipv6Ranges ?? []).map((r) => r.CidrIpv6),
-    ...(p.PrefixListIds ?? []).map((r) => r.PrefixListId),
-    ...(p.UserIdGroupPairs ?? []).map((r) => r.GroupId),
-  ];
-  return `${p.IpProtocol ?? "?"}${ports} ${peers.join(",")}`;
 }
 
 /**

@@ -10,7 +10,8 @@ import { startPeriodic } from "@gdr/core/periodic";
 import type { EngineLimits } from "../../../engine/deps.js";
 import type { ResourceLocks } from "../../../engine/limits/index.js";
 import { describeError } from "../shared/errors.js";
-import { groupIdOf, hasServiceEgress, lockName, revokeServiceEgress, serviceGroups, type GroupContext } from "../shared/isolation-group.js";
+import { hasServiceEgress } from "../shared/group-rules.js";
+import { groupIdOf, lockName, revokeServiceEgress, serviceGroups, type GroupContext } from "../shared/isolation-group.js";
 import { findOpenEgress, isStillOpen, recordSweptClosed, type OpenEgress } from "./open-egress.js";
 
 export interface EgressSweepDeps {
