@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@gdr/core/db/client";
 import { parseMessageBody } from "@gdr/core/findings/index";
 import type { RemediationMode } from "@gdr/core/queues/playbooks";
-import { recordBatch, type ParsedMessage } from "@gdr/ingest/record";
+import { recordBatch, type ParsedMessage } from "@gdr/core/intake/record";
 import type { SeededInstance } from "../../test/support/index.js";
 import { findingMessage } from "./fleet.js";
 

@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { eventBridgeEvent, instanceFinding } from "@gdr/core/findings/fixtures";
 import { parseMessageBody } from "@gdr/core/findings/index";
 import { loadPolicyFile, route } from "@gdr/core/policy/index";
-import { recordBatch, type ParsedMessage } from "@gdr/ingest/record";
+import { recordBatch, type ParsedMessage } from "@gdr/core/intake/record";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/index.js";
 import { stringAt } from "./harness.js";

@@ -4,10 +4,10 @@ import type { Logger } from "@gdr/core/log";
 import type { Notifier } from "@gdr/core/notify/index";
 import { stage } from "./failure.js";
 import type { IngestMetrics } from "./metrics.js";
-import type { MessageOutcome, ReceivedMessage } from "./messages.js";
-import { sendNotices } from "./notices.js";
+import type { MessageOutcome, ReceivedMessage } from "@gdr/core/intake/messages";
+import { sendNotices } from "@gdr/core/intake/notices";
 import type { OutboxRelay } from "./outbox.js";
-import { recordBatch, type RecordDeps } from "./record.js";
+import { recordBatch, type RecordDeps } from "@gdr/core/intake/record";
 import type { SqsGateway } from "./sqs.js";
 
 export interface BatchDeps extends RecordDeps {

@@ -1,5 +1,5 @@
 import type { Logger } from "@gdr/core/log";
-import type { ReceivedMessage } from "./messages.js";
+import type { ReceivedMessage } from "@gdr/core/intake/messages";
 import type { SqsGateway } from "./sqs.js";
 
 /**

@@ -5,7 +5,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { ReceivedMessage } from "./messages.js";
+import type { ReceivedMessage } from "@gdr/core/intake/messages";
 
 export interface SqsGateway {
   receive(options: { maxMessages: number; waitTimeSeconds: number; visibilityTimeout: number; signal: AbortSignal }): Promise<ReceivedMessage[]>;

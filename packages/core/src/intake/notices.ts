@@ -1,4 +1,4 @@
-import { findingEvent, remediationEvent, type NotificationEvent, type NotifiedFinding, type NotifiedRemediation, type Notifier } from "@gdr/core/notify/index";
+import { findingEvent, remediationEvent, type NotificationEvent, type NotifiedFinding, type NotifiedRemediation, type Notifier } from "../notify/index.js";
 import type { MessageOutcome } from "./messages.js";
 
 /**

@@ -1,7 +1,7 @@
-import type { Prisma } from "@gdr/core/db/client";
-import type { ParsedFinding } from "@gdr/core/findings/types";
-import type { NotifiedRemediation } from "@gdr/core/notify/index";
-import type { Exemption } from "@gdr/core/policy/index";
+import type { Prisma } from "../db/client.js";
+import type { ParsedFinding } from "../findings/types.js";
+import type { NotifiedRemediation } from "../notify/index.js";
+import type { Exemption } from "../policy/index.js";
 import type { Notice } from "./notices.js";
 import type { Pending } from "./pending.js";
 

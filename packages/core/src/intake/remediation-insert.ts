@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import type { Prisma } from "@gdr/core/db/client";
-import type { ParsedFinding } from "@gdr/core/findings/types";
-import type { NotifiedRemediation } from "@gdr/core/notify/index";
-import type { RouteDecision } from "@gdr/core/policy/index";
-import { jobIdFor, type RemediationJob } from "@gdr/core/queues/catalog";
+import type { Prisma } from "../db/client.js";
+import type { ParsedFinding } from "../findings/types.js";
+import type { NotifiedRemediation } from "../notify/index.js";
+import type { RouteDecision } from "../policy/index.js";
+import { jobIdFor, type RemediationJob } from "../queues/catalog.js";
 import type { Notice } from "./notices.js";
 import type { Pending } from "./pending.js";
 

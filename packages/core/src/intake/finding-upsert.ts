@@ -1,5 +1,5 @@
-import type { Prisma } from "@gdr/core/db/client";
-import type { ParsedFinding } from "@gdr/core/findings/types";
+import type { Prisma } from "../db/client.js";
+import type { ParsedFinding } from "../findings/types.js";
 
 export type UpsertResult =
   | { kind: "inserted" }

@@ -1,4 +1,4 @@
-import type { Prisma } from "@gdr/core/db/client";
+import type { Prisma } from "../db/client.js";
 
 /** The rows one batch adds besides findings and remediations, written together at the end. */
 export interface Pending {

@@ -1,4 +1,4 @@
-import type { ReceiptReason } from "@gdr/core/findings/reasons";
+import type { ReceiptReason } from "../findings/reasons.js";
 import type { Notice } from "./notices.js";
 
 /** An SQS message as the ingest path sees it. */

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import type { Prisma } from "@gdr/core/db/client";
-import type { ParseResult } from "@gdr/core/findings/index";
-import type { ReceiptReason } from "@gdr/core/findings/reasons";
-import type { ParsedFinding } from "@gdr/core/findings/types";
-import type { RouteDecision } from "@gdr/core/policy/index";
+import type { Prisma } from "../db/client.js";
+import type { ParseResult } from "../findings/index.js";
+import type { ReceiptReason } from "../findings/reasons.js";
+import type { ParsedFinding } from "../findings/types.js";
+import type { RouteDecision } from "../policy/index.js";
 import { exemptionNotice } from "./exemption-notice.js";
 import { upsertFinding } from "./finding-upsert.js";
 import type { MessageOutcome, ReceivedMessage } from "./messages.js";
