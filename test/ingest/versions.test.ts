@@ -247,7 +247,7 @@ describe("versions that arrive before the real finding", () => {
     expect((await remediationRows(world.db)).filter((r) => r.finding_id === id).map((r) => r.status)).toEqual(["queued"]);
   });
 
-  it("lets a newer archived version of the same instance win over an older one that arrives later (GuardDuty archived it)", async () => {
+  it("never lets a newer archived version block an older valid one that arrives later: the valid one is queued, GuardDuty decides in the worker", async () => {
     const id = newFindingId();
     const instanceId = "i-0e0e0e0e0e0e0e0e0";
     const archived = body(instanceFinding({ id, seed: id, instanceId, count: 2, archived: true, createdAt: minutes(0), updatedAt: minutes(10) }));
@@ -257,10 +257,10 @@ describe("versions that arrive before the real finding", () => {
 
     expect([await receiptOf(first), await receiptOf(older)].map((r) => [r.outcome, r.reason])).toEqual([
       ["ignored", "archived"],
-      ["duplicate", "older_version"],
+      ["accepted", "finding_replaced"],
     ]);
-    expect(await findingRow(id)).toMatchObject({ archived: true, count: 2 });
-    expect((await remediationRows(world.db)).filter((r) => r.finding_id === id)).toEqual([]);
+    expect(await findingRow(id)).toMatchObject({ archived: false, count: 1 });
+    expect((await remediationRows(world.db)).filter((r) => r.finding_id === id).map((r) => r.status)).toEqual(["queued"]);
   });
 });
 

@@ -120,7 +120,7 @@ describe("the confirmation gate", () => {
     expect(await slackAbout(seeded.instanceId, /^Remediation escalated/)).toContain("finding_unverified");
   });
 
-  it("escalates a finding whose type, resource or severity differ from GuardDuty's, changing nothing", async () => {
+  it("escalates a finding whose type, resource or severity differ from GuardDuty's, or that GuardDuty holds archived, changing nothing", async () => {
     const cases: { label: string; edit: (theirs: JsonObject) => void; expected: RegExp }[] = [
       { label: "type", edit: (t) => setIn(t, ["type"], "Recon:EC2/PortProbeUnprotectedPort"), expected: /type: GuardDuty says Recon:EC2\/PortProbeUnprotectedPort/ },
       {
@@ -130,6 +130,8 @@ describe("the confirmation gate", () => {
       },
       // The message claims 8 (high: contained at once); GuardDuty rates it 5 (medium: a person decides).
       { label: "severity", edit: (t) => setIn(t, ["severity"], 5), expected: /severity: the stored finding says 8, more than GuardDuty's 5/ },
+      // Archived at GuardDuty (by a person, or the queue carried a forged archived version first).
+      { label: "archived", edit: (t) => setIn(t, ["service", "archived"], true), expected: /GuardDuty holds finding [0-9a-f]+ archived/ },
     ];
     for (const c of cases) {
       const seeded = await seed(world, { autoScaling: false, targetGroup: false });

@@ -35,9 +35,9 @@ interface StoredVersion {
  * 1. Until a version of the finding has been acted on (a remediation exists), nothing about the
  *    stored version is binding. A version that acts (`acts`: the policy routes it to a playbook)
  *    replaces a stored version that produced no remediation — ignored as unsupported, sample,
- *    exempt, low — whatever their updatedAt order and even if it names another resource. The one
- *    exception is GuardDuty's own archiving: a newer archived version of the same resource still
- *    wins over an older one.
+ *    exempt, low, archived — whatever their updatedAt order and even if it names another resource.
+ *    An archived version is no exception: a forged one would otherwise shadow the real finding;
+ *    GuardDuty itself says whether the finding is archived, before anything changes (worker gate).
  * 2. Once a version has been acted on, its account, region and resource are fixed. A version
  *    naming others is a conflict: refused when it would not act anyway, escalated to a person
  *    when it would (two valid versions naming different resources: we cannot tell which is
@@ -76,7 +76,10 @@ export async function upsertFinding(tx: Prisma.TransactionClient, f: ParsedFindi
       await writeVersion(tx, f, raw);
       return { kind: "updated" };
     }
-    if (acts && !stored.acted && !stored.archived) {
+    // An archived version binds nothing either: anyone who can send to the queue can send one
+    // with a later updatedAt. Whether the finding really is archived is GuardDuty's to say, and the
+    // worker asks it (the confirmation gate escalates a finding GuardDuty holds archived).
+    if (acts && !stored.acted) {
       await writeVersion(tx, f, raw);
       return { kind: "replaced", message: `replaced a newer version that produced no remediation (${versions})` };
     }

@@ -80,6 +80,10 @@ async function confirm(ctx: StepContext): Promise<Confirmation> {
   const theirs = parseGuardDutyFinding(match);
   if (!theirs.ok) return unverified(detectorId, theirs.problem);
   const guardduty = viewOf(theirs.finding) as unknown as Json;
+  // Archived at GuardDuty before anything changed: someone (a person, a suppression rule) decided
+  // it needs no action, or ingest took an older active version over a forged archived one; either
+  // way a person decides, nothing is done on the queue's word.
+  if (theirs.finding.archived) return unverified(detectorId, `GuardDuty holds finding ${findingId} archived`, ["archived at GuardDuty"], guardduty);
   const differences = mismatches(stored.finding, ctx.remediation, theirs.finding);
   if (differences.length > 0) return unverified(detectorId, `the finding does not match GuardDuty's: ${differences.join("; ")}`, differences, guardduty);
   return { confirmed: true, findingId, detectorId, guardduty, checkedAt };
