@@ -247,6 +247,27 @@ describe("versions that arrive before the real finding", () => {
     expect((await remediationRows(world.db)).filter((r) => r.finding_id === id).map((r) => r.status)).toEqual(["queued"]);
   });
 
+  it("never drops a conflict in account alone (same instance id claimed for another account): recorded and notified once, though no remediation can hold it", async () => {
+    const id = newFindingId();
+    const instanceId = "i-0d0d0d0d0d0d0d0d0";
+    // The first version, acted on, names account 111122223333; a later one names the same instance
+    // in 123456789012. The unique key (finding, playbook, resource) cannot hold both remediations.
+    const forged = body(instanceFinding({ id, seed: id, instanceId, accountId: "111122223333", count: 1, createdAt: minutes(0), updatedAt: minutes(5) }));
+    const real = body(instanceFinding({ id, seed: id, instanceId, accountId: "123456789012", count: 2, createdAt: minutes(0), updatedAt: minutes(10) }));
+    await deliver(forged);
+    const second = await deliver(real);
+    const again = await deliver(real);
+    await waitForEmptyQueue(world, "all three versions deleted from SQS");
+
+    const receipt = await receiptOf(second);
+    expect(receipt).toMatchObject({ outcome: "accepted", reason: "conflict_escalated" });
+    expect(receipt.detail).toMatch(/no remediation of its own: .*holds i-0d0d0d0d0d0d0d0d0 for account 111122223333 .* none could be recorded for 123456789012/);
+    expect((await remediationRows(world.db)).filter((r) => r.finding_id === id).map((r) => r.account_id)).toEqual(["111122223333"]);
+    expect((await auditActions(world.db)).filter((a) => a.finding_id === id && a.action === "finding.conflict_escalated")).toHaveLength(1);
+    expect(notifier.events.filter((e) => e.findingId === id).map((e) => [e.kind, e.accountId, e.remediationId])).toEqual([["escalated", "123456789012", null]]);
+    expect(await receiptOf(again)).toMatchObject({ outcome: "accepted", reason: "conflict_escalated" });
+  });
+
   it("never lets a newer archived version block an older valid one that arrives later: the valid one is queued, GuardDuty decides in the worker", async () => {
     const id = newFindingId();
     const instanceId = "i-0e0e0e0e0e0e0e0e0";

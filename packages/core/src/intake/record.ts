@@ -94,12 +94,14 @@ async function recordMessage(tx: Tx, { message, parsed }: ParsedMessage, deps: R
       outcome: "accepted",
       reason: "conflict_escalated",
       detail: escalated
-        ? `remediation ${escalated.remediation?.id ?? "?"} escalated to a person, nothing runs: ${version.message}`
+        ? escalated.remediation
+          ? `remediation ${escalated.remediation.id} escalated to a person, nothing runs: ${version.message}`
+          : `escalated to a person with no remediation of its own: ${escalated.detail}`
         : `remediation for ${finding.resourceKey ?? "?"} already recorded (escalated): ${version.message}`,
     });
     return {
       ...outcome(message, "accepted", "conflict_escalated", finding.id),
-      remediationsCreated: escalated ? 1 : 0,
+      remediationsCreated: escalated?.remediation ? 1 : 0,
       notices: escalated ? [escalated] : [],
     };
   }

@@ -62,11 +62,16 @@ export async function createRemediation(
  * finding and the remediation already under way are left as they are: the worker confirms a
  * finding with GuardDuty before changing anything, which is where a forged first version stops.
  * Returns the notice, or null when this resource's remediation was recorded already (a replay).
+ *
+ * A conflict in account or region alone (the same instance id, say, claimed for two accounts)
+ * cannot get a remediation of its own: the unique key is (finding, playbook, resource). It is
+ * still recorded (a `finding.conflict_escalated` audit event holding the version) and people are
+ * told, once per account and region, so that it is never dropped silently.
  */
 export async function escalateConflict(tx: Tx, finding: ParsedFinding, decision: Remediate, conflict: string, pending: Pending): Promise<Notice | null> {
   const reason = `version conflict: ${conflict}; a person must decide which version is real`;
   const created = await insertRemediation(tx, finding, decision, "escalated", reason);
-  if (created === null) return null;
+  if (created === null) return escalateWithoutRemediation(tx, finding, decision, reason, pending);
   pending.audit.push({
     actor: "ingest",
     action: "remediation.escalated",
@@ -88,6 +93,46 @@ export async function escalateConflict(tx: Tx, finding: ParsedFinding, decision:
     finding: { id: finding.id, accountId: finding.accountId, region: finding.region, resourceKey: finding.resourceKey },
     remediation: created,
     detail: reason,
+  };
+}
+
+async function escalateWithoutRemediation(tx: Tx, finding: ParsedFinding, decision: Remediate, reason: string, pending: Pending): Promise<Notice | null> {
+  const resourceKey = finding.resourceKey ?? "";
+  const holder = await tx.remediation.findUnique({
+    where: { findingId_playbook_resourceKey: { findingId: finding.id, playbook: decision.playbook, resourceKey } },
+    select: { id: true, accountId: true, region: true },
+  });
+  if (!holder || (holder.accountId === finding.accountId && holder.region === finding.region)) return null;
+  const told = await tx.auditEvent.count({
+    where: {
+      findingId: finding.id,
+      action: "finding.conflict_escalated",
+      AND: [{ detail: { path: ["accountId"], equals: finding.accountId } }, { detail: { path: ["region"], equals: finding.region } }],
+    },
+  });
+  if (told > 0) return null;
+  const message = `${reason}; remediation ${holder.id} holds ${resourceKey} for account ${holder.accountId} in ${holder.region}, so none could be recorded for ${finding.accountId} in ${finding.region}: act there by hand if GuardDuty confirms it`;
+  pending.audit.push({
+    actor: "ingest",
+    action: "finding.conflict_escalated",
+    findingId: finding.id,
+    remediationId: null,
+    detail: {
+      reason: "version_conflict",
+      message,
+      accountId: finding.accountId,
+      region: finding.region,
+      playbook: decision.playbook,
+      resourceKey,
+      heldBy: holder.id,
+      version: { count: finding.count, updatedAt: finding.updatedAt.toISOString(), detail: finding.detail as Prisma.InputJsonObject },
+    },
+  });
+  return {
+    kind: "escalated",
+    finding: { id: finding.id, accountId: finding.accountId, region: finding.region, resourceKey: finding.resourceKey },
+    remediation: null,
+    detail: message,
   };
 }
 
