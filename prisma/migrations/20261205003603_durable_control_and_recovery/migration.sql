@@ -22,3 +22,6 @@ CREATE TABLE "control_switches" (
 
 -- CreateIndex
 CREATE INDEX "audit_events_action_at_idx" ON "audit_events"("action", "at");
+
+-- CreateIndex
+CREATE INDEX "remediations_stuck_notified_at_idx" ON "remediations"("stuck_notified_at");
