@@ -186,4 +186,17 @@ describe("POST /v1/remediations/:id/retry", () => {
     expect(second.statusCode).toBe(409);
     expect(await jobsOf(id)).toHaveLength(after.length);
   });
+
+  it("voids the approved plan and starts the recovery count over: the retried job asks again, its approval stays in the history", async () => {
+    const { id } = await failedRemediation();
+    // Failed after a person approved its plan, and after the reconciler had recovered it 5 times.
+    const plan = { action: "continue", steps: [{ name: "isolate", destructive: false }] };
+    await db.pool.query("UPDATE remediations SET plan = $2::jsonb, plan_hash = 'h-approved', recoveries = 5 WHERE id = $1", [id, JSON.stringify(plan)]);
+    await db.pool.query("INSERT INTO approvals (id, remediation_id, step, decision, actor, reason, plan_hash, expires_at) VALUES (gen_random_uuid(), $1, 'isolate', 'approved', 'token:alice', 'ok', 'h-approved', now())", [id]);
+    const res = await app.inject({ method: "POST", url: `/v1/remediations/${id}/retry`, headers: auth("approver"), payload: { reason: "permissions fixed" } });
+    expect(res.statusCode, res.body).toBe(200);
+    const r = await db.pool.query("SELECT status::text AS status, plan, plan_hash, recoveries FROM remediations WHERE id = $1", [id]);
+    expect(r.rows[0]).toEqual({ status: "queued", plan: null, plan_hash: null, recoveries: 0 });
+    expect(await count("approvals WHERE remediation_id = $1 AND plan_hash = 'h-approved'", [id])).toBe(1);
+  });
 });

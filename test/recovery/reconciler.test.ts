@@ -96,6 +96,25 @@ describe("reconciler", () => {
     expect(requeuedTotal).toBe(rows.length);
   });
 
+  it("resumes a queued remediation whose job was lost as a containment, never as the continuation of a plan approved before it was retried", async () => {
+    const l = await lane();
+    const [r] = await queuedRemediations(world, l, 1);
+    if (!r) throw new Error("one remediation expected");
+    // Queued again by a retry while an approved plan (here: terminate) is still on the row.
+    const plan = { action: "continue", steps: [{ name: "terminate", destructive: true }] };
+    await world.db.pool.query(`UPDATE remediations SET plan = $2::jsonb, plan_hash = 'h-old' WHERE id = $1::uuid`, [r.id, JSON.stringify(plan)]);
+    await world.db.pool.query(
+      `INSERT INTO approvals (id, remediation_id, step, decision, actor, reason, plan_hash) VALUES (gen_random_uuid(), $1::uuid, 'terminate', 'approved', 'token:alice', 'ok', 'h-old')`,
+      [r.id],
+    );
+    await loseRedisData(l);
+
+    const t = reconciler(l);
+    expect((await t.reconciler.pass()).recoveries).toMatchObject([{ kind: "requeued", id: r.id, action: "contain" }]);
+    const job = await queueFor(l.queues, "instance").getJob(`${r.job_id}-recovery-1`);
+    expect(job?.data).toMatchObject({ remediationId: r.id, action: "contain" });
+  });
+
   it("pages through every open remediation in one pass, so live ones ahead of them never hide lost ones", async () => {
     const l = await lane();
     const rows = await queuedRemediations(world, l, 5);

@@ -78,7 +78,9 @@ export async function recoverOne(tx: Prisma.TransactionClient, queues: Remediati
  */
 export function recoveryAction(c: Pick<Candidate, "status" | "approved" | "contained" | "plan">): RemediationJob["action"] {
   const planned = planAction(c.plan);
-  if (c.approved && planned) return planned;
+  // A queued remediation has no plan in force (a retry voids it): it starts over as a containment,
+  // which freezes and asks again wherever an approval is needed.
+  if (c.status !== "queued" && c.approved && planned) return planned;
   if (c.status === "running" && c.contained) return "evidence";
   return "contain";
 }

@@ -62,7 +62,14 @@ export function retryRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
                SET status = 'pending', finished_at = NULL, error_class = NULL, error_code = NULL, error_message = NULL
              WHERE remediation_id = ${r.id}::uuid AND status = 'failed'
          RETURNING name`;
-          await tx.remediation.update({ where: { id: r.id }, data: { status: "queued", error: null, finishedAt: null } });
+          // The frozen plan goes: an approval of it must not carry the retried job on (the
+          // reconciler resumes an approved plan as its continuation), so whatever needs approval
+          // is frozen and asked again. The approvals rows and audit events keep the history. The
+          // recovery count starts over: the retry is a fresh run, not the lost job's next recovery.
+          await tx.$executeRaw`
+            UPDATE remediations
+               SET status = 'queued', error = NULL, finished_at = NULL, plan = NULL, plan_hash = NULL, recoveries = 0, updated_at = now()
+             WHERE id = ${r.id}::uuid`;
           const previous = await tx.auditEvent.count({ where: { remediationId: r.id, action: "remediation.retried" } });
           const job = remediationJobSchema.parse({
             remediationId: r.id,
