@@ -285,6 +285,74 @@ describe("versions that arrive before the real finding", () => {
   });
 });
 
+describe("forged newer versions of an acted finding", () => {
+  /** A finding acted on (v1 queued), its row as stored, and a helper to deliver its real v2 afterwards. */
+  async function acted(instanceId: string) {
+    const id = newFindingId();
+    await deliver(version(id, 1, instanceId));
+    await waitUntil(async () => (await remediationRows(world.db)).some((r) => r.finding_id === id), { attempts: 100, what: "the remediation" });
+    const stored = await findingRow(id);
+    const realUpdate = async () => {
+      const messageId = await deliver(version(id, 2, instanceId));
+      expect(await receiptOf(messageId)).toMatchObject({ outcome: "accepted", reason: "finding_updated" });
+      expect(await findingRow(id)).toMatchObject({ count: 2, gd_updated_at: new Date(minutes(10)) });
+    };
+    return { id, stored, realUpdate };
+  }
+
+  it("refuses a version dated in the future (GuardDuty never sends one), so the real later update still applies", async () => {
+    const { id, stored, realUpdate } = await acted("i-0f1f1f1f1f1f1f1f1");
+    const future = body(instanceFinding({ id, seed: id, instanceId: "i-0f1f1f1f1f1f1f1f1", count: 50, createdAt: minutes(0), updatedAt: "2099-12-31T00:00:00.000Z" }));
+    const messageId = await deliver(future);
+    expect(await receiptOf(messageId)).toMatchObject({ outcome: "rejected", reason: "invalid_finding" });
+    expect((await receiptOf(messageId)).detail).toContain("in the future");
+    expect(await findingRow(id)).toEqual(stored);
+    await realUpdate();
+  });
+
+  it("never rewrites an acted finding with a newer version naming another detector: conflict, stored detector kept, real updates still apply", async () => {
+    const instanceId = "i-0f2f2f2f2f2f2f2f2";
+    const { id, stored, realUpdate } = await acted(instanceId);
+    const detector = String(at(stored?.raw, "service", "detectorId"));
+    const forgedDetector = "f".repeat(32);
+    const forged = version(id, 9, instanceId).replaceAll(detector, forgedDetector);
+    const messageId = await deliver(forged);
+    const receipt = await receiptOf(messageId);
+    expect(receipt.reason).toBe("conflict_escalated");
+    expect(receipt.detail).toContain(`detectorId ${detector} -> ${forgedDetector}`);
+    expect(await findingRow(id)).toEqual(stored);
+    await realUpdate();
+    expect(at((await findingRow(id))?.raw, "service", "detectorId")).toBe(detector);
+  });
+
+  it("never rewrites an acted finding with a newer version of another type: conflict, stored type kept, real updates still apply", async () => {
+    const instanceId = "i-0f3f3f3f3f3f3f3f3";
+    const { id, stored, realUpdate } = await acted(instanceId);
+    const otherType = "Backdoor:EC2/C&CActivity.B!DNS";
+    const forged = body(instanceFinding({ id, seed: id, instanceId, type: otherType, count: 9, createdAt: minutes(0), updatedAt: minutes(45) }));
+    const messageId = await deliver(forged);
+    const receipt = await receiptOf(messageId);
+    expect(receipt.reason).toBe("conflict_escalated");
+    expect(receipt.detail).toContain(`-> ${otherType}`);
+    expect(await findingRow(id)).toEqual(stored);
+    await realUpdate();
+    expect((await findingRow(id))?.type).toBe(stored?.type);
+  });
+
+  it("never raises the stored severity of an acted finding (column and raw), while the newer version is otherwise applied", async () => {
+    const instanceId = "i-0f4f4f4f4f4f4f4f4";
+    const { id, stored } = await acted(instanceId);
+    expect(stored?.severity).toBe("8.0");
+    const higher = body(instanceFinding({ id, seed: id, instanceId, severity: 8.9, count: 3, createdAt: minutes(0), updatedAt: minutes(15) }));
+    const messageId = await deliver(higher);
+    expect(await receiptOf(messageId)).toMatchObject({ outcome: "accepted", reason: "finding_updated" });
+    const row = await findingRow(id);
+    expect(row).toMatchObject({ count: 3, severity: "8.0" });
+    expect(at(row?.raw, "severity")).toBe(8);
+    expect(at(row?.raw, "service", "count")).toBe(3);
+  });
+});
+
 function at(value: unknown, ...path: string[]): unknown {
   let node = value;
   for (const key of path) node = typeof node === "object" && node !== null ? (node as Record<string, unknown>)[key] : undefined;

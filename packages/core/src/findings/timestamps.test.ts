@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseTimestamp } from "./timestamps.js";
+import { MAX_CLOCK_SKEW_MS, parseTimestamp } from "./timestamps.js";
 
 function iso(value: unknown): string {
   const r = parseTimestamp(value);
@@ -35,6 +35,7 @@ describe("parseTimestamp", () => {
     ["hour 24", "2024-11-05T24:00:00Z"],
     ["before 2000", "1999-12-31T23:59:59Z"],
     ["after 2100", "2100-01-01T00:00:00Z"],
+    ["a date far in the future (before 2100)", "2099-12-31T23:59:59Z"],
     ["NaN", Number.NaN],
     ["Infinity", Number.POSITIVE_INFINITY],
     ["a negative epoch", -1],
@@ -43,5 +44,14 @@ describe("parseTimestamp", () => {
     ["null", null],
   ])("refuses %s", (_label, value) => {
     expect(parseTimestamp(value).ok).toBe(false);
+  });
+
+  it("refuses a time more than the clock-skew allowance after the time received, accepts one within it", () => {
+    const received = Date.parse("2025-03-01T10:00:00.000Z");
+    const within = new Date(received + MAX_CLOCK_SKEW_MS).toISOString();
+    const beyond = new Date(received + MAX_CLOCK_SKEW_MS + 1000).toISOString();
+    expect(parseTimestamp(within, received)).toEqual({ ok: true, date: new Date(within) });
+    expect(parseTimestamp(beyond, received)).toMatchObject({ ok: false, problem: expect.stringContaining("in the future") as unknown });
+    expect(parseTimestamp((received + MAX_CLOCK_SKEW_MS + 1000) / 1000, received).ok).toBe(false);
   });
 });

@@ -11,11 +11,17 @@
  *
  * Anything that is not a finite number or a strictly formatted, calendar-valid ISO string, or that
  * falls outside 2000-01-01 .. 2100-01-01, is refused: such a value did not come from GuardDuty.
+ *
+ * Nor does a time in the future: GuardDuty stamps a finding when it writes it, so a timestamp more
+ * than MAX_CLOCK_SKEW_MS after the time it is read (received) is refused. Without this, a forged
+ * version dated 2099 would be the newest version of its finding for good and every real update
+ * after it would be `older_version`. The allowance covers clock skew between AWS and this host.
  */
 
 export const EPOCH_MILLISECONDS_THRESHOLD = 1e11;
 export const EARLIEST_TIMESTAMP = Date.UTC(2000, 0, 1);
 export const LATEST_TIMESTAMP = Date.UTC(2100, 0, 1);
+export const MAX_CLOCK_SKEW_MS = 15 * 60_000;
 
 export type TimestampResult = { ok: true; date: Date } | { ok: false; problem: string };
 
@@ -23,7 +29,16 @@ export type TimestampResult = { ok: true; date: Date } | { ok: false; problem: s
 const ISO_8601 =
   /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?(Z|[+-][0-9]{2}:[0-9]{2})$/;
 
-export function parseTimestamp(value: unknown): TimestampResult {
+/** `now`: when the value was received (epoch ms); later than now + MAX_CLOCK_SKEW_MS is refused. */
+export function parseTimestamp(value: unknown, now: number = Date.now()): TimestampResult {
+  const result = parseAny(value);
+  if (result.ok && result.date.getTime() > now + MAX_CLOCK_SKEW_MS) {
+    return { ok: false, problem: `is more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes in the future (GuardDuty never reports a future time)` };
+  }
+  return result;
+}
+
+function parseAny(value: unknown): TimestampResult {
   if (typeof value === "number") return fromEpoch(value);
   if (typeof value === "string") return fromIso(value);
   return { ok: false, problem: "is neither an ISO-8601 string nor an epoch number" };

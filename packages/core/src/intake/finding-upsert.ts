@@ -19,6 +19,10 @@ interface StoredVersion {
   region: string;
   resource_type: string;
   resource_key: string | null;
+  type: string;
+  /** service.detectorId of the stored version (null when absent). */
+  detector_id: string | null;
+  severity: number;
   count: number;
   archived: boolean;
   gd_updated_at: Date;
@@ -43,7 +47,15 @@ interface StoredVersion {
  *    when it would (two valid versions naming different resources: we cannot tell which is
  *    forged, and neither may be dropped silently).
  *
+ * Identity here includes the finding type and `service.detectorId`: GuardDuty never changes either
+ * for a finding id, and the worker confirms the finding with GuardDuty using the stored ones, so a
+ * version changing them must not rewrite an acted row (it would escalate the real remediation and
+ * shadow every real later update).
+ *
  * Within one identity, versions only move forward (later updatedAt, or equal with a higher count).
+ * Once acted on, a newer version never raises the stored severity: the remediation's mode was
+ * decided from the severity it was acted on at, and the worker escalates when the stored severity
+ * exceeds GuardDuty's, so a forged higher one could only stop the real remediation.
  */
 export async function upsertFinding(tx: Prisma.TransactionClient, f: ParsedFinding, acts: boolean): Promise<UpsertResult> {
   const raw = JSON.stringify(f.detail);
@@ -59,7 +71,8 @@ export async function upsertFinding(tx: Prisma.TransactionClient, f: ParsedFindi
   // The row exists: lock it so concurrent batches carrying other versions apply in turn. Every
   // remediation is inserted under this lock, so `acted` cannot change before we commit.
   const rows = await tx.$queryRaw<StoredVersion[]>`
-    SELECT account_id, region, resource_type, resource_key, count, archived, gd_updated_at,
+    SELECT account_id, region, resource_type, resource_key, type, raw->'service'->>'detectorId' AS detector_id,
+           severity::float8 AS severity, count, archived, gd_updated_at,
            EXISTS (SELECT 1 FROM remediations r WHERE r.finding_id = findings.id) AS acted
       FROM findings WHERE id = ${f.id} FOR UPDATE`;
   const stored = rows[0];
@@ -73,7 +86,7 @@ export async function upsertFinding(tx: Prisma.TransactionClient, f: ParsedFindi
 
   if (moved === null) {
     if (newer) {
-      await writeVersion(tx, f, raw);
+      await writeVersion(tx, f, raw, stored.acted && f.severity > stored.severity);
       return { kind: "updated" };
     }
     // An archived version binds nothing either: anyone who can send to the queue can send one
@@ -106,18 +119,32 @@ function identityChanges(stored: StoredVersion, f: ParsedFinding): string | null
       ["region", stored.region, f.region],
       ["resourceType", stored.resource_type, f.resourceType],
       ["resourceKey", stored.resource_key, f.resourceKey],
+      ["type", stored.type, f.type],
+      ["detectorId", stored.detector_id, detectorIdOf(f)],
     ] as const
   ).filter(([, was, now]) => was !== now);
   return moved.length === 0 ? null : moved.map(([field, was, now]) => `${field} ${String(was)} -> ${String(now)}`).join(", ");
 }
 
-/** The whole version, identity included (unchanged for an update, new for a replacement). */
-async function writeVersion(tx: Prisma.TransactionClient, f: ParsedFinding, raw: string): Promise<void> {
+function detectorIdOf(f: ParsedFinding): string | null {
+  const service = (f.detail as { service?: unknown }).service;
+  const id = typeof service === "object" && service !== null ? (service as { detectorId?: unknown }).detectorId : undefined;
+  return typeof id === "string" ? id : null;
+}
+
+/**
+ * The whole version, identity included (unchanged for an update, new for a replacement).
+ * `keepSeverity`: the stored severity stays, in the column and in raw (which the worker reads).
+ */
+async function writeVersion(tx: Prisma.TransactionClient, f: ParsedFinding, raw: string, keepSeverity = false): Promise<void> {
   await tx.$executeRaw`
     UPDATE findings
        SET arn = ${f.arn}, account_id = ${f.accountId}, region = ${f.region}, partition = ${f.partition}, type = ${f.type},
-           severity = ${f.severity}, title = ${f.title}, resource_type = ${f.resourceType}, resource_key = ${f.resourceKey},
+           severity = CASE WHEN ${keepSeverity} THEN severity ELSE ${f.severity} END,
+           title = ${f.title}, resource_type = ${f.resourceType}, resource_key = ${f.resourceKey},
            count = ${f.count}, archived = ${f.archived}, sample = ${f.sample}, gd_created_at = ${f.createdAt},
-           gd_updated_at = ${f.updatedAt}, raw = ${raw}::jsonb, last_seen_at = now()
+           gd_updated_at = ${f.updatedAt},
+           raw = CASE WHEN ${keepSeverity} THEN jsonb_set(${raw}::jsonb, '{severity}', to_jsonb(severity)) ELSE ${raw}::jsonb END,
+           last_seen_at = now()
      WHERE id = ${f.id}`;
 }
