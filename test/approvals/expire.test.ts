@@ -88,6 +88,19 @@ describe("expireApprovals", () => {
     expect(s.approvals).toEqual([{ decision: "approved", actor: "token:alice", reason: "go" }]);
   });
 
+  it("a plan approved but not yet continued never takes a place in the sweep's limit from a plan still waiting", async () => {
+    const approved = await seedWaiting(db, { findingId: next() });
+    expect(await approveRemediation(db.prisma, queues, { remediationId: approved, actor: "token:alice", reason: "go", planHash: HASH })).toMatchObject({ ok: true });
+    const waiting = await seedWaiting(db, { findingId: next() });
+    // The approved one is first in the sweep's order (oldest row), ahead of every other test's too.
+    await db.pool.query("UPDATE remediations SET updated_at = '2000-01-01' WHERE id = $1", [approved]);
+    await db.pool.query("UPDATE remediations SET updated_at = '2000-01-02' WHERE id = $1", [waiting]);
+    const r = await expireApprovals(db.prisma, queues, { now: later(2 * HOUR), expiryMs: HOUR, onExpiry: "cancel", limit: 1 });
+    expect(r.expired).toEqual([waiting]);
+    expect((await state(waiting)).status).toBe("expired");
+    expect((await state(approved)).status).toBe("awaiting_approval");
+  });
+
   it("races with a concurrent approval: exactly one decision", async () => {
     const ids = await Promise.all(Array.from({ length: 8 }, () => seedWaiting(db, { findingId: next() })));
     const now = later(2 * HOUR);

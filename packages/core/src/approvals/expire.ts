@@ -67,6 +67,9 @@ export async function expireApprovals(prisma: PrismaClient, queues: RemediationQ
     SELECT r.id::text AS id FROM remediations r
      WHERE r.status = 'awaiting_approval'
        AND (SELECT max(a.at) FROM audit_events a WHERE a.remediation_id = r.id AND a.action = 'remediation.awaiting_approval') <= ${cutoff}
+       -- Decided already (approved, its continuation not yet run): not the sweep's; left in, a
+       -- backlog of these (a pause holds every continuation) would fill the limit every sweep.
+       AND NOT EXISTS (SELECT 1 FROM approvals p WHERE p.remediation_id = r.id AND p.plan_hash = r.plan_hash)
      ORDER BY r.updated_at
      LIMIT ${options.limit ?? 500}`;
   const result: ExpiryResult = { expired: [], contained: [] };
