@@ -88,7 +88,7 @@ describe("an account taken off the allow list", () => {
     }
   });
 
-  it("refuses an approved termination plan in it: the instance stays contained and running, nothing changes, people are told", async () => {
+  it("refuses an approved termination plan in it: the instance stays contained and running, nothing changes, people are told; the remediation ends failed after containment, so it can still be released", async () => {
     const lane = await startLane(world, { policy: ALLOWING, worker: { WORKER_INSTANCE_TERMINATE: "true", POLICY_FILE: policyFile(ALLOWING) } });
     try {
       const seeded = await seed(world, { targetGroup: false });
@@ -112,7 +112,8 @@ describe("an account taken off the allow list", () => {
       const decision = await approveRemediation(world.db.prisma, lane.queues, { remediationId: queued.id, actor: "token:dave", reason: "terminate it", planHash: waiting.plan_hash ?? "" });
       expect(decision.ok).toBe(true);
       const done = await waitForStatus(world.db, queued.id, ["cancelled", "succeeded", "failed"]);
-      expect(done.status).toBe("cancelled");
+      // Not cancelled: past containment, a cancelled remediation could never be released.
+      expect(done.status).toBe("failed");
       expect(done.error).toMatch(/^account_not_allowed: /);
 
       expect(log.changing()).toEqual([]);
@@ -120,8 +121,12 @@ describe("an account taken off the allow list", () => {
       expect(after.state).toBe("running");
       expect(after).toEqual(contained);
       expect(stepMap(await stepsOf(world.db, queued.id)).get("terminate")?.status).toBe("pending");
-      expect((await auditOf(world.db, queued.id)).filter((a) => a.action === "remediation.refused")).toEqual([expect.objectContaining({ step: "terminate" })]);
-      expect(await slackAbout(seeded.instanceId, /^Remediation cancelled/)).toContain("account_not_allowed");
+      expect((await auditOf(world.db, queued.id)).filter((a) => a.action === "remediation.refused")).toEqual([
+        expect.objectContaining({ step: "terminate" }),
+      ]);
+      expect(await slackAbout(seeded.instanceId, /^Remediation failed/)).toContain("account_not_allowed");
+      // The contained instance is not stranded: a person can still ask for its release.
+      expect(await requestRelease(world.db.prisma, lane.queues, queued.id, "token:frank")).toMatchObject({ ok: true });
     } finally {
       await lane.stop();
     }

@@ -5,7 +5,8 @@ import type { EngineDeps } from "./deps.js";
 import { gateBeforeChange } from "./gates/before-change.js";
 import { buildPlan, planAsJson, planHash, planSlice } from "./plan.js";
 import { FailedForGood, Postpone } from "./signals.js";
-import type { Json, Step, StepContext } from "./step.js";
+import { outsideStep } from "./outside-step.js";
+import type { Json, Playbook, Step, StepContext } from "./step.js";
 import { runStep, type Attempt } from "./step-runner.js";
 import type { LoadedRemediation } from "./store.js";
 
@@ -67,95 +68,112 @@ async function runLoaded(job: RemediationJob, loaded: LoadedRemediation, attempt
   const lock = await deps.limits.acquireResource(`${loaded.ref.accountId}/${loaded.ref.region}/${loaded.ref.resourceKey}`);
   if (!lock) throw new Postpone(deps.postponeMs, "resource_locked");
   try {
-    if (loaded.status === "queued") await deps.store.setStatus(loaded.ref.id, "running");
-    if (loaded.ref.mode === "notify" && job.action === "contain") {
-      // The decision is recorded here; runRemediation hands the "notified" outcome to the notifier.
-      await deps.store.audit(loaded.ref.id, "worker", "remediation.notified", { playbook: job.playbook });
-      await deps.store.setStatus(loaded.ref.id, "notified");
-      return "notified";
-    }
-    const steps = job.action === "release" ? playbook.release : playbook.steps;
-    const rows = await deps.store.steps(loaded.ref.id);
-    const outputs = new Map<string, Json>();
-    for (const [name, row] of rows) if ((row.status === "succeeded" || row.status === "skipped") && row.output !== null) outputs.set(name, row.output);
-    const ctx = await contextFor(loaded, outputs, AbortSignal.any([deps.signal, lock.lost]), deps);
-
-    if (loaded.ref.mode === "dry_run") return await dryRun(steps, loaded, ctx, outputs, attempt, deps);
-
-    // An evidence job runs under the approval (if any) that its containment ran under.
-    const approved = job.action === "contain" ? null : await approvalFor(job, loaded, deps);
-    if (job.action === "continue" && !approved) return "nothing_to_do";
-    // A release is frozen from a contained remediation: succeeded, or failed after containment.
-    const releaseFrom = releasableStatus(loaded.status, rows.get(deps.containmentStep));
-    if (job.action === "release" && !approved && !releaseFrom) return "nothing_to_do";
-    // An approved plan is being carried out: say so, instead of "waiting for you".
-    if (approved && loaded.status === "awaiting_approval") await deps.store.setStatus(loaded.ref.id, "running");
-    let capReserved = false;
-    // Whether this job ran the containment step itself (`rows` was read before it did).
-    let containedNow = false;
-
-    for (const [index, step] of steps.entries()) {
-      const row = rows.get(step.name);
-      if (row && (row.status === "succeeded" || row.status === "skipped")) continue;
-      if (containedNow) {
-        // Contained by this job just now: the rest (evidence, verification, any gated step) goes
-        // to an evidence job at a lower priority, so that other resources' containment does not
-        // queue behind it. (A job that finds containment done by an earlier run, after a crash or
-        // on a retry, carries on itself: it has no containment of its own to hurry.)
-        await deps.handOver({ ...job, action: "evidence" }, `${attempt.jobId}-evidence`);
-        await deps.store.audit(loaded.ref.id, "worker", "remediation.handed_over", { from: job.action, next: step.name });
-        return "handed_over";
-      }
-      if ((await deps.limits.isPaused()).paused) throw new Postpone(deps.postponeMs, "paused");
-      if (!step.readOnly) {
-        // Before anything changes, and before a person is asked to approve changes: the account
-        // must still be allowed, and GuardDuty must confirm the finding (see gates/).
-        const stop = await gateBeforeChange({ job, loaded, step, order: index, steps, rows, ctx, outputs, attempt }, deps);
-        if (stop) return stop;
-      }
-      // An approval covers the steps of the plan it approved, nothing else: a destructive step
-      // frozen later is a decision of its own. A decision made by the system (an approval that
-      // expired into `contain`) never stands for a person's consent to a destructive step.
-      const covered = approved !== null && loaded.planSteps.includes(step.name) && !(step.destructive && approved.actor.startsWith("system:"));
-      const hold = job.action === "release" ? null : holdReason(steps, outputs);
-      if (!covered && needsApproval(step, loaded, job.action, hold)) {
-        // Declining a release, or a destructive step after containment, leaves the resource contained.
-        // (Past containment `rows` shows its step done: a job that contains hands over first.)
-        const contained = job.action === "release" || isDone(rows.get(deps.containmentStep));
-        if (step.destructive && !contained) {
-          // Destructive steps come after containment, in every mode; a playbook that orders them
-          // otherwise is refused rather than offered to an approver.
-          const error = `playbook ${job.playbook} puts destructive step ${step.name} before ${deps.containmentStep}`;
-          await deps.store.setStatus(loaded.ref.id, "failed", { error });
-          throw new FailedForGood(error);
-        }
-        // The hold explains a containment plan; a destructive step waits for its own reason.
-        const reason = step.destructive ? null : hold;
-        const plan = await buildPlan(loaded.ref.id, job.action, planSlice(steps, index), ctx, {
-          ifDeclined: contained ? "contained" : "nothing_done",
-          ...(job.action === "release" && releaseFrom ? { releaseFrom } : {}),
-          ...(reason ? { reason } : {}),
-        });
-        await deps.store.awaitApproval(loaded.ref.id, step.name, index, planAsJson(plan), planHash(plan), "worker");
-        if (reason) await deps.store.audit(loaded.ref.id, "worker", "remediation.held", { step: step.name, reason, mode: loaded.ref.mode });
-        return { outcome: "awaiting_approval", ...(reason ? { detail: reason } : {}) };
-      }
-      if (!capReserved && job.action !== "release" && !step.readOnly && !isDone(rows.get(deps.containmentStep))) {
-        // Reserved before the first step that changes anything (leaving Auto Scaling already
-        // takes the instance out of service), so a burst of findings cannot put a fleet in
-        // standby faster than the cap allows isolations.
-        const slot = await deps.limits.reserveIsolation();
-        if (!slot.ok) throw new Postpone(Math.max(slot.retryInMs, 250), "isolation_cap");
-        capReserved = true;
-      }
-      if ((await runStep(step, index, loaded, ctx, outputs, attempt, deps)) === "skipped_remediation") return "skipped";
-      if (step.name === deps.containmentStep && job.action !== "evidence") containedNow = true;
-    }
-    await deps.store.setStatus(loaded.ref.id, "succeeded", { error: null });
-    return "succeeded";
+    return await runLocked(job, playbook, lock.lost, attempt, deps);
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * The work under the resource lock, decided on the remediation as it is now: the row read before
+ * the lock may be stale (another job for the same remediation held the lock meanwhile and settled
+ * it), so it is read again here.
+ */
+async function runLocked(job: RemediationJob, playbook: Playbook, lockLost: AbortSignal, attempt: Attempt, deps: EngineDeps): Promise<RunOutcome | Ended> {
+  const loaded = await deps.store.load(job.remediationId);
+  if (!loaded) throw new FailedForGood(`remediation ${job.remediationId} does not exist`);
+  assertMatches(job, loaded);
+  if (!(await hasWork(job, loaded, deps))) return "nothing_to_do";
+  if (loaded.status === "queued") await deps.store.setStatus(loaded.ref.id, "running");
+  if (loaded.ref.mode === "notify" && job.action === "contain") {
+    // The decision is recorded here; runRemediation hands the "notified" outcome to the notifier.
+    await deps.store.audit(loaded.ref.id, "worker", "remediation.notified", { playbook: job.playbook });
+    await deps.store.setStatus(loaded.ref.id, "notified");
+    return "notified";
+  }
+  const steps = job.action === "release" ? playbook.release : playbook.steps;
+  const rows = await deps.store.steps(loaded.ref.id);
+  const outputs = new Map<string, Json>();
+  for (const [name, row] of rows) if ((row.status === "succeeded" || row.status === "skipped") && row.output !== null) outputs.set(name, row.output);
+  // A release is frozen from a contained remediation: succeeded, or failed after containment.
+  const releaseFrom = releasableStatus(loaded.status, rows.get(deps.containmentStep));
+  const signal = AbortSignal.any([deps.signal, lockLost]);
+  const outside = { action: job.action, loaded, attempt, releaseFrom, signal };
+  const ctx = await outsideStep({ ...outside, doing: "credentials" }, deps, () => contextFor(loaded, outputs, signal, deps));
+
+  if (loaded.ref.mode === "dry_run") return await dryRun(job.action, steps, loaded, ctx, outputs, attempt, deps);
+
+  // An evidence job runs under the approval (if any) that its containment ran under.
+  const approved = job.action === "contain" ? null : await approvalFor(job, loaded, deps);
+  if (job.action === "continue" && !approved) return "nothing_to_do";
+  if (job.action === "release" && !approved && !releaseFrom) return "nothing_to_do";
+  // An approved plan is being carried out: say so, instead of "waiting for you".
+  if (approved && loaded.status === "awaiting_approval") await deps.store.setStatus(loaded.ref.id, "running");
+  let capReserved = false;
+  // Whether this job ran the containment step itself (`rows` was read before it did).
+  let containedNow = false;
+
+  for (const [index, step] of steps.entries()) {
+    const row = rows.get(step.name);
+    if (row && (row.status === "succeeded" || row.status === "skipped")) continue;
+    if (containedNow) {
+      // Contained by this job just now: the rest (evidence, verification, any gated step) goes
+      // to an evidence job at a lower priority, so that other resources' containment does not
+      // queue behind it. (A job that finds containment done by an earlier run, after a crash or
+      // on a retry, carries on itself: it has no containment of its own to hurry.)
+      await deps.handOver({ ...job, action: "evidence" }, `${attempt.jobId}-evidence`);
+      await deps.store.audit(loaded.ref.id, "worker", "remediation.handed_over", { from: job.action, next: step.name });
+      return "handed_over";
+    }
+    if ((await deps.limits.isPaused()).paused) throw new Postpone(deps.postponeMs, "paused");
+    if (!step.readOnly) {
+      // Before anything changes, and before a person is asked to approve changes: the account
+      // must still be allowed, and GuardDuty must confirm the finding (see gates/).
+      const stop = await gateBeforeChange({ job, loaded, step, order: index, steps, rows, ctx, outputs, attempt }, deps);
+      if (stop) return stop;
+    }
+    // An approval covers the steps of the plan it approved, nothing else: a destructive step
+    // frozen later is a decision of its own. A decision made by the system (an approval that
+    // expired into `contain`) never stands for a person's consent to a destructive step.
+    const covered = approved !== null && loaded.planSteps.includes(step.name) && !(step.destructive && approved.actor.startsWith("system:"));
+    const hold = job.action === "release" ? null : holdReason(steps, outputs);
+    if (!covered && needsApproval(step, loaded, job.action, hold)) {
+      // Declining a release, or a destructive step after containment, leaves the resource contained.
+      // (Past containment `rows` shows its step done: a job that contains hands over first.)
+      const contained = job.action === "release" || isDone(rows.get(deps.containmentStep));
+      if (step.destructive && !contained) {
+        // Destructive steps come after containment, in every mode; a playbook that orders them
+        // otherwise is refused rather than offered to an approver.
+        const error = `playbook ${job.playbook} puts destructive step ${step.name} before ${deps.containmentStep}`;
+        await deps.store.setStatus(loaded.ref.id, "failed", { error });
+        throw new FailedForGood(error);
+      }
+      // The hold explains a containment plan; a destructive step waits for its own reason.
+      const reason = step.destructive ? null : hold;
+      const plan = await outsideStep({ ...outside, doing: "plan", step: step.name }, deps, () =>
+        buildPlan(loaded.ref.id, job.action, planSlice(steps, index), ctx, {
+          ifDeclined: contained ? "contained" : "nothing_done",
+          ...(job.action === "release" && releaseFrom ? { releaseFrom } : {}),
+          ...(reason ? { reason } : {}),
+        }),
+      );
+      await deps.store.awaitApproval(loaded.ref.id, step.name, index, planAsJson(plan), planHash(plan), "worker");
+      if (reason) await deps.store.audit(loaded.ref.id, "worker", "remediation.held", { step: step.name, reason, mode: loaded.ref.mode });
+      return { outcome: "awaiting_approval", ...(reason ? { detail: reason } : {}) };
+    }
+    if (!capReserved && job.action !== "release" && !step.readOnly && !isDone(rows.get(deps.containmentStep))) {
+      // Reserved before the first step that changes anything (leaving Auto Scaling already
+      // takes the instance out of service), so a burst of findings cannot put a fleet in
+      // standby faster than the cap allows isolations.
+      const slot = await deps.limits.reserveIsolation();
+      if (!slot.ok) throw new Postpone(Math.max(slot.retryInMs, 250), "isolation_cap");
+      capReserved = true;
+    }
+    if ((await runStep(step, index, loaded, ctx, outputs, attempt, deps)) === "skipped_remediation") return "skipped";
+    if (step.name === deps.containmentStep && job.action !== "evidence") containedNow = true;
+  }
+  await deps.store.setStatus(loaded.ref.id, "succeeded", { error: null });
+  return "succeeded";
 }
 
 /**
@@ -230,6 +248,7 @@ function assertMatches(job: RemediationJob, loaded: LoadedRemediation): void {
 }
 
 async function dryRun(
+  action: RemediationJob["action"],
   steps: readonly Step[],
   loaded: LoadedRemediation,
   ctx: StepContext & { requestIds: string[] },
@@ -243,8 +262,8 @@ async function dryRun(
       if ((await runStep(step, index, loaded, ctx, outputs, attempt, deps)) === "skipped_remediation") return "skipped";
       continue;
     }
-    const calls = await step.plan(ctx);
-    const permissions = await step.dryRun(ctx);
+    const at = { action, loaded, attempt, doing: "dry_run", step: step.name, signal: ctx.signal } as const;
+    const [calls, permissions] = await outsideStep(at, deps, async () => [await step.plan(ctx), await step.dryRun(ctx)] as const);
     await deps.store.stepStarted(loaded.ref.id, step.name, index);
     const output: Json = { dryRun: true, calls: calls as unknown as Json, permissions };
     await deps.store.stepFinished(loaded.ref.id, step.name, { status: "skipped", output, awsRequestIds: [...ctx.requestIds], actor: "worker", note: "dry-run" });

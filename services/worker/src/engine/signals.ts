@@ -5,12 +5,12 @@ import type { Unreachable } from "./errors.js";
  * that they unwind the runner, but they are not failures: none of them consumes an attempt.
  */
 
-/** Try the job again later: paused, resource busy, isolation cap reached. */
+/** Try the job again later: paused, resource busy, a shared lock busy, isolation cap reached. */
 export class Postpone extends Error {
   override readonly name = "Postpone";
   constructor(
     readonly delayMs: number,
-    readonly why: "paused" | "resource_locked" | "isolation_cap",
+    readonly why: "paused" | "resource_locked" | "lock_busy" | "isolation_cap",
   ) {
     super(`postponed ${delayMs} ms: ${why}`);
   }

@@ -15,7 +15,7 @@ export interface Attempt {
 export type StepOutcome = "done" | "skipped_remediation";
 
 /** How long the queue slows down after AWS throttled a call. */
-const THROTTLE_PAUSE_MS = 2_000;
+export const THROTTLE_PAUSE_MS = 2_000;
 
 /**
  * Runs one step: check → act → verify, with its status, output and request ids written to
@@ -77,12 +77,18 @@ export async function runStep(
       await deps.store.setStatus(id, "skipped", { error: `${err.reason}: ${err.message}` });
       return "skipped_remediation";
     }
-    const c = classifyStepError(err, ctx.signal);
+    const c = classifyStepError(err, ctx.signal, deps.signal);
+    if (c.kind === "busy") {
+      // Checked again when the job comes back; the step goes back to pending, re-run from its check.
+      end({ outcome: "postponed" });
+      await recordUnavailable(id, step.name, c, ctx.requestIds, deps);
+      throw new Postpone(deps.postponeMs, "lock_busy");
+    }
     deps.metrics.failures.inc({ playbook, error: c.label });
     if (c.kind === "unavailable") {
       end({ outcome: "postponed" });
       await recordUnavailable(id, step.name, c, ctx.requestIds, deps);
-      throw new Unavailable(unreachableOf(err, ctx.signal) ?? "postgres", err);
+      throw new Unavailable(unreachableOf(err, ctx.signal, deps.signal) ?? "postgres", err);
     }
     const final = c.kind === "fatal" || (c.kind === "retryable" && attempt.attemptsMade + 1 >= attempt.attempts);
     end({ outcome: final ? "failed" : "retry" });

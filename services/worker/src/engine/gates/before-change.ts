@@ -2,6 +2,7 @@
 // that would ask a person to approve changes), and how refused or unconfirmed work ends.
 import type { RemediationJob } from "@gdr/core/queues/catalog";
 import type { EngineDeps } from "../deps.js";
+import { FailedForGood } from "../signals.js";
 import type { Json, Step, StepContext } from "../step.js";
 import { runStep, type Attempt } from "../step-runner.js";
 import type { LoadedRemediation, StepRow } from "../store.js";
@@ -49,9 +50,12 @@ export async function gateBeforeChange(input: GateInput, deps: EngineDeps): Prom
 }
 
 /**
- * Work refused by the allow list. Containment ends `cancelled` with the reason. A release that has
- * not started changing anything goes back to the status it was asked from (the resource is still
- * contained, and on record as such); one stopped half-way ends `cancelled` like any other.
+ * Work refused by the allow list. Containment not yet done ends `cancelled` with the reason. Once
+ * the containment step is done (an evidence or terminate continuation, a release stopped
+ * half-way) it ends `failed` with the reason instead: the resource is contained, and `failed`
+ * after containment is the status a person can still release or retry (`cancelled` is neither).
+ * A release that has not started changing anything goes back to the status it was asked from
+ * (the resource is still contained, and on record as such).
  */
 async function refuse(input: GateInput, refusal: string, deps: EngineDeps): Promise<GateStop> {
   const { job, loaded, step, steps, rows } = input;
@@ -65,30 +69,49 @@ async function refuse(input: GateInput, refusal: string, deps: EngineDeps): Prom
   const backTo = job.action === "release" && !releaseStarted ? (loaded.planReleaseFrom ?? releasable(loaded.status)) : null;
   // A release refused before its plan was frozen finds the status it would go back to: it keeps
   // it (and its finishedAt). One refused after its approval (status running) is put back.
-  if (backTo === null) await deps.store.setStatus(id, "cancelled", { error: message });
+  const ended = backTo ?? (contained(input, deps) ? "failed" : "cancelled");
+  if (backTo === null) await deps.store.setStatus(id, ended, { error: message });
   else if (backTo !== loaded.status) await deps.store.setStatus(id, backTo, backTo === "succeeded" ? { error: null } : {});
   await deps.store.audit(id, "worker", "remediation.refused", {
     reason: "account_not_allowed",
     message: refusal,
     action: job.action,
     step: step.name,
-    status: backTo ?? "cancelled",
+    status: ended,
   });
   deps.logger.warn({ remediationId: id, accountId: loaded.ref.accountId, step: step.name }, "account not allowed by the policy: nothing changed");
+  if (ended === "failed") {
+    // runRemediation tells people about a FailedForGood (and BullMQ does not retry it).
+    const where = job.action === "release" ? "the release stopped half-way" : "the resource stays contained";
+    throw new FailedForGood(`${message}; ${where}, nothing more is changed`);
+  }
   const left = backTo ? "release refused; the resource stays contained" : "nothing more is changed";
   return { outcome: "cancelled", detail: `${message}; ${left}` };
+}
+
+/** Whether the containment step is done: stopping now leaves the resource contained. */
+function contained(input: GateInput, deps: EngineDeps): boolean {
+  const status = input.rows.get(deps.containmentStep)?.status;
+  return status === "succeeded" || status === "skipped";
 }
 
 function releasable(status: LoadedRemediation["status"]): "succeeded" | "failed" | null {
   return status === "succeeded" || status === "failed" ? status : null;
 }
 
-/** GuardDuty does not confirm the finding: a person must look, nothing is changed in AWS. */
+/**
+ * GuardDuty does not confirm the finding: a person must look, nothing (more) is changed in AWS.
+ * Before containment it ends `escalated`; after it (confirmation turned on since, asked before a
+ * later step) it ends `failed`, which leaves the contained resource releasable and retryable.
+ */
 async function escalate(input: GateInput, reason: string, output: Json, deps: EngineDeps): Promise<GateStop> {
   const id = input.loaded.ref.id;
+  const error = `finding_unverified: ${reason}`;
+  const ended = contained(input, deps) ? "failed" : "escalated";
   await deps.store.releaseWaitingSteps(id);
-  await deps.store.setStatus(id, "escalated", { error: `finding_unverified: ${reason}`.slice(0, 1_000) });
-  await deps.store.audit(id, "worker", "finding.unverified", { step: CONFIRM_STEP, reason, check: output });
-  deps.logger.warn({ remediationId: id, findingId: input.loaded.ref.findingId, reason }, "finding not confirmed by GuardDuty: escalated, nothing changed");
-  return { outcome: "escalated", detail: `finding_unverified: ${reason}` };
+  await deps.store.setStatus(id, ended, { error: error.slice(0, 1_000) });
+  await deps.store.audit(id, "worker", "finding.unverified", { step: CONFIRM_STEP, reason, check: output, status: ended });
+  deps.logger.warn({ remediationId: id, findingId: input.loaded.ref.findingId, reason, status: ended }, "finding not confirmed by GuardDuty: nothing more changed");
+  if (ended === "failed") throw new FailedForGood(`${error}; the resource stays contained, nothing more is changed`);
+  return { outcome: "escalated", detail: error };
 }
