@@ -150,4 +150,9 @@ function check(name: string, value: string): void {
   // Postgres refuses NUL in text, and other controls forge log lines: refused before anything is written.
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
   if (/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/.test(value)) throw new Error(`${name} must not contain control characters`);
+  // Nor can jsonb (the audit event's detail) hold a lone UTF-16 surrogate.
+  if (UNPAIRED_SURROGATE.test(value)) throw new Error(`${name} must not contain an unpaired UTF-16 surrogate`);
 }
+
+// A high surrogate not followed by a low one, or a low one not preceded by a high one (as in findings/safe-json.ts).
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

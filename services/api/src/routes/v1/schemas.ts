@@ -29,8 +29,13 @@ export function freeText(min: number, max: number) {
     .min(min)
     .max(max)
     // eslint-disable-next-line no-control-regex -- matching control characters is the point
-    .refine((s) => !/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/.test(s), "must not contain control characters");
+    .refine((s) => !/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/.test(s), "must not contain control characters")
+    // A lone surrogate (a `\ud800` escape in the JSON body) is not text: jsonb refuses it (a 500 after the fact).
+    .refine((s) => !UNPAIRED_SURROGATE.test(s), "must not contain an unpaired UTF-16 surrogate");
 }
+
+// A high surrogate not followed by a low one, or a low one not preceded by a high one (as in core's safe-json.ts).
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
