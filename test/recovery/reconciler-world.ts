@@ -1,6 +1,7 @@
 // A reconciler built the way the worker builds it (services/worker/src/service.ts), without the
 // rest of a worker: its own Prisma client, a producer Redis connection under a lane's prefix, the
 // worker's metrics in a registry of its own, and a notifier to a local Slack webhook receiver.
+import { createPauseSwitch, type PauseSwitch } from "@gdr/core/control/pause";
 import { createPrisma, type PrismaClient } from "@gdr/core/db/client";
 import { createLogger } from "@gdr/core/log";
 import { createMetricsRegistry, type Registry } from "@gdr/core/metrics";
@@ -21,6 +22,8 @@ export interface TestReconciler {
   prisma: PrismaClient;
   queues: RemediationQueues;
   notifier: FanOutNotifier;
+  /** The kill switch as the reconciler reads it (the lane's prefix). */
+  pause: PauseSwitch;
   close(): Promise<void>;
 }
 
@@ -34,8 +37,9 @@ export function startTestReconciler(world: EngineWorld, lane: Lane, slackUrl?: s
   const registry = createMetricsRegistry({ service: "worker" });
   const logger = createLogger({ level: "silent", name: "reconciler" });
   const notifier = createNotifier(slackUrl ? { slackWebhookUrl: slackUrl } : {}, { logger, registry });
+  const pause = createPauseSwitch(connection, { queuePrefix: lane.prefix, prisma, via: "test" });
   const reconciler = startReconciler(
-    { prisma, queues, logger, metrics: createEngineMetrics(registry), notifier, publicUrl: PUBLIC_URL },
+    { prisma, queues, logger, metrics: createEngineMetrics(registry), notifier, publicUrl: PUBLIC_URL, pause },
     { ...TEST_OPTIONS, ...options },
   );
   return {
@@ -44,6 +48,7 @@ export function startTestReconciler(world: EngineWorld, lane: Lane, slackUrl?: s
     prisma,
     queues,
     notifier,
+    pause,
     async close() {
       await reconciler.stop();
       await notifier.drain(5_000);

@@ -2,6 +2,7 @@
 // transport. Remediations whose jobs Redis lost are re-enqueued exactly once even with several
 // reconcilers at once; past the recovery limit a remediation is failed with the reason and people
 // are told; one that stops moving shows on the gauge and is announced once per episode.
+import { pauseKey } from "@gdr/core/control/pause";
 import { queueFor } from "@gdr/core/queues/queues";
 import { UnrecoverableError, Worker } from "bullmq";
 import { Redis } from "ioredis";
@@ -25,6 +26,7 @@ afterEach(async () => {
   await Promise.allSettled(open.splice(0).map((r) => r.close()));
   await Promise.allSettled(lanes.splice(0).map((l) => l.stop()));
   await settleLeftovers(world);
+  await world.db.pool.query(`DELETE FROM control_switches`);
   slack.requests.length = 0;
 });
 
@@ -200,5 +202,55 @@ describe("reconciler", () => {
     expect(metricValue(await t.registry.metrics(), "gdr_worker_remediations_stuck", { status: "running" })).toBe(1);
     await t.close(); // drains the notifier: whatever was sent has arrived
     expect(slack.requests.map((q) => q.body.text)).toEqual([expect.stringMatching(/^Remediation stuck: /), expect.stringMatching(/^Remediation stuck: /)]);
+  });
+
+  it("pages nobody per remediation while the kill switch is paused, nor until the backlog had the stuck bound to move after the resume; the gauge counts throughout", async () => {
+    const l = await lane();
+    const [r] = await queuedRemediations(world, l, 1);
+    if (!r) throw new Error("one remediation expected");
+    const t = reconciler(l);
+    const gauge = async (): Promise<number> => metricValue(await t.registry.metrics(), "gdr_worker_remediations_stuck", { status: "queued" });
+    await t.pause.pause("token:ops", "incident drill");
+    // Held by the pause for 20 minutes.
+    await world.db.pool.query(`UPDATE remediations SET updated_at = now() - interval '20 minutes' WHERE id = $1::uuid`, [r.id]);
+
+    expect((await t.reconciler.pass()).stuck).toBe(1);
+    expect(await gauge()).toBe(1);
+    // Resumed just now: the backlog has not had its chance to move yet.
+    await t.pause.resume("token:ops", "drill over");
+    expect((await t.reconciler.pass()).stuck).toBe(1);
+    // Not claimed as announced (a notification goes out only for a claimed episode).
+    expect((await recoveriesOf(world, r.id)).stuck_notified_at).toBeNull();
+
+    // Resumed 20 minutes ago and still not moving: now it is stuck news, told once.
+    await world.db.pool.query(`UPDATE control_switches SET since = now() - interval '20 minutes'`);
+    await world.redis.connection.del(pauseKey(l.prefix));
+    await t.reconciler.pass();
+    await t.reconciler.pass();
+    expect((await recoveriesOf(world, r.id)).stuck_notified_at).not.toBeNull();
+    await t.close(); // drains the notifier: whatever was sent has arrived
+    expect(slack.requests.map((q) => q.body.text)).toEqual([expect.stringMatching(/^Remediation stuck: instance on /)]);
+  });
+
+  it("counts an approval as movement: a plan frozen long before it was approved is not stuck once approved", async () => {
+    const l = await lane();
+    const [r] = await queuedRemediations(world, l, 1);
+    if (!r) throw new Error("one remediation expected");
+    // Frozen 20 minutes ago, approved now (an approval writes the approvals row, not the remediation).
+    const plan = { action: "continue", steps: [{ name: "isolate", destructive: false }] };
+    await world.db.pool.query(
+      `UPDATE remediations SET status = 'awaiting_approval', plan = $2::jsonb, plan_hash = 'h-frozen', updated_at = now() - interval '20 minutes' WHERE id = $1::uuid`,
+      [r.id, JSON.stringify(plan)],
+    );
+    await world.db.pool.query(
+      `INSERT INTO approvals (id, remediation_id, step, decision, actor, reason, plan_hash) VALUES (gen_random_uuid(), $1::uuid, 'isolate', 'approved', 'token:alice', 'go', 'h-frozen')`,
+      [r.id],
+    );
+    const t = reconciler(l);
+    expect((await t.reconciler.pass()).stuck).toBe(0);
+    expect(metricValue(await t.registry.metrics(), "gdr_worker_remediations_stuck", { status: "approved" })).toBe(0);
+    await t.close();
+    expect(slack.requests).toEqual([]);
+    expect((await recoveriesOf(world, r.id)).stuck_notified_at).toBeNull();
   });
 });

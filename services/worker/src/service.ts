@@ -12,6 +12,7 @@ import { CONTAINMENT_STEP, jobOptions, QUEUE_CATALOG } from "@gdr/core/queues/ca
 import { closeQueues, createQueues, type RemediationQueues } from "@gdr/core/queues/queues";
 import { createRedis } from "@gdr/core/queues/redis";
 import { startApprovalSweeper, type ApprovalSweeper } from "@gdr/core/approvals/sweeper";
+import { createPauseSwitch } from "@gdr/core/control/pause";
 import type { AwsClients } from "@gdr/core/aws/clients";
 import type { WorkerConfig } from "./config.js";
 import type { EngineDeps } from "./engine/deps.js";
@@ -159,7 +160,16 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
       reconcileConnection.on("error", () => undefined); // logged by the pass that fails
       const reconcileQueues = createQueues(reconcileConnection, config.QUEUE_PREFIX);
       const reconcile: Reconciler = startReconciler(
-        { prisma, queues: reconcileQueues, logger, metrics: engine.metrics, notifier, publicUrl: config.PUBLIC_URL },
+        {
+          prisma,
+          queues: reconcileQueues,
+          logger,
+          metrics: engine.metrics,
+          notifier,
+          publicUrl: config.PUBLIC_URL,
+          // On the reconciler's fail-fast connection: a pass never waits on Redis to read it.
+          pause: createPauseSwitch(reconcileConnection, { queuePrefix: config.QUEUE_PREFIX, prisma, via: "worker" }),
+        },
         {
           intervalMs: config.WORKER_RECONCILE_MS,
           graceMs: config.WORKER_RECONCILE_GRACE_MS,

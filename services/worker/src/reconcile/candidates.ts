@@ -22,10 +22,14 @@ export interface Candidate {
 }
 
 /**
- * When a remediation last moved: its row, or any of its steps starting or finishing (the engine
- * writes steps, not the remediation row, while it works through a playbook).
+ * When a remediation last moved: its row, any of its steps starting or finishing (the engine
+ * writes steps, not the remediation row, while it works through a playbook), or the approval of
+ * its current plan (an approval writes an approvals row, not the remediation row: a plan frozen
+ * long before it was approved has only just become owed its job).
  */
-export const MOVED_AT = `GREATEST(r.updated_at, (SELECT max(GREATEST(s.started_at, s.finished_at)) FROM remediation_steps s WHERE s.remediation_id = r.id))`;
+export const MOVED_AT = `GREATEST(r.updated_at,
+  (SELECT max(GREATEST(s.started_at, s.finished_at)) FROM remediation_steps s WHERE s.remediation_id = r.id),
+  (SELECT max(a.decided_at) FROM approvals a WHERE a.remediation_id = r.id AND a.plan_hash = r.plan_hash AND a.decision = 'approved'))`;
 
 /** The current plan of an `awaiting_approval` remediation was approved: its job is owed. */
 export const APPROVED = `EXISTS (SELECT 1 FROM approvals a WHERE a.remediation_id = r.id AND a.plan_hash = r.plan_hash AND a.decision = 'approved')`;

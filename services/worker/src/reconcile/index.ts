@@ -1,3 +1,4 @@
+import type { PauseSwitch } from "@gdr/core/control/pause";
 import type { PrismaClient } from "@gdr/core/db/client";
 import type { Logger } from "@gdr/core/log";
 import { remediationEvent, type Notifier } from "@gdr/core/notify/index";
@@ -14,7 +15,7 @@ export interface ReconcilerOptions {
   graceMs: number;
   /** Recoveries of one remediation before it is failed. */
   recoveryLimit: number;
-  /** Not moving for this long is stuck. */
+  /** Not moving for this long is stuck (and, after the kill switch is resumed, this long since the resume). */
   stuckAfterMs: number;
   /** Rows locked and examined per pass. */
   batch?: number;
@@ -28,6 +29,8 @@ export interface ReconcilerDeps {
   metrics: Pick<EngineMetrics, "stuck" | "recoveries">;
   notifier: Notifier;
   publicUrl: string;
+  /** The kill switch: a deliberate pause stalls every remediation, which is no news to page about. */
+  pause: Pick<PauseSwitch, "isPaused">;
 }
 
 export interface PassResult {
@@ -47,8 +50,10 @@ export interface Reconciler {
  * remediations that should be moving but have no live job (Redis lost it, BullMQ failed it after
  * an outage or too many stalls, a job finished without settling the row) are re-enqueued to
  * resume at their cursor, or failed past the recovery limit, and people are told; remediations
- * not moving for `stuckAfterMs` are counted (gauge) and announced once per episode. A failing
- * pass is logged and tried again at the next tick.
+ * not moving for `stuckAfterMs` are counted (gauge) and announced once per episode. While the
+ * kill switch is paused, and for `stuckAfterMs` after it is resumed (the backlog the pause held
+ * needs that long to start moving), the gauge still counts but nobody is paged per remediation:
+ * the pause stalled them all on purpose. A failing pass is logged and tried again at the next tick.
  */
 export function startReconciler(deps: ReconcilerDeps, options: ReconcilerOptions): Reconciler {
   const periodic = startPeriodic(
@@ -85,7 +90,7 @@ async function runPass(deps: ReconcilerDeps, options: ReconcilerOptions): Promis
     afterId = last;
   }
 
-  const stuck = await findStuck(deps.prisma, options.stuckAfterMs);
+  const stuck = await findStuck(deps.prisma, options.stuckAfterMs, { claim: !(await heldByPause(deps, options.stuckAfterMs)) });
   for (const [status, n] of Object.entries(stuck.counts)) deps.metrics.stuck.set({ status }, n);
   for (const r of stuck.newlyStuck) {
     const minutes = Math.floor((Date.now() - new Date(r.movedAt).getTime()) / 60_000);
@@ -93,6 +98,14 @@ async function runPass(deps: ReconcilerDeps, options: ReconcilerOptions): Promis
     deps.notifier.notify(remediationEvent("stuck", r, deps.publicUrl, `${r.status} and not moving for ${minutes} min (since ${new Date(r.movedAt).toISOString()})`));
   }
   return { recoveries, stuck: Object.values(stuck.counts).reduce((a, b) => a + b, 0) };
+}
+
+/** Paused now, or resumed less than `stuckAfterMs` ago. */
+async function heldByPause(deps: ReconcilerDeps, stuckAfterMs: number): Promise<boolean> {
+  const state = await deps.pause.isPaused();
+  if (state.paused) return true;
+  const since = state.since ? Date.parse(state.since) : Number.NaN;
+  return Number.isFinite(since) && Date.now() - since < stuckAfterMs;
 }
 
 /** After commit: logs, counters, and a `failed` notification for each remediation given up on. */

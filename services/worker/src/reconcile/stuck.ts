@@ -19,9 +19,10 @@ const SHOULD_MOVE = `(r.status IN ('queued', 'running') OR (r.status = 'awaiting
  * Finds remediations that should be moving and have not moved for `afterMs`, and marks those
  * nobody was told about yet (`stuck_notified_at`, claimed with a conditional UPDATE, so with
  * several workers each episode is announced once). An episode ends when the remediation moves
- * again or settles: its mark is cleared and a later stall is a new episode.
+ * again or settles: its mark is cleared and a later stall is a new episode. With `claim` false,
+ * only the counts are read and nothing is marked.
  */
-export async function findStuck(prisma: PrismaClient, afterMs: number): Promise<StuckReport> {
+export async function findStuck(prisma: PrismaClient, afterMs: number, options: { claim: boolean } = { claim: true }): Promise<StuckReport> {
   await prisma.$executeRawUnsafe(
     `UPDATE remediations r SET stuck_notified_at = NULL
       WHERE r.stuck_notified_at IS NOT NULL AND (NOT ${SHOULD_MOVE} OR ${MOVED_AT} > r.stuck_notified_at)`,
@@ -35,6 +36,8 @@ export async function findStuck(prisma: PrismaClient, afterMs: number): Promise<
   );
   const counts: Record<StuckStatus, number> = { queued: 0, running: 0, approved: 0 };
   for (const row of rows) counts[row.status] = row.n;
+  // Not claimed: nobody is told, and the episode stays unannounced until a pass that claims it.
+  if (!options.claim) return { counts, newlyStuck: [] };
   const newlyStuck = await prisma.$queryRawUnsafe<StuckReport["newlyStuck"]>(
     `UPDATE remediations r SET stuck_notified_at = now()
       WHERE r.stuck_notified_at IS NULL AND ${SHOULD_MOVE}
