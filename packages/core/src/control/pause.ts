@@ -35,8 +35,8 @@ export interface PauseSwitch {
   resume(by: string, reason?: string): Promise<PauseChange>;
 }
 
-export type PauseRedis = Pick<Redis, "hgetall" | "multi" | "eval">;
-export type PauseStore = Pick<PrismaClient, "$transaction" | "controlSwitch" | "auditEvent">;
+export type PauseRedis = Pick<Redis, "hgetall" | "eval">;
+export type PauseStore = Pick<PrismaClient, "$transaction" | "$queryRaw" | "controlSwitch" | "auditEvent">;
 
 export interface PauseSwitchOptions {
   /** The deployment's QUEUE_PREFIX; the copy lives at `<QUEUE_PREFIX>:limits:pause`. */
@@ -60,6 +60,18 @@ const DEFAULT_COPY_TTL_MS = 30_000;
 
 // Writes the copy only if none exists: a reader refreshing from Postgres must not overwrite a
 // newer copy that a pause or resume wrote after the reader's Postgres read.
+// A pause or resume writes its copy only if the copy present is not newer: two changes commit in
+// one order in Postgres but their copy writes can reach Redis in the other, and the copy must
+// end as the record did. `order` is the record's `since` in ms, which strictly increases with
+// every committed change (see change()). A copy without `order` (an older version's) is replaced.
+const WRITE_IF_NEWER = `
+local present = redis.call('hget', KEYS[1], 'order')
+if present and tonumber(present) ~= nil and tonumber(present) > tonumber(ARGV[2]) then return 0 end
+redis.call('del', KEYS[1])
+redis.call('hset', KEYS[1], unpack(ARGV, 3))
+redis.call('pexpire', KEYS[1], ARGV[1])
+return 1`;
+
 const REFRESH_IF_ABSENT = `
 if redis.call('exists', KEYS[1]) == 1 then return 0 end
 redis.call('hset', KEYS[1], unpack(ARGV, 2))
@@ -90,18 +102,27 @@ export function createPauseSwitch(redis: PauseRedis, options: PauseSwitchOptions
   async function change(paused: boolean, by: string, reason: string | undefined): Promise<PauseChange> {
     check("by", by);
     if (reason !== undefined) check("reason", reason);
-    const since = new Date();
-    const row = { on: paused, by, reason: reason ?? null, since };
     const detail: Prisma.InputJsonObject = { reason: reason ?? null, ...(options.via ? { via: options.via } : {}) };
     // Record first: the row and its audit event commit together, or neither does and nothing changed.
-    await prisma.$transaction([
-      prisma.controlSwitch.upsert({ where: { name: PAUSE_SWITCH }, create: { name: PAUSE_SWITCH, ...row }, update: row }),
+    // `since` orders the changes as they committed: a concurrent change waits on the row, then
+    // takes a time strictly later than the one it waited for (whatever the clocks), so the copy
+    // writes below can be ordered by it.
+    const [written] = await prisma.$transaction([
+      prisma.$queryRaw<{ since: Date }[]>`
+        INSERT INTO control_switches (name, "on", by, reason, since)
+        VALUES (${PAUSE_SWITCH}, ${paused}, ${by}, ${reason ?? null}, clock_timestamp())
+        ON CONFLICT (name) DO UPDATE
+          SET "on" = EXCLUDED."on", by = EXCLUDED.by, reason = EXCLUDED.reason,
+              since = GREATEST(EXCLUDED.since, control_switches.since + interval '1 millisecond')
+        RETURNING since`,
       prisma.auditEvent.create({ data: { actor: by, action: paused ? "workers.paused" : "workers.resumed", detail } }),
     ]);
+    const since = new Date(written[0]?.since ?? Date.now());
     const state: PauseState = { paused, by, since: since.toISOString(), ...(reason === undefined ? {} : { reason }) };
     try {
-      // One transaction, so no reader sees a mix of the old and the new copy's fields.
-      await redis.multi().del(key).hset(key, fields(state)).pexpire(key, ttlMs).exec();
+      // One script, so no reader sees a mix of the old and the new copy's fields, and an older
+      // change's copy arriving late never overwrites a newer one.
+      await redis.eval(WRITE_IF_NEWER, 1, key, ttlMs, since.getTime(), ...Object.entries(copyFields(state)).flat());
       return { state, propagated: true };
     } catch (err) {
       return { state, propagated: false, propagationError: err instanceof Error ? err.message : String(err) };
@@ -120,7 +141,7 @@ export function createPauseSwitch(redis: PauseRedis, options: PauseSwitchOptions
         const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
         return { paused: true, reason: `the kill switch's record cannot be read from Postgres (${why ?? "unknown error"}); failing closed` };
       }
-      await redis.eval(REFRESH_IF_ABSENT, 1, key, ttlMs, ...Object.entries(fields(record)).flat());
+      await redis.eval(REFRESH_IF_ABSENT, 1, key, ttlMs, ...Object.entries(copyFields(record)).flat());
       return record;
     },
     pause: (by, reason) => change(true, by, reason),
@@ -133,6 +154,13 @@ function fields(state: PauseState): Record<string, string> {
   if (state.by !== undefined) out["by"] = state.by;
   if (state.reason !== undefined) out["reason"] = state.reason;
   if (state.since !== undefined) out["since"] = state.since;
+  return out;
+}
+
+/** The copy: the state plus `order` (the record's `since` in ms) for WRITE_IF_NEWER. */
+function copyFields(state: PauseState): Record<string, string> {
+  const out = fields(state);
+  if (state.since !== undefined) out["order"] = String(Date.parse(state.since));
   return out;
 }
 
