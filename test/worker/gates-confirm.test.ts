@@ -6,6 +6,7 @@
 // own GuardDuty client (gates-support.ts), while EC2, Auto Scaling and ELBv2 stay on moto, where
 // the tests read what changed.
 import { GuardDutyServiceException } from "@aws-sdk/client-guardduty";
+import { approveRemediation, requestRelease } from "@gdr/core/approvals/decide";
 import { setIn, type JsonObject } from "@gdr/core/findings/fixtures";
 import { loadWorkerConfig } from "@gdr/worker/config";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -158,6 +159,38 @@ describe("the confirmation gate", () => {
       expect(await viewInstance(world.aws, seeded)).toEqual(before);
     } finally {
       guardduty.failWith = null;
+    }
+  });
+});
+
+describe("the confirmation gate after containment", () => {
+  it("ends a continuation GuardDuty does not confirm failed, not escalated: the contained instance stays releasable", async () => {
+    // Contained while confirmation was off; the termination waits for its own approval.
+    const own = await startLane(world, { worker: { WORKER_INSTANCE_TERMINATE: "true" } });
+    try {
+      const seeded = await seed(world, { targetGroup: false });
+      const detail = findingFor(seeded);
+      await own.send(detail);
+      const queued = await remediationForFinding(world.db, findingIdOf(detail));
+      const waiting = await waitForStatus(world.db, queued.id, SETTLED);
+      expect(waiting.status).toBe("awaiting_approval");
+      const contained = await viewInstance(world.aws, seeded);
+
+      // Confirmation is turned on; GuardDuty does not know the finding.
+      const unknown = createMockGuardDuty();
+      await own.restartWorker({ WORKER_INSTANCE_TERMINATE: "true", WORKER_CONFIRM_FINDINGS: "true" }, (clients) => {
+        unknown.install(clients);
+      });
+      const decision = await approveRemediation(world.db.prisma, own.queues, { remediationId: queued.id, actor: "token:dave", reason: "terminate it", planHash: waiting.plan_hash ?? "" });
+      expect(decision.ok).toBe(true);
+      const done = await waitForStatus(world.db, queued.id, ["failed", "escalated", "succeeded", "cancelled"]);
+      expect(done.status).toBe("failed");
+      expect(done.error).toMatch(/^finding_unverified: /);
+      expect(await viewInstance(world.aws, seeded)).toEqual(contained);
+      expect((await auditOf(world.db, queued.id)).map((a) => a.action)).toContain("finding.unverified");
+      expect(await requestRelease(world.db.prisma, own.queues, queued.id, "token:frank")).toMatchObject({ ok: true });
+    } finally {
+      await own.stop();
     }
   });
 });
