@@ -11,6 +11,8 @@ import {
   AuthorizeSecurityGroupEgressCommand,
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
@@ -289,6 +291,51 @@ describe("isolation group squatting", () => {
     expect(used.Tags).toEqual(expect.arrayContaining([ROLE_TAG]));
     expect([used.IpPermissions, used.IpPermissionsEgress]).toEqual([[], []]);
     expect(rulesOf(await group(lookalikeId))).toEqual(lookalikeBefore);
+  });
+});
+
+// moto gives a group created in a VPC with an IPv6 block the `::/0` egress default next to the
+// IPv4 one, as AWS does (checked against moto 5.2.5): what the isolation must not leave behind.
+async function seedV6Vpc(): Promise<Awaited<ReturnType<typeof seedVpc>>> {
+  const out = await clients.ec2.send(new CreateVpcCommand({ CidrBlock: "10.0.0.0/16", AmazonProvidedIpv6CidrBlock: true }));
+  const vpcId = out.Vpc?.VpcId ?? "";
+  const subnet = async (cidr: string, zone: string): Promise<string> =>
+    (await clients.ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: cidr, AvailabilityZone: zone }))).Subnet?.SubnetId ?? "";
+  return { vpcId, subnetIds: [await subnet("10.0.1.0/24", "us-east-1a"), await subnet("10.0.2.0/24", "us-east-1b")] };
+}
+
+/** Egress rules as address ranges, whatever way moto groups them into permissions. */
+function egressRanges(g: SecurityGroup): string[] {
+  return (g.IpPermissionsEgress ?? []).flatMap((p) => [...(p.IpRanges ?? []).map((r) => r.CidrIp ?? ""), ...(p.Ipv6Ranges ?? []).map((r) => r.CidrIpv6 ?? "")]);
+}
+
+describe("a new isolation group in a VPC with IPv6", () => {
+  it("is left by act with no egress at all, IPv6 default included, before the ledger says closed", async () => {
+    const vpc = await seedV6Vpc();
+    const seeded = await seedBare(vpc);
+    const ctx = makeContext(seeded.instanceId);
+    await runSteps([createIdentifyStep()], ctx);
+    const checked = await isolate.check(ctx);
+    if (checked.done) throw new Error("a new instance reads as isolated already");
+    await isolate.act(ctx, checked.state);
+
+    // Read straight after act, before verify's settled look under the lock could clean anything up.
+    const [groupId] = (await eniGroups(seeded.instanceId))[0] ?? [];
+    if (!groupId) throw new Error("the instance was not isolated");
+    expect(egressRanges(await group(groupId))).toEqual([]);
+    expect(await ledger(vpc.vpcId)).toEqual([{ action: OPENED, by: null }, { action: CLOSED, by: "isolation" }]);
+  });
+
+  it("is left with no egress at all when the isolation fails half-way", async () => {
+    const vpc = await seedV6Vpc();
+    const failing = ec2Client();
+    injectFaults(failing, [{ operation: "ModifyNetworkInterfaceAttribute", times: 1_000, name: "InternalError", httpStatus: 500, errorClass: EC2ServiceException }]);
+    await expect(isolateInstance(await seedBare(vpc), failing)).rejects.toMatchObject({ name: "InternalError" });
+
+    const ours = await taggedGroups(vpc.vpcId);
+    expect(ours).toHaveLength(1);
+    expect(egressRanges(ours[0] ?? {})).toEqual([]);
+    expect((await ledger(vpc.vpcId)).at(-1)).toEqual({ action: CLOSED, by: "isolation" });
   });
 });
 

@@ -44,6 +44,7 @@ import {
   lockName,
   revokeAllTraffic,
   revokeAllTrafficInput,
+  revokeV6Default,
   settledIsolationGroup,
   strayV6Revocation,
 } from "./shared/isolation-group.js";
@@ -171,8 +172,12 @@ export const isolate: Step = {
             const stray = strayV6Revocation(ensured.group);
             if (stray) await send(ctx, "ec2-write", (o) => ctx.aws.ec2.send(new RevokeSecurityGroupEgressCommand(stray), o));
             if (!hasAllTrafficEgress(ensured.group)) await authorizeAllTraffic(ctx, ensured.groupId);
+          } else {
+            // A group created just now holds the default egress rules: IPv4 all-traffic, which is
+            // the temporary rule, and in a VPC with IPv6 also `::/0`, which goes before anything
+            // moves in (the revoke at the end takes only the IPv4 rule).
+            await revokeV6Default(ctx, ensured.groupId);
           }
-          // A group created just now holds only the default egress rule, which is that rule.
           for (const eni of enis) {
             await send(ctx, "ec2-write", (o) =>
               ctx.aws.ec2.send(new ModifyNetworkInterfaceAttributeCommand(swapInput(eni.id, ensured.groupId)), o),
@@ -184,6 +189,8 @@ export const isolate: Step = {
           // open and the next check under the lock or the sweep revokes it.
           try {
             await revokeAllTraffic(ctx, ensured.groupId);
+            // The IPv6 default of a group created just now, if its revoke above is what failed.
+            if (!ensured.group) await revokeV6Default(ctx, ensured.groupId);
             await recordClosed(ctx, { vpcId, groupIds: [ensured.groupId], by: "isolation" });
           } catch (cleanupErr) {
             ctx.logger.warn(

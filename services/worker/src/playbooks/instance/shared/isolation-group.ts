@@ -235,6 +235,15 @@ export async function revokeServiceEgress(ctx: GroupContext, group: SecurityGrou
   if (egress.some(isAllTrafficV6)) await revokeEgress(ctx, { GroupId: groupId, IpPermissions: [ALL_TRAFFIC_EGRESS_V6] });
 }
 
+/**
+ * Revokes the IPv6 all-traffic default (`::/0`) a group created just now is born with in a VPC
+ * with IPv6, without reading the group first (a new group may not be describable yet): absent,
+ * in a VPC without IPv6, it is a no-op.
+ */
+export async function revokeV6Default(ctx: GroupContext, groupId: string): Promise<void> {
+  await revokeEgress(ctx, { GroupId: groupId, IpPermissions: [ALL_TRAFFIC_EGRESS_V6] });
+}
+
 async function revokeEgress(ctx: GroupContext, input: RevokeSecurityGroupEgressCommandInput): Promise<void> {
   try {
     await send(ctx, "ec2-write", (o) => ctx.aws.ec2.send(new RevokeSecurityGroupEgressCommand(input), o));
