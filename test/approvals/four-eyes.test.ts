@@ -60,6 +60,24 @@ describe("four-eyes", () => {
     expect((await db.pool.query("SELECT actor FROM approvals WHERE remediation_id = $1", [id])).rows).toEqual([{ actor: "token:bob" }]);
   });
 
+  it("refuses every requester of a release requested twice before its plan was frozen, not only the latest; another approver may", async () => {
+    const id = await releaseRequestedBy("alice", 41);
+    await db.pool.query("UPDATE remediations SET status = 'succeeded' WHERE id = $1", [id]);
+    const second = await app.inject({ method: "POST", url: `/v1/remediations/${id}/release`, headers: as("bob"), payload: { reason: "me too" } });
+    expect(second.statusCode, second.body).toBe(200);
+    await db.pool.query("UPDATE remediations SET status = 'awaiting_approval' WHERE id = $1", [id]);
+
+    for (const who of ["alice", "bob"] as const) {
+      const res = await approve(id, who);
+      expect(res.statusCode, `${who}: ${res.body}`).toBe(409);
+      expect(res.json()).toMatchObject({ error: "same_actor" });
+    }
+    expect((await db.pool.query("SELECT count(*)::int AS n FROM approvals WHERE remediation_id = $1", [id])).rows[0]).toEqual({ n: 0 });
+
+    const byCarol = await approve(id, "carol");
+    expect(byCarol.statusCode, byCarol.body).toBe(200);
+  });
+
   it("lets anyone approve a containment plan (the worker froze it)", async () => {
     const id = await seedWaiting(db, { findingId: findingId(2) });
     const res = await approve(id, "alice");
@@ -101,8 +119,8 @@ describe("four-eyes", () => {
     await db.pool.query("UPDATE remediations SET status = 'failed' WHERE id = $1", [id]);
     const retry = await app.inject({ method: "POST", url: `/v1/remediations/${id}/retry`, headers: as("alice"), payload: { reason: "transient error" } });
     expect(retry.statusCode, retry.body).toBe(200);
-    // The worker ran it again and froze the destructive plan.
-    await db.pool.query("UPDATE remediations SET status = 'awaiting_approval' WHERE id = $1", [id]);
+    // The worker ran it again and froze the destructive plan (a retry voids the frozen plan).
+    await db.pool.query("UPDATE remediations SET status = 'awaiting_approval', plan = $2::jsonb, plan_hash = $3 WHERE id = $1", [id, JSON.stringify(DESTRUCTIVE_PLAN), HASH]);
 
     const res = await approve(id, "alice");
     expect(res.statusCode).toBe(409);
