@@ -18,7 +18,8 @@ export interface RateLimits {
  *   verifies, so it never gets an allowance of its own);
  * - every other request (no token, a malformed, unknown or revoked one) counts against its client
  *   address (behind a proxy, set API_TRUST_PROXY so the address is the client's).
- * Liveness probes (routes with `config.probe`) are in neither: they answer a constant.
+ * Liveness probes (routes with `config.probe`) are in neither: they answer a constant, and never
+ * look a token up (they must answer while Postgres is down).
  *
  * The token is verified before the limit is counted (one indexed lookup by hash, once per request:
  * resolveIdentity is shared with the role checks). So a flood of well-formed made-up tokens costs a
@@ -44,6 +45,10 @@ export async function registerRateLimits(app: FastifyInstance, prisma: PrismaCli
   // Answer rather than throw: plugins such as bull-board set their own error handler in their
   // scope, which would turn a thrown 429 into their own 500 body.
   app.addHook("onRequest", async function limit(request, reply) {
+    // Probes skip the limiter before its keyGenerator runs: the allowList is asked only after the
+    // key, and the key of a request with a token is a Postgres lookup, so /healthz with an
+    // Authorization header answered 503 while Postgres was down.
+    if (request.routeOptions.config.probe === true) return undefined;
     try {
       await limiter.call(this, request, reply);
     } catch (err) {
