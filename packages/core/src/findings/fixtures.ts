@@ -73,13 +73,17 @@ interface Common {
 function common(o: FindingOptions): Common {
   const now = new Date().toISOString();
   const createdAt = o.createdAt ?? o.updatedAt ?? now;
+  const accountId = o.accountId ?? DEFAULT_ACCOUNT_ID;
+  const region = o.region ?? DEFAULT_REGION;
   return {
     id: o.id ?? newFindingId(o.seed),
     seed: o.seed,
-    accountId: o.accountId ?? DEFAULT_ACCOUNT_ID,
-    region: o.region ?? DEFAULT_REGION,
+    accountId,
+    region,
     partition: o.partition ?? "aws",
-    detectorId: hexId(32, o.seed, "detector"),
+    // GuardDuty has one detector per account and region, and a finding keeps its detector across
+    // versions (ingest treats a change as a conflict): unseeded, the detector follows the account and region.
+    detectorId: hexId(32, o.seed ?? `${accountId}|${region}`, "detector"),
     createdAt,
     updatedAt: o.updatedAt ?? createdAt,
   };
