@@ -261,7 +261,7 @@ describe("versions that arrive before the real finding", () => {
 
     const receipt = await receiptOf(second);
     expect(receipt).toMatchObject({ outcome: "accepted", reason: "conflict_escalated" });
-    expect(receipt.detail).toMatch(/no remediation of its own: .*holds i-0d0d0d0d0d0d0d0d0 for account 111122223333 .* none could be recorded for 123456789012/);
+    expect(receipt.detail).toMatch(/no remediation of its own: .*holds i-0d0d0d0d0d0d0d0d0 for account 111122223333 .* none could be recorded for this version \(123456789012\/us-east-1\//);
     expect((await remediationRows(world.db)).filter((r) => r.finding_id === id).map((r) => r.account_id)).toEqual(["111122223333"]);
     expect((await auditActions(world.db)).filter((a) => a.finding_id === id && a.action === "finding.conflict_escalated")).toHaveLength(1);
     expect(notifier.events.filter((e) => e.findingId === id).map((e) => [e.kind, e.accountId, e.remediationId])).toEqual([["escalated", "123456789012", null]]);
@@ -320,6 +320,8 @@ describe("forged newer versions of an acted finding", () => {
     const receipt = await receiptOf(messageId);
     expect(receipt.reason).toBe("conflict_escalated");
     expect(receipt.detail).toContain(`detectorId ${detector} -> ${forgedDetector}`);
+    // No remediation can hold it (same instance), but a person is told: never dropped silently.
+    expect(notifier.events.filter((e) => e.findingId === id).map((e) => [e.kind, e.remediationId])).toEqual([["escalated", null]]);
     expect(await findingRow(id)).toEqual(stored);
     await realUpdate();
     expect(at((await findingRow(id))?.raw, "service", "detectorId")).toBe(detector);

@@ -126,7 +126,7 @@ function identityChanges(stored: StoredVersion, f: ParsedFinding): string | null
   return moved.length === 0 ? null : moved.map(([field, was, now]) => `${field} ${String(was)} -> ${String(now)}`).join(", ");
 }
 
-function detectorIdOf(f: ParsedFinding): string | null {
+export function detectorIdOf(f: ParsedFinding): string | null {
   const service = (f.detail as { service?: unknown }).service;
   const id = typeof service === "object" && service !== null ? (service as { detectorId?: unknown }).detectorId : undefined;
   return typeof id === "string" ? id : null;

@@ -4,6 +4,7 @@ import type { ParsedFinding } from "../findings/types.js";
 import type { NotifiedRemediation } from "../notify/index.js";
 import type { RouteDecision } from "../policy/index.js";
 import { jobIdFor, type RemediationJob } from "../queues/catalog.js";
+import { detectorIdOf } from "./finding-upsert.js";
 import type { Notice } from "./notices.js";
 import type { Pending } from "./pending.js";
 
@@ -63,10 +64,10 @@ export async function createRemediation(
  * finding with GuardDuty before changing anything, which is where a forged first version stops.
  * Returns the notice, or null when this resource's remediation was recorded already (a replay).
  *
- * A conflict in account or region alone (the same instance id, say, claimed for two accounts)
- * cannot get a remediation of its own: the unique key is (finding, playbook, resource). It is
- * still recorded (a `finding.conflict_escalated` audit event holding the version) and people are
- * told, once per account and region, so that it is never dropped silently.
+ * A conflict on the same resource (the same instance id claimed for another account or region, or
+ * another type or detector) cannot get a remediation of its own: the unique key is (finding,
+ * playbook, resource). It is still recorded (a `finding.conflict_escalated` audit event holding
+ * the version) and people are told, once per conflicting identity, so it is never dropped silently.
  */
 export async function escalateConflict(tx: Tx, finding: ParsedFinding, decision: Remediate, conflict: string, pending: Pending): Promise<Notice | null> {
   const reason = `version conflict: ${conflict}; a person must decide which version is real`;
@@ -102,16 +103,20 @@ async function escalateWithoutRemediation(tx: Tx, finding: ParsedFinding, decisi
     where: { findingId_playbook_resourceKey: { findingId: finding.id, playbook: decision.playbook, resourceKey } },
     select: { id: true, accountId: true, region: true },
   });
-  if (!holder || (holder.accountId === finding.accountId && holder.region === finding.region)) return null;
+  if (!holder) return null;
+  if (holder.accountId === finding.accountId && holder.region === finding.region) {
+    // The remediation holding this resource was itself escalated for a conflict: this is that
+    // conflicting version again (a replay), recorded and told already.
+    const escalatedBefore = await tx.auditEvent.count({ where: { remediationId: holder.id, action: "remediation.escalated" } });
+    if (escalatedBefore > 0) return null;
+  }
+  // What this version claims that the acted one does not; one notice per distinct claim.
+  const identity = [finding.accountId, finding.region, finding.type, detectorIdOf(finding) ?? "-"].join("/");
   const told = await tx.auditEvent.count({
-    where: {
-      findingId: finding.id,
-      action: "finding.conflict_escalated",
-      AND: [{ detail: { path: ["accountId"], equals: finding.accountId } }, { detail: { path: ["region"], equals: finding.region } }],
-    },
+    where: { findingId: finding.id, action: "finding.conflict_escalated", detail: { path: ["identity"], equals: identity } },
   });
   if (told > 0) return null;
-  const message = `${reason}; remediation ${holder.id} holds ${resourceKey} for account ${holder.accountId} in ${holder.region}, so none could be recorded for ${finding.accountId} in ${finding.region}: act there by hand if GuardDuty confirms it`;
+  const message = `${reason}; remediation ${holder.id} holds ${resourceKey} for account ${holder.accountId} in ${holder.region}, so none could be recorded for this version (${identity}): act by hand if GuardDuty confirms it`;
   pending.audit.push({
     actor: "ingest",
     action: "finding.conflict_escalated",
@@ -120,6 +125,7 @@ async function escalateWithoutRemediation(tx: Tx, finding: ParsedFinding, decisi
     detail: {
       reason: "version_conflict",
       message,
+      identity,
       accountId: finding.accountId,
       region: finding.region,
       playbook: decision.playbook,
