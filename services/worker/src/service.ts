@@ -203,16 +203,21 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
     stop(deadlineMs = config.SHUTDOWN_TIMEOUT_MS) {
       stopped ??= (async () => {
         stopping = true;
-        await sweeper?.stop();
-        await reconciler?.stop();
-        await egressSweeper?.stop();
-        const graceful = Promise.all(workers.map((w) => w.close()));
+        // Armed first: the sweeps' stops wait for a sweep in progress, and the approval and egress
+        // sweeps' Redis commands wait as long as Redis is away; the deadline must bound that too.
+        let deadlinePassed = (): void => undefined;
+        const deadline = new Promise<void>((resolve) => {
+          deadlinePassed = resolve;
+        });
         const timer = setTimeout(() => {
           logger.warn({ deadlineMs }, "active jobs still running at the deadline: aborting their AWS calls, handing them back");
           abort.abort(new Error("worker stopping"));
           void Promise.all(workers.map((w) => w.close(true)));
+          deadlinePassed();
         }, deadlineMs);
         timer.unref();
+        await Promise.race([Promise.all([sweeper?.stop(), reconciler?.stop(), egressSweeper?.stop()]), deadline]);
+        const graceful = Promise.all(workers.map((w) => w.close()));
         await graceful;
         clearTimeout(timer);
         await Promise.all(queues.map((q) => q.close()));
