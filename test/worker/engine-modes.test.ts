@@ -99,6 +99,7 @@ describe("dry-run mode", () => {
     expect(operations(plan.get("leave-auto-scaling"))).toEqual(["EnterStandby"]);
     expect(operations(plan.get("isolate"))).toEqual([
       "CreateSecurityGroup",
+      "RevokeSecurityGroupEgress", // the new group's ::/0 default, if the VPC has IPv6
       "ModifyNetworkInterfaceAttribute",
       "ModifyNetworkInterfaceAttribute",
       "RevokeSecurityGroupEgress",

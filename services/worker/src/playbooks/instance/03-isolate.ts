@@ -46,6 +46,7 @@ import {
   revokeAllTrafficInput,
   revokeV6Default,
   settledIsolationGroup,
+  v6DefaultInput,
   strayV6Revocation,
 } from "./shared/isolation-group.js";
 import { hasAllTrafficEgress, hasNoRules } from "./shared/group-rules.js";
@@ -118,6 +119,8 @@ function callsFor(vpcId: string, group: SecurityGroup | null, enis: readonly Eni
   let groupId = NEW_GROUP;
   if (!group) {
     calls.push({ service: "ec2", operation: "CreateSecurityGroup", params: toJsonObject(createGroupInput(vpcId)) });
+    // Sent whether or not the VPC has IPv6 (act cannot see the new group's rules yet; NotFound is fine).
+    calls.push({ service: "ec2", operation: "RevokeSecurityGroupEgress", params: toJsonObject(v6DefaultInput(groupId)) });
   } else {
     groupId = groupIdOf(group);
     const stray = strayV6Revocation(group);

@@ -232,7 +232,7 @@ export async function revokeServiceEgress(ctx: GroupContext, group: SecurityGrou
   const groupId = groupIdOf(group);
   const egress = group.IpPermissionsEgress ?? [];
   if (egress.some(isAllTrafficV4)) await revokeEgress(ctx, revokeAllTrafficInput(groupId));
-  if (egress.some(isAllTrafficV6)) await revokeEgress(ctx, { GroupId: groupId, IpPermissions: [ALL_TRAFFIC_EGRESS_V6] });
+  if (egress.some(isAllTrafficV6)) await revokeEgress(ctx, v6DefaultInput(groupId));
 }
 
 /**
@@ -240,8 +240,13 @@ export async function revokeServiceEgress(ctx: GroupContext, group: SecurityGrou
  * with IPv6, without reading the group first (a new group may not be describable yet): absent,
  * in a VPC without IPv6, it is a no-op.
  */
+/** The IPv6 default (`::/0` egress) a new group is born with in a VPC that has an IPv6 block. */
+export function v6DefaultInput(groupId: string): RevokeSecurityGroupEgressCommandInput {
+  return { GroupId: groupId, IpPermissions: [ALL_TRAFFIC_EGRESS_V6] };
+}
+
 export async function revokeV6Default(ctx: GroupContext, groupId: string): Promise<void> {
-  await revokeEgress(ctx, { GroupId: groupId, IpPermissions: [ALL_TRAFFIC_EGRESS_V6] });
+  await revokeEgress(ctx, v6DefaultInput(groupId));
 }
 
 async function revokeEgress(ctx: GroupContext, input: RevokeSecurityGroupEgressCommandInput): Promise<void> {
@@ -254,5 +259,5 @@ async function revokeEgress(ctx: GroupContext, input: RevokeSecurityGroupEgressC
 
 /** The IPv6 default a group was born with: revoked before interfaces move in (null if none). */
 export function strayV6Revocation(group: SecurityGroup): RevokeSecurityGroupEgressCommandInput | null {
-  return (group.IpPermissionsEgress ?? []).some(isAllTrafficV6) ? { GroupId: groupIdOf(group), IpPermissions: [ALL_TRAFFIC_EGRESS_V6] } : null;
+  return (group.IpPermissionsEgress ?? []).some(isAllTrafficV6) ? v6DefaultInput(groupIdOf(group)) : null;
 }
