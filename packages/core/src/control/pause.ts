@@ -1,5 +1,6 @@
 import type { Prisma, PrismaClient } from "../db/client.js";
 import type { Redis } from "ioredis";
+import { textProblem } from "../text.js";
 
 export interface PauseState {
   paused: boolean;
@@ -175,12 +176,7 @@ function fromFields(copy: Record<string, string>): PauseState {
 function check(name: string, value: string): void {
   if (value.trim() === "") throw new Error(`${name} must not be empty`);
   if (value.length > MAX_TEXT) throw new Error(`${name} must be at most ${MAX_TEXT} characters`);
-  // Postgres refuses NUL in text, and other controls forge log lines: refused before anything is written.
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  if (/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/.test(value)) throw new Error(`${name} must not contain control characters`);
-  // Nor can jsonb (the audit event's detail) hold a lone UTF-16 surrogate.
-  if (UNPAIRED_SURROGATE.test(value)) throw new Error(`${name} must not contain an unpaired UTF-16 surrogate`);
+  // Refused before anything is written: Postgres and the logs cannot take it (see text.ts).
+  const problem = textProblem(value);
+  if (problem) throw new Error(`${name} ${problem}`);
 }
-
-// A high surrogate not followed by a low one, or a low one not preceded by a high one (as in findings/safe-json.ts).
-const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

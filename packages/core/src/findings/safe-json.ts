@@ -1,4 +1,5 @@
 import { formatPath, preview } from "./describe.js";
+import { UNPAIRED_SURROGATE } from "../text.js";
 import { scanJson } from "./json-scan.js";
 import type { RejectReason } from "./reasons.js";
 
@@ -31,8 +32,6 @@ export type SafeJsonResult =
   | { ok: false; reason: RejectReason; message: string };
 
 const HOSTILE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
-// A lone high surrogate not followed by a low one, or a low surrogate not preceded by a high one.
-const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Parses `text` as JSON if it passes every check above; `label` names the text in messages. */
 export function parseSafeJson(text: string, options: ParseOptions, label = "message body"): SafeJsonResult {

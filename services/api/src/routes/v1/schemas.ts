@@ -1,3 +1,4 @@
+import { textProblem } from "@gdr/core/text";
 import { z } from "zod";
 
 /** Response and request shapes of /v1, shared by the routes and the OpenAPI document. */
@@ -18,9 +19,9 @@ export const REMEDIATION_STATUSES = [
 ] as const;
 
 /**
- * Free text a person types (a reason, a note): bounded, and no control characters. Postgres text
- * refuses NUL outright (a 500 after the fact), and other C0/C1 controls forge log lines and hide
- * text in the approval page; tab is the one allowed.
+ * Free text a person types (a reason, a note): bounded, and nothing Postgres or the logs cannot
+ * take (control characters but tab, lone surrogates: core's textProblem); a 400, not a 500 after
+ * the fact. Tab is the one control allowed.
  */
 export function freeText(min: number, max: number) {
   return z
@@ -28,14 +29,11 @@ export function freeText(min: number, max: number) {
     .trim()
     .min(min)
     .max(max)
-    // eslint-disable-next-line no-control-regex -- matching control characters is the point
-    .refine((s) => !/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/.test(s), "must not contain control characters")
-    // A lone surrogate (a `\ud800` escape in the JSON body) is not text: jsonb refuses it (a 500 after the fact).
-    .refine((s) => !UNPAIRED_SURROGATE.test(s), "must not contain an unpaired UTF-16 surrogate");
+    .superRefine((s, ctx) => {
+      const problem = textProblem(s);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    });
 }
-
-// A high surrogate not followed by a low one, or a low one not preceded by a high one (as in core's safe-json.ts).
-const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
