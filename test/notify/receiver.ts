@@ -14,6 +14,8 @@ export interface Receiver {
   requests: Received[];
   /** Resolves once `n` requests have arrived. */
   waitFor(n: number, timeoutMs?: number): Promise<void>;
+  /** Waits for a message that names `subject` and whose text matches `headline`; its body as JSON. */
+  messageAbout(subject: string, headline: RegExp): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -38,7 +40,7 @@ export async function startReceiver(answer: (n: number) => number | null = () =>
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  const receiver: Receiver = {
     url: `http://127.0.0.1:${port}`,
     requests,
     waitFor(n, timeoutMs = 15_000) {
@@ -57,6 +59,13 @@ export async function startReceiver(answer: (n: number) => number | null = () =>
         waiters.add(check);
       });
     },
+    async messageAbout(subject, headline) {
+      for (let n = 1; ; n++) {
+        await receiver.waitFor(n);
+        const body = requests[n - 1]?.body;
+        if (body && body.text.includes(subject) && headline.test(body.text)) return JSON.stringify(body);
+      }
+    },
     async close() {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
@@ -65,4 +74,5 @@ export async function startReceiver(answer: (n: number) => number | null = () =>
       }));
     },
   };
+  return receiver;
 }

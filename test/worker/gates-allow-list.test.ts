@@ -45,13 +45,6 @@ afterAll(async () => {
 
 const notifyEnv = (): Record<string, string> => ({ NOTIFY_SLACK_WEBHOOK_URL: `${slack.url}/services/T0/B0/allow` });
 
-async function slackAbout(resourceKey: string, headline: RegExp): Promise<string> {
-  for (let n = 1; ; n++) {
-    await slack.waitFor(n);
-    const body = slack.requests[n - 1]?.body;
-    if (body && body.text.includes(resourceKey) && headline.test(body.text)) return JSON.stringify(body);
-  }
-}
 
 describe("an account taken off the allow list", () => {
   it("cancels queued work in it with the reason and a notification, and no changing call reaches AWS", async () => {
@@ -82,7 +75,7 @@ describe("an account taken off the allow list", () => {
       expect((await stepsOf(world.db, queued.id)).map((s) => [s.name, s.status])).toEqual([["identify", "succeeded"]]);
       const refused = (await auditOf(world.db, queued.id)).filter((a) => a.action === "remediation.refused");
       expect(refused).toEqual([expect.objectContaining({ actor: "worker", step: "leave-auto-scaling" })]);
-      expect(await slackAbout(seeded.instanceId, /^Remediation cancelled/)).toContain("account_not_allowed");
+      expect(await slack.messageAbout(seeded.instanceId, /^Remediation cancelled/)).toContain("account_not_allowed");
     } finally {
       await lane.stop();
     }
@@ -124,7 +117,7 @@ describe("an account taken off the allow list", () => {
       expect((await auditOf(world.db, queued.id)).filter((a) => a.action === "remediation.refused")).toEqual([
         expect.objectContaining({ step: "terminate" }),
       ]);
-      expect(await slackAbout(seeded.instanceId, /^Remediation failed/)).toContain("account_not_allowed");
+      expect(await slack.messageAbout(seeded.instanceId, /^Remediation failed/)).toContain("account_not_allowed");
       // The contained instance is not stranded: a person can still ask for its release.
       expect(await requestRelease(world.db.prisma, lane.queues, queued.id, "token:frank")).toMatchObject({ ok: true });
     } finally {
@@ -147,7 +140,7 @@ describe("an account taken off the allow list", () => {
         log.install(clients);
       });
       expect((await requestRelease(world.db.prisma, lane.queues, queued.id, "token:frank")).ok).toBe(true);
-      const note = await slackAbout(seeded.instanceId, /^Remediation cancelled/);
+      const note = await slack.messageAbout(seeded.instanceId, /^Remediation cancelled/);
       expect(note).toContain("release refused; the resource stays contained");
       // No release plan was frozen for a person to approve, nothing changed, the record says contained.
       expect((await waitForStatus(world.db, queued.id, SETTLED)).status).toBe("succeeded");

@@ -80,13 +80,6 @@ async function nextPlan(id: string, previousHash: string | null): Promise<Remedi
   return row;
 }
 
-async function slackAbout(resourceKey: string, headline: RegExp): Promise<string> {
-  for (let n = 1; ; n++) {
-    await slack.waitFor(n);
-    const body = slack.requests[n - 1]?.body;
-    if (body && body.text.includes(resourceKey) && headline.test(body.text)) return JSON.stringify(body);
-  }
-}
 
 describe("contain-only approvals (termination enabled)", () => {
   it("asks to contain without terminating, contains on approval, then asks about termination on its own; declined, the instance stays contained", async () => {
@@ -167,7 +160,7 @@ describe("an instance that tagged itself exempt", () => {
     expect(await viewInstance(world.aws, seeded)).toEqual(before);
     expect(log.calls.slice(seenCalls).filter((c) => !/^(ec2|autoscaling|elbv2):(Describe|Get|List)/.test(c))).toEqual([]);
     expect((await auditOf(world.db, queued.id)).map((a) => a.action)).toContain("remediation.held");
-    expect(await slackAbout(seeded.instanceId, /^Remediation awaiting approval/)).toContain("exemption tag guardduty-remediation=exempt");
+    expect(await slack.messageAbout(seeded.instanceId, /^Remediation awaiting approval/)).toContain("exemption tag guardduty-remediation=exempt");
 
     // A person decides to contain it after all: it is contained.
     expect((await approveRemediation(world.db.prisma, lane.queues, { remediationId: queued.id, actor: "token:erin", reason: "nobody exempted this", planHash: held.plan_hash ?? "" })).ok).toBe(true);

@@ -70,15 +70,6 @@ async function run(detail: JsonObject, theirs: JsonObject | null) {
   return { done, calls: () => log.calls.slice(seenCalls) };
 }
 
-async function slackAbout(resourceKey: string, headline: RegExp): Promise<string> {
-  let found: string | undefined;
-  for (let n = 1; !found; n++) {
-    await slack.waitFor(n);
-    const text = slack.requests[n - 1]?.body.text ?? "";
-    if (text.includes(resourceKey) && headline.test(text)) found = JSON.stringify(slack.requests[n - 1]?.body);
-  }
-  return found;
-}
 
 describe("the confirmation gate", () => {
   it("contains a finding GuardDuty confirms, and records the check (a confirm-finding step and its audit event)", async () => {
@@ -118,7 +109,7 @@ describe("the confirmation gate", () => {
     expect(steps.get("confirm-finding")?.output).toMatchObject({ confirmed: false, detectorId: detectorOf(detail) });
     expect(steps.has("leave-auto-scaling")).toBe(false);
     expect((await auditOf(world.db, done.id)).map((a) => a.action)).toContain("finding.unverified");
-    expect(await slackAbout(seeded.instanceId, /^Remediation escalated/)).toContain("finding_unverified");
+    expect(await slack.messageAbout(seeded.instanceId, /^Remediation escalated/)).toContain("finding_unverified");
   });
 
   it("escalates a finding whose type, resource or severity differ from GuardDuty's, or that GuardDuty holds archived, changing nothing", async () => {
