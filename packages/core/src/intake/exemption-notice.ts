@@ -2,7 +2,7 @@ import type { Prisma } from "../db/client.js";
 import type { ParsedFinding } from "../findings/types.js";
 import type { NotifiedRemediation } from "../notify/index.js";
 import type { Exemption } from "../policy/index.js";
-import type { Notice } from "./notices.js";
+import { noticeFinding, type Notice } from "./notices.js";
 import type { Pending } from "./pending.js";
 
 /**
@@ -34,7 +34,7 @@ export async function exemptionNotice(
   });
   return {
     kind: "exempt",
-    finding: { id: finding.id, accountId: finding.accountId, region: finding.region, resourceKey: finding.resourceKey },
+    finding: noticeFinding(finding),
     remediation,
     detail: `severity ${finding.severity}: ${exemption.message}`,
   };

@@ -1,4 +1,5 @@
 import { findingEvent, remediationEvent, type NotificationEvent, type NotifiedFinding, type NotifiedRemediation, type Notifier } from "../notify/index.js";
+import type { ParsedFinding } from "../findings/types.js";
 import type { MessageOutcome } from "./messages.js";
 
 /**
@@ -13,6 +14,11 @@ export interface Notice {
   /** The remediation it concerns; null when there is none (a finding the policy exempts). */
   remediation: NotifiedRemediation | null;
   detail: string;
+}
+
+/** The finding as a notice names it. */
+export function noticeFinding(finding: Pick<ParsedFinding, "id" | "accountId" | "region" | "resourceKey">): NotifiedFinding {
+  return { id: finding.id, accountId: finding.accountId, region: finding.region, resourceKey: finding.resourceKey };
 }
 
 export function noticeEvent(notice: Notice, publicUrl: string): NotificationEvent {

@@ -5,7 +5,7 @@ import type { NotifiedRemediation } from "../notify/index.js";
 import type { RouteDecision } from "../policy/index.js";
 import { jobIdFor, type RemediationJob } from "../queues/catalog.js";
 import { detectorIdOf } from "./finding-upsert.js";
-import type { Notice } from "./notices.js";
+import { noticeFinding, type Notice } from "./notices.js";
 import type { Pending } from "./pending.js";
 
 type Tx = Prisma.TransactionClient;
@@ -85,13 +85,12 @@ export async function escalateConflict(tx: Tx, finding: ParsedFinding, decision:
       mode: decision.mode,
       rule: decision.rule,
       resourceKey: created.resourceKey,
-      // This version is not what the findings row holds: keep it whole for whoever looks.
-      version: { count: finding.count, updatedAt: finding.updatedAt.toISOString(), detail: finding.detail as Prisma.InputJsonObject },
+      version: versionOf(finding),
     },
   });
   return {
     kind: "escalated",
-    finding: { id: finding.id, accountId: finding.accountId, region: finding.region, resourceKey: finding.resourceKey },
+    finding: noticeFinding(finding),
     remediation: created,
     detail: reason,
   };
@@ -131,15 +130,20 @@ async function escalateWithoutRemediation(tx: Tx, finding: ParsedFinding, decisi
       playbook: decision.playbook,
       resourceKey,
       heldBy: holder.id,
-      version: { count: finding.count, updatedAt: finding.updatedAt.toISOString(), detail: finding.detail as Prisma.InputJsonObject },
+      version: versionOf(finding),
     },
   });
   return {
     kind: "escalated",
-    finding: { id: finding.id, accountId: finding.accountId, region: finding.region, resourceKey: finding.resourceKey },
+    finding: noticeFinding(finding),
     remediation: null,
     detail: message,
   };
+}
+
+/** A conflicting version, kept whole in its audit event: it is not what the findings row holds. */
+function versionOf(finding: ParsedFinding): Prisma.InputJsonObject {
+  return { count: finding.count, updatedAt: finding.updatedAt.toISOString(), detail: finding.detail as Prisma.InputJsonObject };
 }
 
 interface Inserted extends NotifiedRemediation {
