@@ -5,6 +5,7 @@ ENV NODE_ENV=production
 
 COPY package.json package-lock.json .npmrc ./
 COPY packages/core/package.json packages/core/
+COPY packages/samples/package.json packages/samples/
 COPY services/all/package.json services/all/
 COPY services/ingest/package.json services/ingest/
 COPY services/worker/package.json services/worker/

@@ -3,7 +3,7 @@
 // Both phases start with the queue already full, so sending is not measured.
 import { parseArgs } from "node:util";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { eventBridgeEvent, instanceFinding } from "@gdr/core/findings/fixtures";
+import { eventBridgeEvent, instanceFinding } from "@gdr/samples/findings";
 import { createLogger } from "@gdr/core/log";
 import { createMetricsRegistry } from "@gdr/core/metrics";
 import { createRedis } from "@gdr/core/queues/redis";

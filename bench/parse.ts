@@ -4,7 +4,7 @@
 // ratio. Pure CPU: no service is touched. Best of 5 rounds over the same bodies.
 import { parseArgs } from "node:util";
 import { DEFAULT_PARSE_OPTIONS, parseMessageBody } from "@gdr/core/findings/index";
-import { eventBridgeEvent, instanceFinding } from "@gdr/core/findings/fixtures";
+import { eventBridgeEvent, instanceFinding } from "@gdr/samples/findings";
 
 const { values } = parseArgs({ options: { messages: { type: "string", default: "20000" } } });
 const total = Number(values.messages);

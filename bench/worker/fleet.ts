@@ -13,7 +13,7 @@ import {
   CreateTargetGroupCommand,
   RegisterTargetsCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { eventBridgeEvent, instanceFinding, setIn, type JsonObject } from "@gdr/core/findings/fixtures";
+import { eventBridgeEvent, instanceFinding, setIn, type JsonObject } from "@gdr/samples/findings";
 import { seedInstance, seedVpc, type SeedClients, type SeededInstance, type SeededVpc } from "../../test/support/index.js";
 
 export interface FleetOptions {

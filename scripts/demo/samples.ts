@@ -8,7 +8,7 @@ import {
   setIn,
   snsWrap,
   type JsonObject,
-} from "@gdr/core/findings/fixtures";
+} from "@gdr/samples/findings";
 import type { SeededInstance } from "../../test/support/index.js";
 
 /** One message the demo sends, with what the audit store should say about it. */

@@ -1,7 +1,7 @@
 // POST /v1/findings parses with ingest's parser, so a body holding one key twice (a parser
 // differential: JSON.parse keeps the last value, other readers the first) is refused there too:
 // invalid_json naming the key, its receipt recorded, and no finding, remediation or job created.
-import { eventBridgeEvent, instanceFinding } from "@gdr/core/findings/fixtures";
+import { eventBridgeEvent, instanceFinding } from "@gdr/samples/findings";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiWorld, type ApiWorld } from "./world.js";
 

@@ -1,7 +1,7 @@
 // POST /v1/findings: a finding submitted through the API takes the ingest path (same parser,
 // policy and recordBatch), and POST /v1/remediations/:id/retry puts a failed remediation back on
 // its queue. Real Postgres and Redis, app.inject.
-import { eventBridgeEvent, instanceFinding, snsWrap } from "@gdr/core/findings/fixtures";
+import { eventBridgeEvent, instanceFinding, snsWrap } from "@gdr/samples/findings";
 import type { Role } from "@gdr/core/auth/tokens";
 import type { NotificationEvent } from "@gdr/core/notify/index";
 import { queueFor, type RemediationQueues } from "@gdr/core/queues/queues";

@@ -4,7 +4,7 @@
 // retry that led to it. Containment plans of findings from SQS are frozen by the worker, so any
 // approver may approve them.
 import { createToken } from "@gdr/core/auth/tokens";
-import { eventBridgeEvent, instanceFinding } from "@gdr/core/findings/fixtures";
+import { eventBridgeEvent, instanceFinding } from "@gdr/samples/findings";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiWorld, type ApiWorld } from "../api/world.js";

@@ -11,7 +11,7 @@ import {
   eventBridgeEvent,
   instanceFinding,
   newFindingId,
-} from "@gdr/core/findings/fixtures";
+} from "@gdr/samples/findings";
 import { jobIdFor, type RemediationJob } from "@gdr/core/queues/catalog";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnTs, startAwsProxy, waitUntil, type AwsProxy, type TsChild } from "../support/index.js";

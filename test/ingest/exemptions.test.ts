@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { eventBridgeEvent, instanceFinding, type JsonObject } from "@gdr/core/findings/fixtures";
+import { eventBridgeEvent, instanceFinding, type JsonObject } from "@gdr/samples/findings";
 import { jobIdFor } from "@gdr/core/queues/catalog";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../support/index.js";

@@ -10,7 +10,7 @@ import {
   instanceFinding,
   snsWrap,
   type JsonObject,
-} from "@gdr/core/findings/fixtures";
+} from "@gdr/samples/findings";
 import { jobIdFor } from "@gdr/core/queues/catalog";
 import type { PlaybookName } from "@gdr/core/queues/playbooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

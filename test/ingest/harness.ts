@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { Queue, type Job } from "bullmq";
-import type { JsonObject, JsonValue } from "@gdr/core/findings/fixtures";
+import type { JsonObject, JsonValue } from "@gdr/samples/findings";
 import { createLogger } from "@gdr/core/log";
 import { createMetricsRegistry } from "@gdr/core/metrics";
 import type { FanOutNotifier, NotificationEvent } from "@gdr/core/notify/index";

@@ -14,7 +14,7 @@ import {
   snsWrap,
   type JsonObject,
   type JsonValue,
-} from "@gdr/core/findings/fixtures";
+} from "@gdr/samples/findings";
 import { jobIdFor } from "@gdr/core/queues/catalog";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../support/index.js";

@@ -1,7 +1,7 @@
 // Postgres goes away under a running ingest service: nothing may be deleted from SQS that was not
 // recorded, and when Postgres comes back the same service (no restart) records every message
 // exactly once and drains the queue.
-import { eventBridgeEvent, instanceFinding, containerFinding, ecsFinding } from "@gdr/core/findings/fixtures";
+import { eventBridgeEvent, instanceFinding, containerFinding, ecsFinding } from "@gdr/samples/findings";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTcpProxy, waitUntil, type TcpProxy } from "../support/index.js";
 import {

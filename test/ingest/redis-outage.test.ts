@@ -1,7 +1,7 @@
 // Redis goes away under a running ingest service: batches still commit in Postgres, but the
 // enqueue fails, so the messages stay on SQS and the outbox rows stay pending. When Redis comes
 // back, the redelivered messages (recognised by their receipts) get their jobs enqueued once.
-import { accessKeyFinding, eksFinding, eventBridgeEvent, instanceFinding } from "@gdr/core/findings/fixtures";
+import { accessKeyFinding, eksFinding, eventBridgeEvent, instanceFinding } from "@gdr/samples/findings";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAwsProxy, startTcpProxy, waitUntil, type AwsProxy, type TcpProxy } from "../support/index.js";
 import {

@@ -2,7 +2,7 @@
 // message is received after the signal, and the process exits 0 before its shutdown deadline
 // (the shutdown registry exits 1 when the deadline passes). Idle, it exits 0 too.
 import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { eventBridgeEvent, instanceFinding } from "@gdr/core/findings/fixtures";
+import { eventBridgeEvent, instanceFinding } from "@gdr/samples/findings";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnTs, startAwsProxy, waitUntil, type AwsProxy, type TsChild } from "../support/index.js";
 import {

@@ -1,7 +1,7 @@
 // SQS itself misbehaving or slow, through an AWS proxy in front of moto: a batch that takes longer
 // than the visibility timeout keeps its messages hidden (heartbeat), a failed delete leaves the
 // messages to come back and be recognised, and throttled receives back off and recover.
-import { eventBridgeEvent, instanceFinding } from "@gdr/core/findings/fixtures";
+import { eventBridgeEvent, instanceFinding } from "@gdr/samples/findings";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAwsProxy, waitUntil, type AwsProxy } from "../support/index.js";
 import {

@@ -2,7 +2,7 @@
 // names its submitter: in its receipt and in a `finding.submitted` audit event that says what came
 // of it. A message from SQS names nobody (submitted_by null, no such event).
 import { randomUUID } from "node:crypto";
-import { eventBridgeEvent, instanceFinding } from "@gdr/core/findings/fixtures";
+import { eventBridgeEvent, instanceFinding } from "@gdr/samples/findings";
 import { parseMessageBody } from "@gdr/core/findings/index";
 import { loadPolicyFile, route } from "@gdr/core/policy/index";
 import { recordBatch, type ParsedMessage } from "@gdr/core/intake/record";

@@ -3,7 +3,7 @@
 // its own receipt saying what it was, and a finding+resource gets one remediation and one job.
 // Order must not decide containment: a version that produced no remediation never blocks a later
 // valid one, and two valid versions naming different resources go to a person, told, never dropped.
-import { eventBridgeEvent, instanceFinding, newFindingId, s3Finding, type JsonObject } from "@gdr/core/findings/fixtures";
+import { eventBridgeEvent, instanceFinding, newFindingId, s3Finding, type JsonObject } from "@gdr/samples/findings";
 import { jobIdFor } from "@gdr/core/queues/catalog";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../support/index.js";

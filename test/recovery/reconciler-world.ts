@@ -10,7 +10,7 @@ import { closeQueues, createQueues, type RemediationQueues } from "@gdr/core/que
 import { createRedis } from "@gdr/core/queues/redis";
 import { createEngineMetrics } from "@gdr/worker/metrics";
 import { startReconciler, type Reconciler, type ReconcilerOptions } from "@gdr/worker/reconcile/index";
-import { instanceFinding } from "@gdr/core/findings/fixtures";
+import { instanceFinding } from "@gdr/samples/findings";
 import { waitUntil } from "../support/index.js";
 import { ACCOUNT, findingIdOf, outboxOf, remediationForFinding, type EngineWorld, type Lane, type RemediationRow } from "../worker/engine-harness.js";
 

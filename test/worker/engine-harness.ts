@@ -10,7 +10,7 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { AwsClients } from "@gdr/core/aws/clients";
-import { eventBridgeEvent, instanceFinding, setIn, type InstanceFindingOptions, type JsonObject } from "@gdr/core/findings/fixtures";
+import { eventBridgeEvent, instanceFinding, setIn, type InstanceFindingOptions, type JsonObject } from "@gdr/samples/findings";
 import { createLogger } from "@gdr/core/log";
 import { createMetricsRegistry } from "@gdr/core/metrics";
 import { loadPolicyFile, parsePolicy } from "@gdr/core/policy/index";

@@ -7,7 +7,7 @@
 // the tests read what changed.
 import { GuardDutyServiceException } from "@aws-sdk/client-guardduty";
 import { approveRemediation, requestRelease } from "@gdr/core/approvals/decide";
-import { setIn, type JsonObject } from "@gdr/core/findings/fixtures";
+import { setIn, type JsonObject } from "@gdr/samples/findings";
 import { loadWorkerConfig } from "@gdr/worker/config";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { containmentProblems, spawnTs, viewInstance } from "../support/index.js";

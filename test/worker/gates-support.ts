@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BadRequestException, type Finding, GetFindingsCommand, StartMalwareScanCommand } from "@aws-sdk/client-guardduty";
 import type { AwsClients } from "@gdr/core/aws/clients";
-import type { JsonObject } from "@gdr/core/findings/fixtures";
+import type { JsonObject } from "@gdr/samples/findings";
 import type { InitializeMiddleware, MiddlewareStack } from "@smithy/types";
 import { mockClient } from "aws-sdk-client-mock";
 

@@ -4,7 +4,7 @@
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { eventBridgeEvent, instanceFinding } from "@gdr/core/findings/fixtures";
+import { eventBridgeEvent, instanceFinding } from "@gdr/samples/findings";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWorld, ingestEnv, sendBodies, startIngest, type RunningIngest, type World } from "../ingest/harness.js";
 import { awsTestEnv, seedInstance, spawnTs, startAwsProxy, waitUntil, type AwsProxy, type TsChild } from "../support/index.js";

@@ -2,10 +2,10 @@
 // value, a filter or parser keeping the first would see another finding. Such bodies are refused
 // as invalid_json, naming the key and where it is, at any depth and in either envelope.
 import { describe, expect, it } from "vitest";
-import { eventBridgeEvent, instanceFinding, snsWrap } from "./fixtures.js";
+import { eventBridgeEvent, instanceFinding, snsWrap } from "@gdr/samples/findings";
 import { parseMessageBody } from "./index.js";
 import { scanJson } from "./json-scan.js";
-import { expectFinding, expectRejected } from "./test-helpers.js";
+import { expectFinding, expectRejected } from "@gdr/samples/parse-helpers";
 
 const INSTANCE = "i-0a1b2c3d4e5f60718";
 const OTHER = "i-0fedcba9876543210";

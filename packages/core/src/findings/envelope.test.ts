@@ -6,9 +6,9 @@ import {
   snsSubscriptionConfirmation,
   snsWrap,
   type JsonObject,
-} from "./fixtures.js";
+} from "@gdr/samples/findings";
 import { parseMessageBody } from "./index.js";
-import { expectFinding, expectIgnored, expectRejected, parseDetail, parseJson } from "./test-helpers.js";
+import { expectFinding, expectIgnored, expectRejected, parseDetail, parseJson } from "@gdr/samples/parse-helpers";
 
 describe("EventBridge envelope", () => {
   it("accepts a GuardDuty Finding event and says it came from EventBridge", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { deleteIn, eventBridgeEvent, instanceFinding, newFindingId, setIn } from "./fixtures.js";
+import { deleteIn, eventBridgeEvent, instanceFinding, newFindingId, setIn } from "@gdr/samples/findings";
 import { parseMessageBody } from "./index.js";
-import { expectFinding, expectRejected, parseDetail, stringAt } from "./test-helpers.js";
+import { expectFinding, expectRejected, parseDetail, stringAt } from "@gdr/samples/parse-helpers";
 
 describe("finding fields", () => {
   it("parses the top-level fields of a GuardDuty finding", () => {

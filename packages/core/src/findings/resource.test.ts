@@ -9,10 +9,10 @@ import {
   s3Finding,
   setIn,
   type JsonObject,
-} from "./fixtures.js";
+} from "@gdr/samples/findings";
 import { resourceKeyOf } from "./resource.js";
 import type { FindingResource, ParsedFinding } from "./types.js";
-import { expectFinding, expectRejected, parseDetail } from "./test-helpers.js";
+import { expectFinding, expectRejected, parseDetail } from "@gdr/samples/parse-helpers";
 
 function resourceOf<T extends FindingResource["type"]>(f: ParsedFinding, type: T): Extract<FindingResource, { type: T }> {
   expect(f.resource.type).toBe(type);

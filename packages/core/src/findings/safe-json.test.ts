@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { eventBridgeEvent, instanceFinding } from "./fixtures.js";
+import { eventBridgeEvent, instanceFinding } from "@gdr/samples/findings";
 import { DEFAULT_PARSE_OPTIONS, parseMessageBody } from "./index.js";
 import { scanJson } from "./json-scan.js";
 import { parseSafeJson } from "./safe-json.js";
-import { expectFinding, expectRejected } from "./test-helpers.js";
+import { expectFinding, expectRejected } from "@gdr/samples/parse-helpers";
 
 const opts = DEFAULT_PARSE_OPTIONS;
 

@@ -34,7 +34,7 @@ export interface LoadedRemediation {
 
 export interface StepRow {
   name: string;
-  status: "pending" | "running" | "succeeded" | "skipped" | "failed" | "awaiting_approval";
+  status: Prisma.RemediationStepGetPayload<object>["status"];
   attempts: number;
   output: Json | null;
 }

@@ -1,5 +1,5 @@
 import type { Finding } from "@aws-sdk/client-guardduty";
-import { instanceFinding, setIn, type JsonObject } from "@gdr/core/findings/fixtures";
+import { instanceFinding, setIn, type JsonObject } from "@gdr/samples/findings";
 import { describe, expect, it } from "vitest";
 import type { RemediationRef } from "../step.js";
 import { mismatches, parseGuardDutyFinding, parseStoredFinding } from "./guardduty-finding.js";

@@ -10,9 +10,9 @@ import {
   snsWrap,
   type FindingOptions,
   type JsonObject,
-} from "./fixtures.js";
-import { FINDING_ID } from "./patterns.js";
-import { expectFinding, parseDetail, parseJson } from "./test-helpers.js";
+} from "@gdr/samples/findings";
+import { FINDING_ID } from "@gdr/core/findings/patterns";
+import { expectFinding, parseDetail, parseJson } from "@gdr/samples/parse-helpers";
 
 const builders: [string, (o?: FindingOptions) => JsonObject][] = [
   ["instanceFinding", instanceFinding],

@@ -3,10 +3,10 @@
  * narrow the result, failing with the parser's own message when the status is not the expected one.
  */
 import { expect } from "vitest";
-import { eventBridgeEvent, type EventOptions, type JsonObject } from "./fixtures.js";
-import { parseMessageBody, type ParseOptions, type ParseResult } from "./index.js";
-import type { ParsedFinding } from "./types.js";
-import type { IgnoreReason, RejectReason } from "./reasons.js";
+import { eventBridgeEvent, type EventOptions, type JsonObject } from "./findings.js";
+import { parseMessageBody, type ParseOptions, type ParseResult } from "@gdr/core/findings/index";
+import type { ParsedFinding } from "@gdr/core/findings/types";
+import type { IgnoreReason, RejectReason } from "@gdr/core/findings/reasons";
 
 export function parseDetail(detail: JsonObject, event: EventOptions = {}): ParseResult {
   return parseMessageBody(JSON.stringify(eventBridgeEvent(detail, event)));
