@@ -5,6 +5,7 @@ import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { GuardDutyClient } from "@aws-sdk/client-guardduty";
+import { IAMClient } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { awsClientConfig } from "./client-config.js";
@@ -105,6 +106,7 @@ export function createAwsClientFactory(options: AwsClientFactoryOptions): GdrAws
       autoscaling: new AutoScalingClient(config),
       elbv2: new ElasticLoadBalancingV2Client(config),
       guardduty: new GuardDutyClient(config),
+      iam: new IAMClient(config),
     };
     options.middleware?.(set);
     built.push(set);
@@ -138,6 +140,7 @@ export function createAwsClientFactory(options: AwsClientFactoryOptions): GdrAws
         set.autoscaling.destroy();
         set.elbv2.destroy();
         set.guardduty.destroy();
+        set.iam.destroy();
       }
       clients.clear();
       sts.destroy();

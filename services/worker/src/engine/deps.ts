@@ -5,7 +5,7 @@ import type { RemediationJob } from "@gdr/core/queues/catalog";
 import type { PlaybookName } from "@gdr/core/queues/playbooks";
 import type { EngineMetrics } from "../metrics.js";
 import type { EngineGates } from "./gates/index.js";
-import type { ApiFamily, Playbook } from "./step.js";
+import type { ApiFamily, Playbook, RemediationRef } from "./step.js";
 import type { EngineStore } from "./store.js";
 
 /** The limits the engine honours, backed by Redis so they hold across worker processes. */
@@ -36,6 +36,11 @@ export interface EngineDeps {
   containmentStep: string;
   /** How long to wait before trying a paused or busy remediation again. */
   postponeMs: number;
+  /**
+   * A playbook's outside client (Playbook.clients) for a remediation's target, built on first use
+   * and kept until the worker stops.
+   */
+  outsideClient<T>(target: RemediationRef, name: string, signal: AbortSignal): Promise<T>;
   /** Tells people about approvals, outcomes and notify-mode findings; never blocks or throws. */
   notifier: Notifier;
   /** The API's base URL, for links in notifications. */

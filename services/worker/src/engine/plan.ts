@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import type { DeclinedOutcome, ReleasableStatus } from "@gdr/core/approvals/plan-fields";
 import type { RemediationJob } from "@gdr/core/queues/catalog";
-import type { Json, PlannedCall, Step, StepContext } from "./step.js";
+import { deriveCalls, type RecordingContext } from "./derive.js";
+import type { Json, PlannedCall, Step } from "./step.js";
 
 export interface FrozenPlan {
   remediationId: string;
@@ -31,18 +32,25 @@ export interface FrozenPlan {
 }
 
 /**
- * Asks each remaining step for the calls it would make now, from the live state. Once approved,
- * a release plan is carried out by a release job, any other by a continuation.
+ * Runs each remaining step in plan mode, from the live state: the calls its act would make now.
+ * `contextFor` gives a fresh plan-mode context over the outputs so far (each step's planned output
+ * is there for the steps after it). Once approved, a release plan is carried out by a release
+ * job, any other by a continuation.
  */
 export async function buildPlan(
   remediationId: string,
   action: RemediationJob["action"],
   steps: readonly Step[],
-  ctx: StepContext,
+  contextFor: (outputs: Map<string, Json>) => RecordingContext,
+  outputs: ReadonlyMap<string, Json>,
   options: { ifDeclined: DeclinedOutcome; releaseFrom?: ReleasableStatus; reason?: string; now?: Date },
 ): Promise<FrozenPlan> {
   const planned: FrozenPlan["steps"] = [];
-  for (const step of steps) planned.push({ name: step.name, destructive: step.destructive, calls: await step.plan(ctx) });
+  const sofar = new Map(outputs);
+  for (const step of steps) {
+    const recorded = await deriveCalls(step, contextFor(sofar), sofar);
+    planned.push({ name: step.name, destructive: step.destructive, calls: recorded.calls });
+  }
   return {
     remediationId,
     action: action === "release" ? "release" : "continue",

@@ -6,7 +6,10 @@ import { gateBeforeChange } from "./gates/before-change.js";
 import { buildPlan, planAsJson, planHash, planSlice } from "./plan.js";
 import { FailedForGood, Postpone } from "./signals.js";
 import { outsideStep } from "./outside-step.js";
-import type { Json, Playbook, Step, StepContext } from "./step.js";
+import type { AwsClients } from "@gdr/core/aws/clients";
+import { callsFor } from "./calls.js";
+import { deriveCalls, type RecordingContext } from "./derive.js";
+import type { Json, Playbook, Step, StepMode } from "./step.js";
 import { runStep, type Attempt } from "./step-runner.js";
 import type { LoadedRemediation } from "./store.js";
 
@@ -99,9 +102,10 @@ async function runLocked(job: RemediationJob, playbook: Playbook, lockLost: Abor
   const releaseFrom = releasableStatus(loaded.status, rows.get(deps.containmentStep));
   const signal = AbortSignal.any([deps.signal, lockLost]);
   const outside = { action: job.action, loaded, attempt, releaseFrom, signal };
-  const ctx = await outsideStep({ ...outside, doing: "credentials" }, deps, () => contextFor(loaded, outputs, signal, deps));
+  const base = await outsideStep({ ...outside, doing: "credentials" }, deps, () => baseFor(loaded, signal, deps));
+  const ctx = contextFor(base, "act", outputs);
 
-  if (loaded.ref.mode === "dry_run") return await dryRun(job.action, steps, loaded, ctx, outputs, attempt, deps);
+  if (loaded.ref.mode === "dry_run") return await dryRun(job.action, steps, loaded, base, outputs, attempt, deps);
 
   // An evidence job runs under the approval (if any) that its containment ran under.
   const approved = job.action === "contain" ? null : await approvalFor(job, loaded, deps);
@@ -151,7 +155,7 @@ async function runLocked(job: RemediationJob, playbook: Playbook, lockLost: Abor
       // The hold explains a containment plan; a destructive step waits for its own reason.
       const reason = step.destructive ? null : hold;
       const plan = await outsideStep({ ...outside, doing: "plan", step: step.name }, deps, () =>
-        buildPlan(loaded.ref.id, job.action, planSlice(steps, index), ctx, {
+        buildPlan(loaded.ref.id, job.action, planSlice(steps, index), (sofar) => contextFor(base, "plan", sofar), outputs, {
           ifDeclined: contained ? "contained" : "nothing_done",
           ...(job.action === "release" && releaseFrom ? { releaseFrom } : {}),
           ...(reason ? { reason } : {}),
@@ -251,7 +255,7 @@ async function dryRun(
   action: RemediationJob["action"],
   steps: readonly Step[],
   loaded: LoadedRemediation,
-  ctx: StepContext & { requestIds: string[] },
+  base: ContextBase,
   outputs: Map<string, Json>,
   attempt: Attempt,
   deps: EngineDeps,
@@ -259,15 +263,18 @@ async function dryRun(
   const planned: Json[] = [];
   for (const [index, step] of steps.entries()) {
     if (step.readOnly) {
-      if ((await runStep(step, index, loaded, ctx, outputs, attempt, deps)) === "skipped_remediation") return "skipped";
+      if ((await runStep(step, index, loaded, contextFor(base, "act", outputs), outputs, attempt, deps)) === "skipped_remediation") return "skipped";
       continue;
     }
-    const at = { action, loaded, attempt, doing: "dry_run", step: step.name, signal: ctx.signal } as const;
-    const [calls, permissions] = await outsideStep(at, deps, async () => [await step.plan(ctx), await step.dryRun(ctx)] as const);
+    const at = { action, loaded, attempt, doing: "dry_run", step: step.name, signal: base.signal } as const;
+    base.requestIds.length = 0;
+    const recorded = await outsideStep(at, deps, () => deriveCalls(step, contextFor(base, "dry_run", outputs), outputs));
+    const calls = recorded.calls as unknown as Json;
+    const permissions = recorded.permissions as unknown as Json;
     await deps.store.stepStarted(loaded.ref.id, step.name, index);
-    const output: Json = { dryRun: true, calls: calls as unknown as Json, permissions };
-    await deps.store.stepFinished(loaded.ref.id, step.name, { status: "skipped", output, awsRequestIds: [...ctx.requestIds], actor: "worker", note: "dry-run" });
-    planned.push({ name: step.name, destructive: step.destructive, calls: calls as unknown as Json, permissions });
+    const output: Json = { dryRun: true, calls, permissions };
+    await deps.store.stepFinished(loaded.ref.id, step.name, { status: "skipped", output, awsRequestIds: [...base.requestIds], actor: "worker", note: "dry-run" });
+    planned.push({ name: step.name, destructive: step.destructive, calls, permissions });
   }
   const plan: Json = { remediationId: loaded.ref.id, steps: planned };
   await deps.store.recordPlan(loaded.ref.id, plan, planHash(plan));
@@ -275,23 +282,50 @@ async function dryRun(
   return "dry_run";
 }
 
-async function contextFor(loaded: LoadedRemediation, outputs: Map<string, Json>, signal: AbortSignal, deps: EngineDeps): Promise<StepContext & { requestIds: string[] }> {
+/** The pieces of a step context that do not depend on the mode, resolved once per job. */
+interface ContextBase {
+  loaded: LoadedRemediation;
+  aws: AwsClients;
+  signal: AbortSignal;
+  deps: EngineDeps;
+  requestIds: string[];
+}
+
+async function baseFor(loaded: LoadedRemediation, signal: AbortSignal, deps: EngineDeps): Promise<ContextBase> {
   const aws = await deps.aws.forTarget(loaded.ref.accountId, loaded.ref.region);
-  const requestIds: string[] = [];
+  return { loaded, aws, signal, deps, requestIds: [] };
+}
+
+/**
+ * A step context in a mode. Plan and dry-run contexts record changes instead of sending them, take
+ * no lock and write no audit event: they must change nothing.
+ */
+function contextFor(base: ContextBase, mode: StepMode, outputs: ReadonlyMap<string, Json>): RecordingContext & { requestIds: string[] } {
+  const { loaded, aws, signal, deps, requestIds } = base;
+  const throttle = (family: string): Promise<void> => deps.limits.throttle(loaded.ref.accountId, family, signal);
+  const noteRequestId = (id: string | undefined): void => {
+    if (id) requestIds.push(id);
+  };
+  const calls = callsFor(mode, { aws, signal, throttle, noteRequestId });
+  const acting = mode === "act";
   return {
     remediation: loaded.ref,
     finding: loaded.finding,
+    mode,
     aws,
+    client: (name) => deps.outsideClient(loaded.ref, name, signal),
     outputs,
     signal,
-    logger: deps.logger.child({ remediationId: loaded.ref.id, findingId: loaded.ref.findingId, resource: loaded.ref.resourceKey }),
-    throttle: (family) => deps.limits.throttle(loaded.ref.accountId, family, signal),
-    noteRequestId: (id) => {
-      if (id) requestIds.push(id);
-    },
+    logger: deps.logger.child({ remediationId: loaded.ref.id, findingId: loaded.ref.findingId, resource: loaded.ref.resourceKey, mode }),
+    read: calls.read,
+    change: calls.change,
+    changeOutside: calls.changeOutside,
+    recorded: calls.recorded,
+    throttle,
+    noteRequestId,
     tags: { findingId: loaded.ref.findingId, remediationId: loaded.ref.id },
-    withLock: (name, fn) => deps.limits.withLock(name, fn),
-    audit: (action, detail) => deps.store.audit(loaded.ref.id, "worker", action, detail),
+    withLock: (name, fn) => (acting ? deps.limits.withLock(name, fn) : fn()),
+    audit: (action, detail) => (acting ? deps.store.audit(loaded.ref.id, "worker", action, detail) : Promise.resolve()),
     requestIds,
   };
 }

@@ -1,7 +1,7 @@
 import type { EngineDeps } from "./deps.js";
 import { classifyStepError, type ClassifiedStepError, unreachableOf } from "./errors.js";
 import { FailedForGood, Postpone, SlowDown, Unavailable } from "./signals.js";
-import { type Json, SkipRemediation, type Step, type StepContext } from "./step.js";
+import { EscalateRemediation, isNotAvailable, type Json, SkipRemediation, type Step, type StepContext } from "./step.js";
 import type { LoadedRemediation } from "./store.js";
 
 export interface Attempt {
@@ -39,15 +39,28 @@ export async function runStep(
     const preState = step.preState ? await step.preState(ctx) : undefined;
     const checked = await step.check(ctx);
     if (checked.done) {
-      await deps.store.stepFinished(id, step.name, { status: "skipped", output: checked.output, awsRequestIds: [...ctx.requestIds], actor: "worker", note: "already done" });
-      outputs.set(step.name, checked.output);
-      end({ outcome: "already_done" });
+      const output = validOutput(step, checked.output);
+      // A checking step that finds everything in place has verified it; any other step's effect
+      // was already there (a re-run after a crash) and it changed nothing.
+      const status = step.checkOnly === true ? "verified" : "skipped";
+      await deps.store.stepFinished(id, step.name, { status, output, awsRequestIds: [...ctx.requestIds], actor: "worker", note: status === "verified" ? "verified" : "already done" });
+      outputs.set(step.name, output);
+      end({ outcome: status === "verified" ? "verified" : "already_done" });
       return "done";
     }
-    const output = await step.act(ctx, checked.state);
+    const acted = await step.act(ctx, checked.state);
+    if (isNotAvailable(acted)) {
+      // Said as it is: the step could not do its work, and the playbook carries on without it.
+      const output = validOutput(step, acted.output);
+      await deps.store.stepFinished(id, step.name, { status: "unavailable", output, awsRequestIds: [...ctx.requestIds], actor: "worker", note: acted.reason });
+      outputs.set(step.name, output);
+      end({ outcome: "unavailable" });
+      return "done";
+    }
+    const output = validOutput(step, acted);
     await step.verify(ctx, output);
     await deps.store.stepFinished(id, step.name, {
-      status: "succeeded",
+      status: step.checkOnly === true ? "verified" : "succeeded",
       output,
       ...(preState !== undefined ? { preState } : {}),
       awsRequestIds: [...ctx.requestIds],
@@ -122,4 +135,15 @@ async function recordUnavailable(id: string, name: string, c: ClassifiedStepErro
   } catch (noted) {
     deps.logger.warn({ err: { message: noted instanceof Error ? noted.message : String(noted) }, step: name }, "could not note the outage on the step; postponing anyway");
   }
+}
+
+/** A step's output does not have the shape its schema declares: a bug, never retried. */
+export class OutputShapeError extends Error {
+  override readonly name = "OutputShapeError";
+}
+
+function validOutput(step: Step, output: Json): Json {
+  const parsed = step.output.safeParse(output);
+  if (!parsed.success) throw new OutputShapeError(`step ${step.name} returned an output of the wrong shape: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  return parsed.data;
 }

@@ -1,16 +1,31 @@
-import type { AwsClients } from "@gdr/core/aws/clients";
+import type { AwsClients, AwsServiceName } from "@gdr/core/aws/clients";
 import type { Logger } from "@gdr/core/log";
+import type { PlaybookName } from "@gdr/core/queues/playbooks";
+import type { RemediationMode } from "@gdr/core/queues/playbooks";
+import type { Command, MetadataBearer } from "@smithy/types";
+import type { z } from "zod";
+import type { BucketSpec } from "./limits/token-bucket.js";
 
 /** JSON that can be stored in a jsonb column. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
 
-/** One AWS call a step will make, as shown in a frozen plan and hashed for approval. */
+/**
+ * One call that changes something, as shown in a frozen plan and hashed for approval. `service` is
+ * the client's name in the step context (`ec2`, `iam`, ... or an outside client's name).
+ */
 export interface PlannedCall {
-  service: "ec2" | "autoscaling" | "elbv2" | "guardduty";
+  service: string;
   operation: string;
   /** The exact parameters, minus nothing: approvers see what will be sent. */
-  params: { [key: string]: Json };
+  params: JsonObject;
 }
+
+/**
+ * A rate bucket name (`ec2-write`, `iam-write`, ...). Each playbook declares the families it calls
+ * with their default buckets (Playbook.families); the engine refuses a family nobody declared.
+ */
+export type ApiFamily = string;
 
 /** The remediation a step works for, as stored in Postgres. */
 export interface RemediationRef {
@@ -20,22 +35,67 @@ export interface RemediationRef {
   region: string;
   resourceKey: string;
   playbook: string;
-  mode: "auto" | "approval" | "dry_run" | "notify";
+  mode: RemediationMode;
 }
+
+/** Any AWS SDK v3 command: the kit reads its input and its class (for the operation name). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the SDK's own Command generics
+export type AwsCommand<I extends object, O extends MetadataBearer> = Command<any, I, any, O, any>;
+
+/**
+ * A call that changes something, declared once. What happens to it depends on the mode the step
+ * runs in (StepContext.mode): `act` sends it; `plan` records it for the frozen plan and sends
+ * nothing; `dry_run` records it and checks it with EC2's `DryRun: true` where the service has one.
+ */
+export interface Change<I extends object, O extends MetadataBearer> {
+  service: AwsServiceName;
+  /** The rate bucket to take a token from before sending. */
+  family: ApiFamily;
+  command: AwsCommand<I, O>;
+  /**
+   * What plan and dry-run modes hand back instead of an answer, for act's later calls that use
+   * the answer (a new group's id): build placeholders with the kit's `resultOf`. Omitted: an empty
+   * answer.
+   */
+  planned?: Partial<O>;
+}
+
+/**
+ * How a step runs: `act` changes AWS; `plan` and `dry_run` run the same act code with every
+ * `change` recorded instead of sent (dry_run also checks permissions where AWS can), so what an
+ * approver sees is what act sends. Reads are sent in every mode.
+ */
+export type StepMode = "act" | "plan" | "dry_run";
 
 export interface StepContext {
   remediation: RemediationRef;
   /** The finding as received (`findings.raw`), for steps that need more than the resource key. */
-  finding: { [key: string]: Json };
+  finding: JsonObject;
+  mode: StepMode;
+  /** AWS SDK clients for the remediation's account and region, built on first use. */
   aws: AwsClients;
+  /**
+   * A non-AWS client the playbook declared (Playbook.clients), e.g. the Kubernetes API of the
+   * remediation's cluster: built on first use, closed when the worker stops.
+   */
+  client<T>(name: string): Promise<T>;
   /** Outputs of the steps that already finished in this remediation, by step name. */
   outputs: ReadonlyMap<string, Json>;
-  /** Passed into every AWS SDK call (`{ abortSignal: ctx.signal }`): set when the worker stops. */
+  /** Passed into every call (`{ abortSignal: ctx.signal }`): set when the worker stops. */
   signal: AbortSignal;
   logger: Logger;
+  /** Sends a read (Describe*, Get*, List*) in every mode: token, abort signal, request id noted. */
+  read<I extends object, O extends MetadataBearer>(service: AwsServiceName, family: ApiFamily, command: AwsCommand<I, O>): Promise<O>;
+  /** A call that changes something: sent in act mode, recorded in plan and dry-run mode. */
+  change<I extends object, O extends MetadataBearer>(call: Change<I, O>): Promise<O>;
   /**
-   * Waits for a token of the account's bucket for an API family before a call (the engine's rate
-   * limit per account; EC2 mutating calls are the tightest). Call before each AWS request.
+   * Records a change made through a non-AWS client (plan and dry-run: recorded only; act: `send`
+   * runs). The outside-client counterpart of `change`.
+   */
+  changeOutside<T>(call: { service: string; family: ApiFamily; operation: string; params: JsonObject; planned?: T; send: (signal: AbortSignal) => Promise<T> }): Promise<T>;
+  /**
+   * Waits for a token of the account's bucket for an API family before a call the step sends
+   * itself (read and change take theirs).
    */
   throttle(family: ApiFamily): Promise<void>;
   /** Records the AWS request id of a response, for the audit trail. */
@@ -44,45 +104,72 @@ export interface StepContext {
   tags: { findingId: string; remediationId: string };
   /**
    * Runs `fn` holding a mutex shared by every worker process (Redis), e.g. around the shared
-   * isolation group's add-egress → swap → revoke sequence in one VPC. Waits for the lock.
+   * isolation group's add-egress → swap → revoke sequence in one VPC. Waits for the lock. In plan
+   * and dry-run mode `fn` runs without it (nothing changes).
    */
   withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /**
    * Appends an audit event for this remediation now, not at the step's end: for a mark that must
    * be in Postgres before a risky call (the isolation group's temporary egress rule is recorded
-   * as opened before it is added, so that a sweep finds it if the worker dies holding it).
+   * as opened before it is added, so that a sweep finds it if the worker dies holding it). Does
+   * nothing in plan and dry-run mode.
    */
-  audit(action: string, detail: { [key: string]: Json }): Promise<void>;
+  audit(action: string, detail: JsonObject): Promise<void>;
 }
-
-export type ApiFamily = "ec2-read" | "ec2-write" | "autoscaling" | "elbv2" | "guardduty";
 
 /** What a step found when it looked before acting. */
 export type CheckResult = { done: true; output: Json } | { done: false; state?: Json };
 
 /**
+ * A step that could not do its work, said so (e.g. an API not offered in the region): recorded
+ * with status `unavailable` and the reason, never as `succeeded`. The playbook carries on.
+ * Return it from act with the kit's `notAvailable(reason, output)`.
+ */
+export interface NotAvailable {
+  readonly [NOT_AVAILABLE]: true;
+  /** Why, as people read it: "StartMalwareScan is not available in this region: ...". */
+  readonly reason: string;
+  readonly output: Json;
+}
+
+const NOT_AVAILABLE: unique symbol = Symbol("gdr.notAvailable");
+
+export function notAvailable(reason: string, output: Json): NotAvailable {
+  return { [NOT_AVAILABLE]: true, reason, output };
+}
+
+export function isNotAvailable(value: Json | NotAvailable): value is NotAvailable {
+  return typeof value === "object" && value !== null && NOT_AVAILABLE in value;
+}
+
+/**
  * One step of a playbook, in a file of its own: `check → act → verify`.
  * - check reads AWS state and says whether the step's effect is already there (a re-run after a
  *   crash then records "skipped: already done" and changes nothing);
- * - act makes the change, idempotently (it may run again after a crash mid-act);
- * - verify re-reads AWS and throws when the effect is not there;
- * - plan lists the calls act would make, for approval and dry-run; dryRun checks permissions
- *   with EC2's DryRun where it exists and changes nothing.
+ * - act makes the change, idempotently (it may run again after a crash mid-act), through
+ *   `ctx.change`: the engine derives the plan an approver sees and the dry-run from the same code,
+ *   by running act with changes recorded instead of sent;
+ * - verify re-reads AWS and throws VerificationError when the effect is not there.
  */
 export interface Step {
   name: string;
   /** Waits at the approval gate in every mode. */
   destructive: boolean;
   /**
-   * Reads AWS and changes nothing (identify). Read-only steps run before a plan is frozen, so an
+   * Reads and changes nothing (identify). Read-only steps run before a plan is frozen, so an
    * approver sees the exact calls built from the live state.
    */
   readOnly?: boolean;
+  /**
+   * Only checks (the final verification): a check that finds everything in place is recorded
+   * `verified`, not "skipped: already done".
+   */
+  checkOnly?: boolean;
+  /** The shape of this step's output; the engine validates act's and check's output with it. */
+  output: z.ZodType<Json>;
   check(ctx: StepContext): Promise<CheckResult>;
-  act(ctx: StepContext, state: Json | undefined): Promise<Json>;
+  act(ctx: StepContext, state: Json | undefined): Promise<Json | NotAvailable>;
   verify(ctx: StepContext, output: Json): Promise<void>;
-  plan(ctx: StepContext): Promise<PlannedCall[]>;
-  dryRun(ctx: StepContext): Promise<{ permitted: boolean; detail: string }[]>;
   /** Pre-state to keep for release (e.g. each ENI's groups), taken before act. */
   preState?(ctx: StepContext): Promise<Json>;
   /**
@@ -93,11 +180,35 @@ export interface Step {
   holdFor?(output: Json): string | null;
 }
 
-/** A playbook: its steps in order, and the steps that undo containment on release. */
+/** A client that is not an AWS SDK client (Kubernetes API next), built per remediation target. */
+export interface OutsideClientFactory<T = unknown> {
+  create(target: RemediationRef, signal: AbortSignal): Promise<T>;
+  /** Closes a client built by create (the worker stops, or the target's clients are dropped). */
+  close(client: T): Promise<void>;
+}
+
+/**
+ * A playbook, as the engine runs it. Whoever adds one writes its steps and this declaration; the
+ * engine, the gate, the limits and the release path need no change.
+ */
 export interface Playbook {
-  name: string;
+  name: PlaybookName;
+  /** The steps in order. Destructive steps come after containment. */
   steps: readonly Step[];
+  /** The steps that undo containment, run after a person approves a release. */
   release: readonly Step[];
+  /**
+   * The step(s) whose success means the resource is contained (all of them, in this order): the
+   * hand-over to evidence work happens after the last, `contained_at` is recorded then, and a
+   * release is possible from then on.
+   */
+  containment: readonly string[];
+  /** Whether containment takes the resource off the network: the per-minute isolation cap applies. */
+  isolates: boolean;
+  /** The rate buckets this playbook's calls take tokens from, with their defaults. */
+  families: Readonly<Record<ApiFamily, BucketSpec>>;
+  /** Outside clients by name (ctx.client(name)). */
+  clients?: Readonly<Record<string, OutsideClientFactory>>;
 }
 
 /** The effect a step expected is not there after it acted: worth retrying. */
@@ -106,7 +217,7 @@ export class VerificationError extends Error {
 }
 
 /**
- * There is nothing to do for this remediation, and that is not a failure: the instance is
+ * There is nothing to do for this remediation, and that is not a failure: the resource is
  * terminated or gone. The remediation ends `skipped`. (An exemption tag on the live resource is
  * not a reason to skip: a workload may tag itself. See Step.holdFor.)
  */
@@ -114,6 +225,21 @@ export class SkipRemediation extends Error {
   override readonly name = "SkipRemediation";
   constructor(
     readonly reason: "resource_gone" | "resource_terminated",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * This playbook cannot safely act on the resource (root credentials, a federated principal, a
+ * resource of a kind it does not handle): nothing is guessed at. The remediation ends `escalated`
+ * with the reason, recorded and notified, for a person to handle.
+ */
+export class EscalateRemediation extends Error {
+  override readonly name = "EscalateRemediation";
+  constructor(
+    readonly reason: string,
     message: string,
   ) {
     super(message);

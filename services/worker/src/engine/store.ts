@@ -103,7 +103,7 @@ export function createEngineStore(prisma: PrismaClient) {
     async stepFinished(
       remediationId: string,
       name: string,
-      result: { status: "succeeded" | "skipped"; output: Json; preState?: Json; awsRequestIds: string[]; actor: string; note?: string },
+      result: { status: "succeeded" | "skipped" | "unavailable" | "verified"; output: Json; preState?: Json; awsRequestIds: string[]; actor: string; note?: string },
     ): Promise<void> {
       await prisma.$transaction([
         prisma.remediationStep.update({

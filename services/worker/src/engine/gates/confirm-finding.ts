@@ -115,11 +115,4 @@ export const confirmFinding: Step = {
     // Nothing changed in AWS: the step only read.
   },
 
-  plan() {
-    return Promise.resolve([]);
-  },
-
-  dryRun() {
-    return Promise.resolve([{ permitted: true, detail: "GetFindings: not checked (read-only)" }]);
-  },
 };
