@@ -1,0 +1,40 @@
+// Placeholders for answers a change has not given yet. In plan and dry-run mode a change is
+// recorded, not sent, so act gets back `planned` instead of AWS's answer; a later call that uses
+// the answer (the new group's id) is then recorded with the placeholder, which is what an
+// approver reads: "(the group CreateSecurityGroup returns)".
+import type { IdentifierPattern } from "@gdr/core/findings/patterns";
+import type { StepContext } from "../../engine/step.js";
+import { expectId } from "./ids.js";
+
+const PLACEHOLDER = /^\(the [a-z0-9 ]+ [A-Za-z0-9]+ returns\)$/;
+
+/** `GroupId` → "group", `ScanId` → "scan", `AccessKeyId` → "access key". */
+function noun(field: string): string {
+  return field
+    .replace(/(?:Id|Arn|Name)$/, "")
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .toLowerCase();
+}
+
+/**
+ * The placeholder for one field of an operation's answer: resultOf("CreateSecurityGroup",
+ * "GroupId") is "(the group CreateSecurityGroup returns)". Use it in a change's `planned`.
+ */
+export function resultOf(operation: string, field: string): string {
+  return `(the ${noun(field) || field.toLowerCase()} ${operation} returns)`;
+}
+
+/** Whether a value is a placeholder resultOf built. */
+export function isPlaceholder(value: unknown): value is string {
+  return typeof value === "string" && PLACEHOLDER.test(value);
+}
+
+/**
+ * An identifier from a change's answer: checked against its pattern in act mode (AWS answered),
+ * and also accepted as a placeholder in plan and dry-run mode (nothing was sent). A placeholder
+ * may go into later changes only: those are recorded, never sent, outside act mode.
+ */
+export function answeredId(ctx: Pick<StepContext, "mode">, pattern: IdentifierPattern, value: unknown, what: string): string {
+  if (ctx.mode !== "act" && isPlaceholder(value)) return value;
+  return expectId(pattern, value, what);
+}
