@@ -1,8 +1,9 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { AwsClients } from "./clients.js";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { AwsClients, AwsServiceName } from "./clients.js";
 import { createAwsClientFactory, type AwsClientFactoryOptions, type GdrAwsClientFactory } from "./factory.js";
+import { AWS_SERVICES } from "./services.js";
 
 // Unit level: the factory's own STS client is mocked, and SDK clients are built but never send.
 // test/aws-layer.test.ts runs the same factory against moto.
@@ -115,3 +116,80 @@ describe("createAwsClientFactory", () => {
     await expect(f.forTarget("111122223333", "eu-west-1")).rejects.toThrow(/destroyed/);
   });
 });
+
+describe("lazy clients", () => {
+  function recorder(): { seen: [AwsServiceName, string, string][]; onClient: NonNullable<AwsClientFactoryOptions["onClient"]> } {
+    const seen: [AwsServiceName, string, string][] = [];
+    return { seen, onClient: (service, _client, target) => seen.push([service, target.accountId, target.region]) };
+  }
+
+  it("builds no client until a service is used, then one per service, account and region", async () => {
+    const { seen, onClient } = recorder();
+    const f = make({ onClient });
+    const west = await f.forTarget("111122223333", "eu-west-1");
+    expect(seen).toEqual([]);
+    expect(Object.keys(west)).toEqual(["accountId", "region"]);
+    const ec2 = west.ec2;
+    expect(west.ec2).toBe(ec2);
+    expect(seen).toEqual([["ec2", "111122223333", "eu-west-1"]]);
+    const east = await f.forTarget("111122223333", "us-east-1");
+    expect(east.ec2).not.toBe(ec2);
+    expect(west.iam.config.serviceId).toBe("IAM");
+    expect(seen).toEqual([
+      ["ec2", "111122223333", "eu-west-1"],
+      ["ec2", "111122223333", "us-east-1"],
+      ["iam", "111122223333", "eu-west-1"],
+    ]);
+    expect(await east.ec2.config.region()).toBe("us-east-1");
+  });
+
+  it("builds every client of the table on demand, each of its own service", async () => {
+    const { seen, onClient } = recorder();
+    const clients = await make({ onClient }).forTarget("123456789012", "eu-west-1");
+    for (const service of Object.keys(AWS_SERVICES) as AwsServiceName[]) {
+      expect(clients[service].config.serviceId.toLowerCase().replace(/ /g, "")).toBe(SERVICE_IDS[service]);
+    }
+    expect(seen.map(([s]) => s)).toEqual(Object.keys(AWS_SERVICES));
+  });
+
+  it("builds for the middleware exactly the clients it touches, and tells onClient", async () => {
+    const { seen, onClient } = recorder();
+    const touched: string[] = [];
+    const f = make({ onClient, middleware: (set) => touched.push(set.ec2.config.serviceId) });
+    const clients = await f.forTarget("111122223333", "eu-west-1");
+    expect(touched).toEqual(["EC2"]);
+    expect(seen.map(([s]) => s)).toEqual(["ec2"]);
+    expect(clients.ec2.config.serviceId).toBe("EC2");
+    expect(seen).toHaveLength(1);
+  });
+
+  it("destroys exactly the clients it built, and builds none afterwards", async () => {
+    const built: { service: AwsServiceName; destroyed: () => number }[] = [];
+    const f = make({
+      onClient: (service, client) => {
+        const spy = vi.spyOn(client, "destroy");
+        built.push({ service, destroyed: () => spy.mock.calls.length });
+      },
+    });
+    const a = await f.forTarget("111122223333", "eu-west-1");
+    const b = await f.forTarget("123456789012", "us-east-1");
+    expect([a.ec2, a.guardduty, b.elbv2].map((c) => c.config.serviceId)).toEqual(["EC2", "GuardDuty", "Elastic Load Balancing v2"]);
+    f.destroy();
+    expect(built.map((c) => [c.service, c.destroyed()])).toEqual([
+      ["ec2", 1],
+      ["guardduty", 1],
+      ["elbv2", 1],
+    ]);
+    expect(() => a.iam).toThrow(/destroyed/);
+    expect(built).toHaveLength(3);
+  });
+});
+
+/** The SDK's serviceId of each client, lowercased without spaces. */
+const SERVICE_IDS: Record<AwsServiceName, string> = {
+  ec2: "ec2",
+  autoscaling: "autoscaling",
+  elbv2: "elasticloadbalancingv2",
+  guardduty: "guardduty",
+  iam: "iam",
+};

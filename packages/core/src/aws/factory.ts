@@ -1,16 +1,13 @@
 // The SDK clients for a finding's account and region. The worker's own account uses its own
-// credentials; any other account is reached through STS AssumeRole (credentials.ts). Clients are
-// built once per account and region and reused: an SDK client holds sockets and a credential cache.
-import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
-import { EC2Client } from "@aws-sdk/client-ec2";
-import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { GuardDutyClient } from "@aws-sdk/client-guardduty";
-import { IAMClient } from "@aws-sdk/client-iam";
+// credentials; any other account is reached through STS AssumeRole (credentials.ts). A client is
+// built when a step first uses its service in an account and region, and reused after: an SDK
+// client holds sockets and a credential cache, and most remediations touch two or three services.
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { awsClientConfig } from "./client-config.js";
-import type { AwsClientFactory, AwsClients } from "./clients.js";
+import type { AwsClientFactory, AwsClients, AwsServiceClient, AwsServiceName } from "./clients.js";
 import { createCredentialCache } from "./credentials.js";
+import { AWS_SERVICES, type ServiceClientSettings } from "./services.js";
 import { AwsTargetError, assertAccountId, assertRegion, partitionOf } from "./targets.js";
 
 export interface AwsClientFactoryOptions {
@@ -33,8 +30,13 @@ export interface AwsClientFactoryOptions {
    * (environment, web identity, ECS/EC2 instance role). Tests pass moto's fake keys.
    */
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider | undefined;
-  /** Called once for each new client set; tests add fault injection here. */
+  /**
+   * Called once for each new client set (account and region); tests add fault injection here. The
+   * clients it touches are built then.
+   */
   middleware?: ((clients: AwsClients) => void) | undefined;
+  /** Called for every client built, whenever that is; tests that record every call hook in here. */
+  onClient?: ((service: AwsServiceName, client: AwsServiceClient, target: { accountId: string; region: string }) => void) | undefined;
   now?: (() => number) | undefined;
 }
 
@@ -43,6 +45,7 @@ export interface GdrAwsClientFactory extends AwsClientFactory {
   localAccountId(): Promise<string>;
 }
 
+const SERVICE_NAMES = Object.keys(AWS_SERVICES) as AwsServiceName[];
 const DEFAULT_STS_REGION = "us-east-1";
 const DEFAULT_SESSION_NAME = "guardduty-responder";
 
@@ -69,7 +72,7 @@ export function createAwsClientFactory(options: AwsClientFactoryOptions): GdrAws
 
   let localAccount: Promise<string> | undefined;
   const clients = new Map<string, Promise<AwsClients>>();
-  const built: AwsClients[] = [];
+  const built: AwsServiceClient[] = [];
   let destroyed = false;
 
   function localAccountId(): Promise<string> {
@@ -98,19 +101,35 @@ export function createAwsClientFactory(options: AwsClientFactoryOptions): GdrAws
     if (destroyed) throw new Error("the AWS client factory was destroyed");
     // A provider function, not fixed keys: the SDK asks again before expiry and gets refreshed ones.
     const credentials = own ? ownCredentials : { credentials: credentialCache.provider(accountId) };
-    const config = { ...awsClientConfig({ region, ...shared }), ...credentials };
-    const set: AwsClients = {
-      accountId,
-      region,
-      ec2: new EC2Client(config),
-      autoscaling: new AutoScalingClient(config),
-      elbv2: new ElasticLoadBalancingV2Client(config),
-      guardduty: new GuardDutyClient(config),
-      iam: new IAMClient(config),
-    };
+    const settings: ServiceClientSettings = { ...awsClientConfig({ region, ...shared }), ...credentials };
+    const set = lazyClientSet(accountId, region, settings);
     options.middleware?.(set);
-    built.push(set);
     return set;
+  }
+
+  /** A client set whose service clients are built on first use, each once. */
+  function lazyClientSet(accountId: string, region: string, settings: ServiceClientSettings): AwsClients {
+    const made = new Map<AwsServiceName, AwsServiceClient>();
+    const set = { accountId, region };
+    for (const service of SERVICE_NAMES) {
+      // Not enumerable: logging or spreading a set must not build every client.
+      Object.defineProperty(set, service, {
+        enumerable: false,
+        get(): AwsServiceClient {
+          let client = made.get(service);
+          if (client === undefined) {
+            if (destroyed) throw new Error("the AWS client factory was destroyed");
+            client = AWS_SERVICES[service](settings);
+            made.set(service, client);
+            built.push(client);
+            options.onClient?.(service, client, { accountId, region });
+          }
+          return client;
+        },
+      });
+    }
+    // Every service name now has its getter, which is what AwsClients promises.
+    return set as AwsClients;
   }
 
   return {
@@ -135,13 +154,7 @@ export function createAwsClientFactory(options: AwsClientFactoryOptions): GdrAws
     },
     destroy() {
       destroyed = true;
-      for (const set of built.splice(0)) {
-        set.ec2.destroy();
-        set.autoscaling.destroy();
-        set.elbv2.destroy();
-        set.guardduty.destroy();
-        set.iam.destroy();
-      }
+      for (const client of built.splice(0)) client.destroy();
       clients.clear();
       sts.destroy();
     },

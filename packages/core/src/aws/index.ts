@@ -1,7 +1,8 @@
 // The AWS layer: client factory (own account or assumed role), credential cache, error
 // classification. Steps get their clients from an `AwsClientFactory`; nothing here runs at import.
 export { awsClientConfig, type AwsClientSettings } from "./client-config.js";
-export type { AwsClientFactory, AwsClients } from "./clients.js";
+export type { AwsClientFactory, AwsClients, AwsServiceClient, AwsServiceClients, AwsServiceName } from "./clients.js";
+export { AWS_SERVICES, type ServiceClientSettings } from "./services.js";
 export { createCredentialCache, type CredentialCache, type CredentialCacheOptions } from "./credentials.js";
 export {
   ERROR_LABELS,
