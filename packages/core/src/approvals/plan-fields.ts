@@ -1,24 +1,31 @@
+import {
+  declinedOutcomeSchema,
+  planActionSchema,
+  planStepSchema,
+  releasableStatusSchema,
+  type DeclinedOutcome,
+  type PlanAction,
+  type ReleasableStatus,
+} from "./plan.js";
+
 /**
- * What the API, the expiry and the worker read from a frozen plan (the plan itself is built by
- * the worker's engine/plan.ts). A plan is stored as JSON, so every read here is defensive: an
- * unreadable field reads as the safe answer.
+ * What the API, the expiry and the worker read from a frozen plan (its one type: plan.ts; the plan
+ * itself is built by the worker's engine/plan.ts). A plan is stored as JSON, so every read here is
+ * defensive and field by field, through the plan schema's own field schemas: an unreadable field
+ * reads as the safe answer, and one bad field does not make the others unreadable.
  */
 
-/** See FrozenPlan.ifDeclined: what a rejection or an expiry leaves behind. */
-export type DeclinedOutcome = "contained" | "nothing_done";
+export type { DeclinedOutcome, ReleasableStatus };
 
 function field(plan: unknown, name: string): unknown {
   return typeof plan === "object" && plan !== null && !Array.isArray(plan) ? (plan as Record<string, unknown>)[name] : undefined;
 }
 
 /** Which job carries the plan out once approved; null for no plan or a dry-run record. */
-export function planAction(plan: unknown): "continue" | "release" | null {
-  const action = field(plan, "action");
-  return action === "continue" || action === "release" ? action : null;
+export function planAction(plan: unknown): PlanAction | null {
+  const action = planActionSchema.safeParse(field(plan, "action"));
+  return action.success ? action.data : null;
 }
-
-/** Statuses a contained remediation can be released from (see FrozenPlan.releaseFrom). */
-export type ReleasableStatus = "succeeded" | "failed";
 
 /**
  * The status a declined (rejected or expired) plan leaves. A release plan: the status the
@@ -28,8 +35,15 @@ export type ReleasableStatus = "succeeded" | "failed";
  */
 export function statusAfterDecline(plan: unknown, decline: "rejected" | "expired"): ReleasableStatus | "rejected" | "expired" {
   if (planAction(plan) === "release") return field(plan, "releaseFrom") === "failed" ? "failed" : "succeeded";
-  if (field(plan, "ifDeclined") === "contained") return "succeeded";
+  const ifDeclined: DeclinedOutcome | undefined = declinedOutcomeSchema.safeParse(field(plan, "ifDeclined")).data;
+  if (ifDeclined === "contained") return "succeeded";
   return decline;
+}
+
+/** The plan's steps, each as stored (unknown until read). */
+function rawSteps(plan: unknown): unknown[] | null {
+  const steps = field(plan, "steps");
+  return Array.isArray(steps) ? (steps as unknown[]) : null;
 }
 
 /**
@@ -37,19 +51,16 @@ export function statusAfterDecline(plan: unknown, decline: "rejected" | "expired
  * a containment plan never stands for a destructive step frozen later in a plan of its own.
  */
 export function planStepNames(plan: unknown): string[] {
-  const steps = field(plan, "steps");
-  if (!Array.isArray(steps)) return [];
-  return steps.flatMap((s: unknown) => {
-    const name = field(s, "name");
-    return typeof name === "string" ? [name] : [];
+  return (rawSteps(plan) ?? []).flatMap((s) => {
+    const name = planStepSchema.shape.name.safeParse(field(s, "name"));
+    return name.success ? [name.data] : [];
   });
 }
 
 /** A release plan's `releaseFrom`, or null (not a release plan, or unreadable). */
 export function planReleaseFrom(plan: unknown): ReleasableStatus | null {
   if (planAction(plan) !== "release") return null;
-  const from = field(plan, "releaseFrom");
-  return from === "succeeded" || from === "failed" ? from : null;
+  return releasableStatusSchema.safeParse(field(plan, "releaseFrom")).data ?? null;
 }
 
 /**
@@ -58,7 +69,7 @@ export function planReleaseFrom(plan: unknown): ReleasableStatus | null {
  * safe answer for a check that only ever adds a refusal.
  */
 export function planIsDestructive(plan: unknown): boolean {
-  const steps = field(plan, "steps");
-  if (!Array.isArray(steps)) return true;
-  return steps.some((s: unknown) => field(s, "destructive") !== false);
+  const steps = rawSteps(plan);
+  if (!steps) return true;
+  return steps.some((s) => field(s, "destructive") !== false);
 }
