@@ -1,5 +1,6 @@
 import type { PlaybookName } from "@gdr/core/queues/playbooks";
 import type { Playbook } from "../engine/step.js";
+import { accessKeyPlaybook } from "./access-key/index.js";
 import { instancePlaybook } from "./instance/index.js";
 
 export interface PlaybookOptions {
@@ -13,5 +14,8 @@ export interface PlaybookOptions {
  * jobs wait (status `queued`) for a worker version that has it, instead of failing.
  */
 export function createPlaybookRegistry(options: PlaybookOptions): ReadonlyMap<PlaybookName, Playbook> {
-  return new Map<PlaybookName, Playbook>([["instance", instancePlaybook({ terminate: options.instanceTerminate, exemptTag: options.exemptTag })]]);
+  return new Map<PlaybookName, Playbook>([
+    ["instance", instancePlaybook({ terminate: options.instanceTerminate, exemptTag: options.exemptTag })],
+    ["access-key", accessKeyPlaybook()],
+  ]);
 }

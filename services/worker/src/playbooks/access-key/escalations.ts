@@ -1,0 +1,64 @@
+// The credentials this playbook does not act on, each with the reason people are told. Nothing is
+// guessed at: GuardDuty's guidance for compromised credentials leaves these to a person (rotate
+// root's keys signed in as root, change the permissions of the user behind a federation token,
+// ...), and a wrong guess here would cut off the wrong principal.
+import { EscalateRemediation } from "../kit/index.js";
+
+export function rootCredentials(accessKeyId: string | null): EscalateRemediation {
+  return new EscalateRemediation(
+    "root_credentials",
+    `the credentials${accessKeyId ? ` (${accessKeyId})` : ""} are the account root user's: no IAM policy restricts root, and root's ` +
+      "access keys are managed only when signed in as root. A person must sign in as root, deactivate or delete the key, and rotate the root password and MFA",
+  );
+}
+
+export function federatedUser(principalId: string | null): EscalateRemediation {
+  return new EscalateRemediation(
+    "federated_user",
+    `the credentials are a federated user's session${principalId ? ` (${principalId})` : ""}, issued by GetFederationToken: they have no key ` +
+      "to deactivate and no role to revoke. A person must remove the permissions of the IAM user that issued them (or deny it with an aws:TokenIssueTime condition)",
+  );
+}
+
+export function userSessionToken(accessKeyId: string, userName: string | null): EscalateRemediation {
+  return new EscalateRemediation(
+    "user_session_token",
+    `${accessKeyId} is a temporary key of IAM user ${userName ?? "(unnamed)"} (GetSessionToken): it cannot be deactivated, and ending it ` +
+      "means a deny policy on the user, which also stops the user's own work. A person decides; the user's long-term keys are the likely source",
+  );
+}
+
+export function unsupportedPrincipal(userType: string | null, accessKeyId: string | null): EscalateRemediation {
+  return new EscalateRemediation(
+    "unsupported_principal",
+    `GuardDuty names credentials of user type ${userType ?? "(none)"}${accessKeyId ? ` (${accessKeyId})` : ""}: this playbook acts only on an IAM ` +
+      "user's long-term key (IAMUser, AKIA…) or an assumed role's sessions (AssumedRole, ASIA…). A person must look at it",
+  );
+}
+
+export function inconsistent(detail: string): EscalateRemediation {
+  return new EscalateRemediation("inconsistent_finding", `the finding's access key details do not fit together: ${detail}. Nothing was done`);
+}
+
+export function notUsersKey(accessKeyId: string, userName: string): EscalateRemediation {
+  return new EscalateRemediation(
+    "not_users_key",
+    `IAM user ${userName} has no access key ${accessKeyId}: the key was deleted, or belongs to another principal. ` +
+      "Nothing was done to either; a person must find the key's owner",
+  );
+}
+
+export function roleReplaced(roleName: string, findingRoleId: string, liveRoleId: string): EscalateRemediation {
+  return new EscalateRemediation(
+    "role_replaced",
+    `role ${roleName} is now ${liveRoleId}, but the finding's session belongs to ${findingRoleId}: the role was deleted and created ` +
+      "again. Revoking the new role's sessions would hit principals the finding does not name; a person must decide",
+  );
+}
+
+export function serviceLinkedRole(roleName: string): EscalateRemediation {
+  return new EscalateRemediation(
+    "service_linked_role",
+    `role ${roleName} is a service-linked role: IAM cannot revoke its sessions (IAM User Guide, revoking role sessions). A person must look at it`,
+  );
+}

@@ -1,0 +1,28 @@
+// The names this playbook writes into records and into IAM: step names (they key the step rows,
+// the plan and containment) and the inline policy a revocation adds to a role.
+import { expectId, type IdentifierPattern } from "../kit/index.js";
+
+export const STEP = {
+  identify: "identify",
+  deactivateKey: "deactivate-key",
+  revokeSessions: "revoke-sessions",
+  verify: "verify",
+  reactivateKey: "reactivate-key",
+  removeRevokePolicy: "remove-revoke-policy",
+} as const;
+
+/** The remediation's id as the database writes it (a UUID). */
+const REMEDIATION_ID: IdentifierPattern = {
+  label: "a remediation id (UUID)",
+  regex: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+};
+
+/**
+ * The inline policy one remediation adds to a role: named after the remediation, so that two
+ * remediations on one role each add, and release, their own, and nothing else is ever touched.
+ * IAM inline policy names allow [\w+=,.@-], up to 128 characters.
+ */
+export function revokePolicyName(remediationId: string): string {
+  const id = expectId(REMEDIATION_ID, remediationId, "the remediation id");
+  return `guardduty-responder-revoke-${id.slice(0, 8)}`;
+}

@@ -1,0 +1,57 @@
+// Release: the revocation policy this remediation added to the role is deleted, found by its
+// name and deleted only after its document reads as ours. The role's other policies are never
+// touched. Sessions the policy denied stay ended only in the sense that their holders had to
+// assume the role again; the stolen ones work again if they have not expired, which the person
+// approving the release decides on.
+import { DeleteRolePolicyCommand } from "@aws-sdk/client-iam";
+import { z } from "zod";
+import { EscalateRemediation, isErrorCode, VerificationError, type CheckResult, type Step, type StepContext } from "../../kit/index.js";
+import { IAM_WRITE } from "../families.js";
+import { revokePolicyName, STEP } from "../names.js";
+import { notApplicable, notApplicableSchema, principalOf, type RoleSessions } from "../principal.js";
+import { readRevokePolicy } from "../role-policy.js";
+
+const removedSchema = z.object({ applies: z.literal(true), roleName: z.string(), policyName: z.string(), removed: z.boolean() });
+
+function roleOf(ctx: StepContext): RoleSessions | { applies: false; reason: string } {
+  const principal = principalOf(ctx);
+  return principal.kind === "role-sessions" ? principal : notApplicable(principal, "no role policy was added");
+}
+
+export const removeRevokePolicy: Step = {
+  name: STEP.removeRevokePolicy,
+  destructive: false,
+  output: z.union([removedSchema, notApplicableSchema]),
+
+  async check(ctx): Promise<CheckResult> {
+    const role = roleOf(ctx);
+    if (!("roleName" in role)) return { done: true, output: role };
+    const policyName = revokePolicyName(ctx.remediation.id);
+    const found = await readRevokePolicy(ctx, role.roleName, policyName);
+    if (found.state === "absent") return { done: true, output: { applies: true, roleName: role.roleName, policyName, removed: false } };
+    if (found.state === "foreign") {
+      throw new EscalateRemediation("policy_not_ours", `role ${role.roleName}'s policy ${policyName} is not the revocation this service wrote; it was left in place`);
+    }
+    return { done: false };
+  },
+
+  async act(ctx) {
+    const role = roleOf(ctx);
+    if (!("roleName" in role)) return role;
+    const policyName = revokePolicyName(ctx.remediation.id);
+    try {
+      await ctx.change({ service: "iam", family: IAM_WRITE, command: new DeleteRolePolicyCommand({ RoleName: role.roleName, PolicyName: policyName }) });
+    } catch (err) {
+      // Gone between the check and the delete (a person removed it): what release wanted.
+      if (!isErrorCode(err, "NoSuchEntity")) throw err;
+    }
+    return { applies: true, roleName: role.roleName, policyName, removed: true };
+  },
+
+  async verify(ctx) {
+    const role = roleOf(ctx);
+    if (!("roleName" in role)) return;
+    const found = await readRevokePolicy(ctx, role.roleName, revokePolicyName(ctx.remediation.id));
+    if (found.state !== "absent") throw new VerificationError(`role ${role.roleName} still has the revocation policy after DeleteRolePolicy`);
+  },
+};
