@@ -3,6 +3,8 @@
 // says. The queue proves nothing: anyone who can send to it could otherwise make the service
 // isolate production resources (or shadow a real finding with a forged one).
 import { GetFindingsCommand } from "@aws-sdk/client-guardduty";
+import { classifyAwsError } from "@gdr/core/aws/errors";
+import { z } from "zod";
 import type { CheckResult, Json, Step, StepContext } from "../step.js";
 import { mismatches, parseGuardDutyFinding, parseStoredFinding, viewOf } from "./guardduty-finding.js";
 
@@ -12,9 +14,20 @@ export const CONFIRM_STEP = "confirm-finding";
 const DETECTOR_ID = /^[0-9a-f]{32}$/;
 
 /** The confirm-finding step's output: the verdict, and everything it was based on. */
-export type Confirmation =
-  | { confirmed: true; findingId: string; detectorId: string; guardduty: Json; checkedAt: string }
-  | { confirmed: false; findingId: string; detectorId: string | null; reason: string; mismatches: string[]; guardduty: Json; checkedAt: string };
+const confirmationSchema = z.union([
+  z.object({ confirmed: z.literal(true), findingId: z.string(), detectorId: z.string().regex(DETECTOR_ID), guardduty: z.json(), checkedAt: z.string() }),
+  z.object({
+    confirmed: z.literal(false),
+    findingId: z.string(),
+    detectorId: z.string().regex(DETECTOR_ID).nullable(),
+    reason: z.string(),
+    mismatches: z.array(z.string()),
+    guardduty: z.json(),
+    checkedAt: z.string(),
+  }),
+]);
+
+export type Confirmation = z.infer<typeof confirmationSchema>;
 
 /** Whether a recorded confirm-finding output says GuardDuty confirmed the finding. */
 export function isConfirmed(output: Json | undefined): boolean {
@@ -36,12 +49,7 @@ function detectorIdOf(raw: { [key: string]: Json }): string | null {
 
 /** GuardDuty's answer to a detector id that is not in this account: it cannot know the finding. */
 function isUnknownDetector(err: unknown): boolean {
-  return typeof err === "object" && err !== null && (err as { name?: unknown }).name === "BadRequestException";
-}
-
-function requestIdOf(err: unknown): string | undefined {
-  const meta = typeof err === "object" && err !== null ? (err as { $metadata?: { requestId?: unknown } }).$metadata : undefined;
-  return typeof meta?.requestId === "string" ? meta.requestId : undefined;
+  return classifyAwsError(err).code === "BadRequestException";
 }
 
 async function confirm(ctx: StepContext): Promise<Confirmation> {
@@ -62,14 +70,11 @@ async function confirm(ctx: StepContext): Promise<Confirmation> {
   if (!detectorId) return unverified(null, "the stored finding names no valid GuardDuty detector (service.detectorId)");
   if (!stored.ok) return unverified(detectorId, stored.problem);
 
-  await ctx.throttle("guardduty");
   let found;
   try {
-    const out = await ctx.aws.guardduty.send(new GetFindingsCommand({ DetectorId: detectorId, FindingIds: [findingId] }), { abortSignal: ctx.signal });
-    ctx.noteRequestId(out.$metadata.requestId);
+    const out = await ctx.read("guardduty", "guardduty", new GetFindingsCommand({ DetectorId: detectorId, FindingIds: [findingId] }));
     found = out.Findings ?? [];
   } catch (err) {
-    ctx.noteRequestId(requestIdOf(err));
     // A detector this account does not have: GuardDuty here cannot know the finding. Anything
     // else (throttling, access denied, 5xx) is an error like any step's, classified by the engine.
     if (isUnknownDetector(err)) return unverified(detectorId, `GuardDuty in ${ctx.remediation.accountId}/${ctx.remediation.region} has no detector ${detectorId}`);
@@ -100,6 +105,7 @@ export const confirmFinding: Step = {
   name: CONFIRM_STEP,
   destructive: false,
   readOnly: true,
+  output: confirmationSchema,
 
   check(ctx): Promise<CheckResult> {
     const previous = ctx.outputs.get(CONFIRM_STEP);
@@ -114,5 +120,4 @@ export const confirmFinding: Step = {
   async verify() {
     // Nothing changed in AWS: the step only read.
   },
-
 };

@@ -1,12 +1,9 @@
 // Step 1: read the instance and everything around it once, before anything changes: the pre-state
 // release restores from, the skip decisions (gone, terminated), and the exemption tag, which
 // holds the remediation for a person (holdFor) rather than skipping it.
-import { DescribeInstanceAttributeCommand, DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import type { Step } from "../../engine/step.js";
-import { ec2DryRun, notChecked } from "./shared/dry-run.js";
-import { instanceIdOf } from "./shared/ids.js";
 import { STEP } from "./shared/names.js";
-import { collectPreState, parsePreState } from "./shared/pre-state.js";
+import { collectPreState, parsePreState, preStateSchema } from "./shared/pre-state.js";
 import { DEFAULT_EXEMPT_TAG, type TagPair } from "./shared/tags.js";
 
 export function createIdentifyStep(exemptTag: TagPair = DEFAULT_EXEMPT_TAG): Step {
@@ -15,6 +12,7 @@ export function createIdentifyStep(exemptTag: TagPair = DEFAULT_EXEMPT_TAG): Ste
     destructive: false,
     // Only reads: it runs before an approval plan is frozen, so the plan is built from live state.
     readOnly: true,
+    output: preStateSchema,
 
     // The pre-state is taken once: a re-run after isolation must not record the isolated state
     // as the state to go back to.
@@ -42,33 +40,6 @@ export function createIdentifyStep(exemptTag: TagPair = DEFAULT_EXEMPT_TAG): Ste
       const { key, value } = recorded;
       if (typeof key !== "string" || typeof value !== "string") return null;
       return `the live instance carries the exemption tag ${key}=${value}; a workload can tag itself, so containment waits for a person instead of being skipped`;
-    },
-
-    // Only reads: nothing for an approver to see.
-    plan(ctx) {
-      instanceIdOf(ctx);
-      return Promise.resolve([]);
-    },
-
-    async dryRun(ctx) {
-      const instanceId = instanceIdOf(ctx);
-      return [
-        await ec2DryRun(ctx, "ec2-read", "DescribeInstances", (o) =>
-          ctx.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId], DryRun: true }), o),
-        ),
-        await ec2DryRun(ctx, "ec2-read", "DescribeInstanceAttribute", (o) =>
-          ctx.aws.ec2.send(
-            new DescribeInstanceAttributeCommand({
-              InstanceId: instanceId,
-              Attribute: "disableApiTermination",
-              DryRun: true,
-            }),
-            o,
-          ),
-        ),
-        notChecked("autoscaling", "DescribeAutoScalingInstances"),
-        notChecked("elbv2", "DescribeTargetGroups, DescribeTargetHealth"),
-      ];
     },
   };
 }

@@ -7,32 +7,28 @@ import {
   EnterStandbyCommand,
   type EnterStandbyCommandInput,
 } from "@aws-sdk/client-auto-scaling";
+import { z } from "zod";
 import { VerificationError, type CheckResult, type Json, type Step, type StepContext } from "../../engine/step.js";
+import { errorName } from "../kit/errors.js";
+import { parseOutput } from "../kit/json.js";
 import { OUT_OF_SERVICE_STATES, autoScalingMembership, type AutoScalingMembership } from "./shared/auto-scaling.js";
-import { send } from "./shared/call.js";
-import { notChecked } from "./shared/dry-run.js";
-import { errorName } from "./shared/errors.js";
-import { AUTO_SCALING_GROUP_NAME, expectId, instanceIdOf } from "./shared/ids.js";
-import { asObject, asString, OutputShapeError, toJsonObject } from "./shared/json.js";
+import { AUTO_SCALING_GROUP_NAME, instanceIdOf } from "./shared/ids.js";
 import { STEP } from "./shared/names.js";
 import { recordedPreState } from "./shared/pre-state.js";
+import { idOf } from "./shared/schema.js";
 
 /**
  * What this step did, for release: only an instance this remediation put in standby is taken
  * out of standby again.
  */
-const ACTIONS = ["entered-standby", "detached", "already-standby", "not-in-group"] as const;
-export type LeaveAutoScalingAction = (typeof ACTIONS)[number];
+const leaveAutoScalingOutput = z.object({
+  action: z.enum(["entered-standby", "detached", "already-standby", "not-in-group"]),
+  groupName: idOf(AUTO_SCALING_GROUP_NAME).nullable(),
+  lifecycleState: z.string().nullable(),
+});
 
-function isAction(value: string): value is LeaveAutoScalingAction {
-  return (ACTIONS as readonly string[]).includes(value);
-}
-
-export type LeaveAutoScalingOutput = {
-  action: LeaveAutoScalingAction;
-  groupName: string | null;
-  lifecycleState: string | null;
-};
+export type LeaveAutoScalingOutput = z.infer<typeof leaveAutoScalingOutput>;
+export type LeaveAutoScalingAction = LeaveAutoScalingOutput["action"];
 
 function standbyInput(instanceId: string, groupName: string): EnterStandbyCommandInput {
   return { AutoScalingGroupName: groupName, InstanceIds: [instanceId], ShouldDecrementDesiredCapacity: false };
@@ -53,23 +49,15 @@ function alreadyOut(ctx: StepContext, membership: AutoScalingMembership | null):
   return { action, groupName: membership.groupName, lifecycleState: membership.lifecycleState };
 }
 
+/** The recorded output read back (release decides from it), or null when the step did not run. */
 export function parseLeaveAutoScalingOutput(value: Json | undefined): LeaveAutoScalingOutput | null {
-  if (value === undefined) return null;
-  const o = asObject(value, "leave-auto-scaling output");
-  const action = asString(o.action, "action");
-  if (!isAction(action)) {
-    throw new OutputShapeError(`leave-auto-scaling output has an unknown action ${JSON.stringify(action)}`);
-  }
-  return {
-    action,
-    groupName: o.groupName === null ? null : expectId(AUTO_SCALING_GROUP_NAME, o.groupName, "groupName"),
-    lifecycleState: o.lifecycleState === null ? null : asString(o.lifecycleState, "lifecycleState"),
-  };
+  return value === undefined ? null : parseOutput(leaveAutoScalingOutput, value, "leave-auto-scaling's output");
 }
 
 export const leaveAutoScaling: Step = {
   name: STEP.leaveAutoScaling,
   destructive: false,
+  output: leaveAutoScalingOutput,
 
   async check(ctx): Promise<CheckResult> {
     const membership = await autoScalingMembership(ctx, instanceIdOf(ctx));
@@ -79,13 +67,15 @@ export const leaveAutoScaling: Step = {
     return { done: false, state: membership };
   },
 
+  // EnterStandby; if Auto Scaling refuses it with a ValidationError, DetachInstances with the same
+  // parameters (a plan shows EnterStandby: a recorded call is never refused).
   async act(ctx) {
     const instanceId = instanceIdOf(ctx);
     const membership = await autoScalingMembership(ctx, instanceId);
     if (!membership || OUT_OF_SERVICE_STATES.has(membership.lifecycleState)) return alreadyOut(ctx, membership);
     const input = standbyInput(instanceId, membership.groupName);
     try {
-      await send(ctx, "autoscaling", (o) => ctx.aws.autoscaling.send(new EnterStandbyCommand(input), o));
+      await ctx.change({ service: "autoscaling", family: "autoscaling", command: new EnterStandbyCommand(input) });
       const output: LeaveAutoScalingOutput = {
         action: "entered-standby",
         groupName: membership.groupName,
@@ -101,7 +91,7 @@ export const leaveAutoScaling: Step = {
         "EnterStandby refused; detaching the instance from its Auto Scaling group instead",
       );
     }
-    await send(ctx, "autoscaling", (o) => ctx.aws.autoscaling.send(new DetachInstancesCommand(input), o));
+    await ctx.change({ service: "autoscaling", family: "autoscaling", command: new DetachInstancesCommand(input) });
     const output: LeaveAutoScalingOutput = { action: "detached", groupName: membership.groupName, lifecycleState: "Detached" };
     return output;
   },
@@ -113,24 +103,5 @@ export const leaveAutoScaling: Step = {
         `instance is still ${membership.lifecycleState} in Auto Scaling group ${membership.groupName}`,
       );
     }
-  },
-
-  // EnterStandby; if Auto Scaling refuses it with a ValidationError, act falls back to
-  // DetachInstances with the same parameters.
-  async plan(ctx) {
-    const instanceId = instanceIdOf(ctx);
-    const membership = await autoScalingMembership(ctx, instanceId);
-    if (!membership || OUT_OF_SERVICE_STATES.has(membership.lifecycleState)) return [];
-    return [
-      {
-        service: "autoscaling",
-        operation: "EnterStandby",
-        params: toJsonObject(standbyInput(instanceId, membership.groupName)),
-      },
-    ];
-  },
-
-  dryRun() {
-    return Promise.resolve([notChecked("autoscaling", "EnterStandby / DetachInstances")]);
   },
 };

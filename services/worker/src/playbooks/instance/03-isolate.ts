@@ -13,50 +13,50 @@
 // instance of the VPC: it is recorded as opened in Postgres before it is added and closed after
 // it is revoked (shared/egress-ledger.ts), a failure mid-sequence still revokes it, and what a
 // dead worker left is revoked by the next look at the group under the lock or by the sweep.
+//
+// In plan and dry-run mode the same code runs with its changes recorded (and no lock, no ledger
+// record): a group act would create is named by the placeholder "(the group CreateSecurityGroup
+// returns)" in the calls after it, and nothing waits on what a recorded change would have done.
 import {
-  AuthorizeSecurityGroupEgressCommand,
-  CreateSecurityGroupCommand,
   ModifyNetworkInterfaceAttributeCommand,
   RevokeSecurityGroupEgressCommand,
   type ModifyNetworkInterfaceAttributeCommandInput,
   type SecurityGroup,
 } from "@aws-sdk/client-ec2";
-import {
-  VerificationError,
-  type CheckResult,
-  type PlannedCall,
-  type Step,
-  type StepContext,
-} from "../../engine/step.js";
-import { send } from "./shared/call.js";
-import { cannotCheckYet, ec2DryRun, type DryRunResult } from "./shared/dry-run.js";
-import { instanceIdOf } from "./shared/ids.js";
+import { z } from "zod";
+import { VerificationError, type CheckResult, type Step, type StepContext } from "../../engine/step.js";
+import { describeError } from "../kit/errors.js";
+import { parseOutput } from "../kit/json.js";
 import { recordClosed, recordOpened } from "./shared/egress-ledger.js";
-import { describeError } from "./shared/errors.js";
+import { hasAllTrafficEgress, hasNoRules } from "./shared/group-rules.js";
+import { NETWORK_INTERFACE_ID, SECURITY_GROUP_ID, VPC_ID, instanceIdOf } from "./shared/ids.js";
 import { readEnis, type EniState } from "./shared/instance.js";
 import {
   authorizeAllTraffic,
-  authorizeInput,
-  createGroupInput,
   ensureIsolationGroup,
-  findIsolationGroup,
   groupIdOf,
   lockName,
   revokeAllTraffic,
-  revokeAllTrafficInput,
   revokeV6Default,
   settledIsolationGroup,
-  v6DefaultInput,
   strayV6Revocation,
 } from "./shared/isolation-group.js";
-import { hasAllTrafficEgress, hasNoRules } from "./shared/group-rules.js";
-import { toJsonObject } from "./shared/json.js";
 import { STEP } from "./shared/names.js";
-import { parseIsolateOutput, type IsolateOutput } from "./shared/isolate-output.js";
 import { recordedPreState } from "./shared/pre-state.js";
+import { idOf } from "./shared/schema.js";
 
-/** Stands in for the id of a group that act creates first. */
-const NEW_GROUP = "(the group CreateSecurityGroup returns)";
+/**
+ * What isolate recorded (read back by its check and verify): every id is checked again, since it
+ * comes from the database, not from AWS.
+ */
+export const isolateOutput = z.object({
+  /** The isolation group of the instance's own VPC (its primary interface's). */
+  isolationGroupId: idOf(SECURITY_GROUP_ID),
+  groups: z.array(z.object({ vpcId: idOf(VPC_ID), groupId: idOf(SECURITY_GROUP_ID), created: z.boolean() })),
+  enis: z.array(z.object({ id: idOf(NETWORK_INTERFACE_ID), vpcId: idOf(VPC_ID), previousGroupIds: z.array(idOf(SECURITY_GROUP_ID)) })),
+});
+
+export type IsolateOutput = z.infer<typeof isolateOutput>;
 
 function vpcsOf(enis: readonly EniState[]): string[] {
   return [...new Set(enis.map((e) => e.vpcId))].sort();
@@ -113,36 +113,10 @@ async function problems(
   return { problems: found, groups };
 }
 
-/** The calls act would make for one VPC, given the group as it is now (or not yet). */
-function callsFor(vpcId: string, group: SecurityGroup | null, enis: readonly EniState[]): PlannedCall[] {
-  const calls: PlannedCall[] = [];
-  let groupId = NEW_GROUP;
-  if (!group) {
-    calls.push({ service: "ec2", operation: "CreateSecurityGroup", params: toJsonObject(createGroupInput(vpcId)) });
-    // Sent whether or not the VPC has IPv6 (act cannot see the new group's rules yet; NotFound is fine).
-    calls.push({ service: "ec2", operation: "RevokeSecurityGroupEgress", params: toJsonObject(v6DefaultInput(groupId)) });
-  } else {
-    groupId = groupIdOf(group);
-    const stray = strayV6Revocation(group);
-    if (stray) calls.push({ service: "ec2", operation: "RevokeSecurityGroupEgress", params: toJsonObject(stray) });
-    if (!hasAllTrafficEgress(group)) {
-      calls.push({ service: "ec2", operation: "AuthorizeSecurityGroupEgress", params: toJsonObject(authorizeInput(groupId)) });
-    }
-  }
-  for (const eni of enis) {
-    calls.push({
-      service: "ec2",
-      operation: "ModifyNetworkInterfaceAttribute",
-      params: toJsonObject(swapInput(eni.id, groupId)),
-    });
-  }
-  calls.push({ service: "ec2", operation: "RevokeSecurityGroupEgress", params: toJsonObject(revokeAllTrafficInput(groupId)) });
-  return calls;
-}
-
 export const isolate: Step = {
   name: STEP.isolate,
   destructive: false,
+  output: isolateOutput,
 
   async check(ctx): Promise<CheckResult> {
     const enis = await readEnis(ctx, instanceIdOf(ctx));
@@ -173,7 +147,7 @@ export const isolate: Step = {
             // An existing group of ours holds nothing but all-traffic egress (or it would not
             // have been chosen): drop an IPv6 default, make sure the temporary rule is there.
             const stray = strayV6Revocation(ensured.group);
-            if (stray) await send(ctx, "ec2-write", (o) => ctx.aws.ec2.send(new RevokeSecurityGroupEgressCommand(stray), o));
+            if (stray) await ctx.change({ service: "ec2", family: "ec2-write", command: new RevokeSecurityGroupEgressCommand(stray) });
             if (!hasAllTrafficEgress(ensured.group)) await authorizeAllTraffic(ctx, ensured.groupId);
           } else {
             // A group created just now holds the default egress rules: IPv4 all-traffic, which is
@@ -182,9 +156,11 @@ export const isolate: Step = {
             await revokeV6Default(ctx, ensured.groupId);
           }
           for (const eni of enis) {
-            await send(ctx, "ec2-write", (o) =>
-              ctx.aws.ec2.send(new ModifyNetworkInterfaceAttributeCommand(swapInput(eni.id, ensured.groupId)), o),
-            );
+            await ctx.change({
+              service: "ec2",
+              family: "ec2-write",
+              command: new ModifyNetworkInterfaceAttributeCommand(swapInput(eni.id, ensured.groupId)),
+            });
           }
         } catch (err) {
           // Failed half-way: the interfaces moved so far must not keep the rule until a retry.
@@ -209,12 +185,12 @@ export const isolate: Step = {
         swapped.push(...enis);
       });
     }
-    ctx.logger.info({ instanceId, groups, interfaces: swapped.map((e) => e.id) }, "instance isolated");
+    if (ctx.mode === "act") ctx.logger.info({ instanceId, groups, interfaces: swapped.map((e) => e.id) }, "instance isolated");
     return output(ctx, swapped, groups);
   },
 
   async verify(ctx, recorded) {
-    const expected = parseIsolateOutput(recorded);
+    const expected = parseOutput(isolateOutput, recorded, "isolate's output");
     const enis = await readEnis(ctx, instanceIdOf(ctx));
     const found = await problems(ctx, enis);
     for (const { vpcId, groupId } of expected.groups) {
@@ -222,75 +198,5 @@ export const isolate: Step = {
       if (group && groupIdOf(group) !== groupId) found.problems.push(`${vpcId}'s isolation group is not ${groupId}`);
     }
     if (found.problems.length > 0) throw new VerificationError(`isolation incomplete: ${found.problems.join("; ")}`);
-  },
-
-  async plan(ctx) {
-    const enis = await readEnis(ctx, instanceIdOf(ctx));
-    const calls: PlannedCall[] = [];
-    for (const vpcId of vpcsOf(enis)) {
-      const group = await findIsolationGroup(ctx, vpcId);
-      calls.push(...callsFor(vpcId, group, enis.filter((e) => e.vpcId === vpcId)));
-    }
-    return calls;
-  },
-
-  async dryRun(ctx) {
-    const enis = await readEnis(ctx, instanceIdOf(ctx));
-    const results: DryRunResult[] = [];
-    for (const vpcId of vpcsOf(enis)) {
-      const group = await findIsolationGroup(ctx, vpcId);
-      const inVpc = enis.filter((e) => e.vpcId === vpcId);
-      if (!group) {
-        results.push(
-          await ec2DryRun(ctx, "ec2-write", "CreateSecurityGroup", (o) =>
-            ctx.aws.ec2.send(new CreateSecurityGroupCommand({ ...createGroupInput(vpcId), DryRun: true }), o),
-          ),
-          cannotCheckYet("RevokeSecurityGroupEgress", `the isolation group of ${vpcId} does not exist yet`),
-        );
-        // Permission to change each interface's groups, checked with the groups it has now.
-        for (const eni of inVpc) {
-          results.push(
-            await ec2DryRun(ctx, "ec2-write", `ModifyNetworkInterfaceAttribute ${eni.id}`, (o) =>
-              ctx.aws.ec2.send(
-                new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.id, Groups: eni.groupIds, DryRun: true }),
-                o,
-              ),
-            ),
-          );
-        }
-        continue;
-      }
-      const groupId = groupIdOf(group);
-      const stray = strayV6Revocation(group);
-      if (stray) {
-        results.push(
-          await ec2DryRun(ctx, "ec2-write", "RevokeSecurityGroupEgress", (o) =>
-            ctx.aws.ec2.send(new RevokeSecurityGroupEgressCommand({ ...stray, DryRun: true }), o),
-          ),
-        );
-      }
-      if (hasAllTrafficEgress(group)) {
-        results.push(
-          await ec2DryRun(ctx, "ec2-write", "RevokeSecurityGroupEgress", (o) =>
-            ctx.aws.ec2.send(new RevokeSecurityGroupEgressCommand({ ...revokeAllTrafficInput(groupId), DryRun: true }), o),
-          ),
-        );
-      } else {
-        results.push(
-          await ec2DryRun(ctx, "ec2-write", "AuthorizeSecurityGroupEgress", (o) =>
-            ctx.aws.ec2.send(new AuthorizeSecurityGroupEgressCommand({ ...authorizeInput(groupId), DryRun: true }), o),
-          ),
-          cannotCheckYet("RevokeSecurityGroupEgress", "the rule it removes is added by act first"),
-        );
-      }
-      for (const eni of inVpc) {
-        results.push(
-          await ec2DryRun(ctx, "ec2-write", `ModifyNetworkInterfaceAttribute ${eni.id}`, (o) =>
-            ctx.aws.ec2.send(new ModifyNetworkInterfaceAttributeCommand({ ...swapInput(eni.id, groupId), DryRun: true }), o),
-          ),
-        );
-      }
-    }
-    return results;
   },
 };

@@ -7,19 +7,20 @@ import {
   ModifyInstanceAttributeCommand,
   type ModifyInstanceAttributeCommandInput,
 } from "@aws-sdk/client-ec2";
+import { z } from "zod";
 import { VerificationError, type CheckResult, type Step, type StepContext } from "../../engine/step.js";
-import { send } from "./shared/call.js";
-import { ec2DryRun } from "./shared/dry-run.js";
-import { instanceIdOf } from "./shared/ids.js";
-import { requireLiveInstance, volumesOf, type VolumeState } from "./shared/instance.js";
-import { toJsonObject } from "./shared/json.js";
+import { VOLUME_ID, instanceIdOf } from "./shared/ids.js";
+import { requireLiveInstance, volumesOf } from "./shared/instance.js";
 import { STEP } from "./shared/names.js";
+import { idOf } from "./shared/schema.js";
 
-export type ProtectEvidenceOutput = {
-  disableApiTermination: boolean;
-  shutdownBehavior: string | null;
-  volumes: VolumeState[];
-};
+const protectEvidenceOutput = z.object({
+  disableApiTermination: z.boolean(),
+  shutdownBehavior: z.string().nullable(),
+  volumes: z.array(z.object({ volumeId: idOf(VOLUME_ID), deviceName: z.string(), deleteOnTermination: z.boolean() })),
+});
+
+export type ProtectEvidenceOutput = z.infer<typeof protectEvidenceOutput>;
 
 /** The instance's protection now, and the calls that would complete it (none when complete). */
 async function inspect(
@@ -27,14 +28,11 @@ async function inspect(
   instanceId: string,
 ): Promise<{ current: ProtectEvidenceOutput; changes: ModifyInstanceAttributeCommandInput[] }> {
   const instance = await requireLiveInstance(ctx, instanceId);
-  const termination = await send(ctx, "ec2-read", (o) =>
-    ctx.aws.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: "disableApiTermination" }), o),
-  );
-  const shutdown = await send(ctx, "ec2-read", (o) =>
-    ctx.aws.ec2.send(
-      new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: "instanceInitiatedShutdownBehavior" }),
-      o,
-    ),
+  const termination = await ctx.read("ec2", "ec2-read", new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: "disableApiTermination" }));
+  const shutdown = await ctx.read(
+    "ec2",
+    "ec2-read",
+    new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: "instanceInitiatedShutdownBehavior" }),
   );
   const current: ProtectEvidenceOutput = {
     disableApiTermination: termination.DisableApiTermination?.Value ?? false,
@@ -62,6 +60,7 @@ async function inspect(
 export const protectEvidence: Step = {
   name: STEP.protectEvidence,
   destructive: false,
+  output: protectEvidenceOutput,
 
   async check(ctx): Promise<CheckResult> {
     const { current, changes } = await inspect(ctx, instanceIdOf(ctx));
@@ -72,7 +71,7 @@ export const protectEvidence: Step = {
     const instanceId = instanceIdOf(ctx);
     const { current, changes } = await inspect(ctx, instanceId);
     for (const input of changes) {
-      await send(ctx, "ec2-write", (o) => ctx.aws.ec2.send(new ModifyInstanceAttributeCommand(input), o));
+      await ctx.change({ service: "ec2", family: "ec2-write", command: new ModifyInstanceAttributeCommand(input) });
     }
     const output: ProtectEvidenceOutput = {
       disableApiTermination: true,
@@ -87,23 +86,5 @@ export const protectEvidence: Step = {
     if (changes.length > 0) {
       throw new VerificationError(`evidence protection incomplete: ${changes.length} attribute(s) still unset`);
     }
-  },
-
-  async plan(ctx) {
-    const { changes } = await inspect(ctx, instanceIdOf(ctx));
-    return changes.map((input) => ({ service: "ec2", operation: "ModifyInstanceAttribute", params: toJsonObject(input) }));
-  },
-
-  async dryRun(ctx) {
-    const { changes } = await inspect(ctx, instanceIdOf(ctx));
-    const results = [];
-    for (const input of changes) {
-      results.push(
-        await ec2DryRun(ctx, "ec2-write", "ModifyInstanceAttribute", (o) =>
-          ctx.aws.ec2.send(new ModifyInstanceAttributeCommand({ ...input, DryRun: true }), o),
-        ),
-      );
-    }
-    return results;
   },
 };

@@ -3,24 +3,18 @@
 // mark it unhealthy anyway; deregistering stops it being offered traffic at all and leaves a
 // record of where it was, for release.
 import { DeregisterTargetsCommand, type DeregisterTargetsCommandInput } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { VerificationError, type CheckResult, type PlannedCall, type Step, type StepContext } from "../../engine/step.js";
-import { send } from "./shared/call.js";
-import { notChecked } from "./shared/dry-run.js";
-import { errorName } from "./shared/errors.js";
-import { toJsonObject } from "./shared/json.js";
+import { z } from "zod";
+import { VerificationError, type CheckResult, type Step, type StepContext } from "../../engine/step.js";
+import { isErrorCode } from "../kit/errors.js";
 import { STEP } from "./shared/names.js";
-import { DEFAULT_EXEMPT_TAG } from "./shared/tags.js";
-import { preStateOrLive, requirePreState } from "./shared/pre-state.js";
-import {
-  byTargetGroup,
-  registrationState,
-  type RegistrationState,
-  type TargetRegistration,
-} from "./shared/target-groups.js";
+import { requirePreState, targetSchema } from "./shared/pre-state.js";
+import { byTargetGroup, registrationState, type TargetRegistration } from "./shared/target-groups.js";
 
-export type LeaveTargetGroupsOutput = {
-  targets: (TargetRegistration & { state: RegistrationState })[];
-};
+const leaveTargetGroupsOutput = z.object({
+  targets: z.array(targetSchema.extend({ state: z.enum(["registered", "draining", "not-registered", "group-gone"]) })),
+});
+
+export type LeaveTargetGroupsOutput = z.infer<typeof leaveTargetGroupsOutput>;
 
 async function states(
   ctx: StepContext,
@@ -41,6 +35,7 @@ function deregisterInputs(registered: readonly TargetRegistration[]): Deregister
 export const leaveTargetGroups: Step = {
   name: STEP.leaveTargetGroups,
   destructive: false,
+  output: leaveTargetGroupsOutput,
 
   async check(ctx): Promise<CheckResult> {
     const found = await states(ctx, requirePreState(ctx).targets);
@@ -53,11 +48,11 @@ export const leaveTargetGroups: Step = {
     const before = await states(ctx, requirePreState(ctx).targets);
     for (const input of deregisterInputs(before.filter((t) => t.state === "registered"))) {
       try {
-        await send(ctx, "elbv2", (o) => ctx.aws.elbv2.send(new DeregisterTargetsCommand(input), o));
+        await ctx.change({ service: "elbv2", family: "elbv2", command: new DeregisterTargetsCommand(input) });
       } catch (err) {
         // Deregistered or deleted meanwhile (another actor, or our own crashed attempt): the
         // states read below say where things stand.
-        if (errorName(err) !== "InvalidTargetException" && errorName(err) !== "TargetGroupNotFoundException") throw err;
+        if (!isErrorCode(err, "InvalidTargetException", "TargetGroupNotFoundException")) throw err;
       }
     }
     const output: LeaveTargetGroupsOutput = { targets: await states(ctx, before.map(({ state: _state, ...t }) => t)) };
@@ -71,16 +66,5 @@ export const leaveTargetGroups: Step = {
         `still registered in ${still.map((t) => `${t.targetGroupArn} port ${t.port}`).join(", ")}`,
       );
     }
-  },
-
-  async plan(ctx) {
-    const found = await states(ctx, (await preStateOrLive(ctx, DEFAULT_EXEMPT_TAG)).targets);
-    return deregisterInputs(found.filter((t) => t.state === "registered")).map(
-      (input): PlannedCall => ({ service: "elbv2", operation: "DeregisterTargets", params: toJsonObject(input) }),
-    );
-  },
-
-  dryRun() {
-    return Promise.resolve([notChecked("elbv2", "DeregisterTargets")]);
   },
 };

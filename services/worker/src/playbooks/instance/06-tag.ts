@@ -1,12 +1,10 @@
 // Step 6: mark the instance, so that anyone looking at it in the console sees why it is cut off
 // and which finding and remediation to look up.
 import { CreateTagsCommand, type CreateTagsCommandInput } from "@aws-sdk/client-ec2";
+import { z } from "zod";
 import { VerificationError, type CheckResult, type Step, type StepContext } from "../../engine/step.js";
-import { send } from "./shared/call.js";
-import { ec2DryRun } from "./shared/dry-run.js";
 import { instanceIdOf } from "./shared/ids.js";
 import { requireLiveInstance, tagValue } from "./shared/instance.js";
-import { toJsonObject } from "./shared/json.js";
 import { STEP } from "./shared/names.js";
 import { STATE_ISOLATED, TAG_FINDING_ID, TAG_REMEDIATION_ID, TAG_STATE } from "./shared/tags.js";
 
@@ -28,6 +26,9 @@ export async function missingTags(
   return wanted.filter((t) => tagValue(instance, t.Key) !== t.Value);
 }
 
+/** The tags the instance carries after the step, by key. */
+const tagsOutputSchema = z.object({ tags: z.record(z.string(), z.string()) });
+
 function tagsOutput(tags: readonly { Key: string; Value: string }[]): { tags: Record<string, string> } {
   return { tags: Object.fromEntries(tags.map((t) => [t.Key, t.Value])) };
 }
@@ -41,6 +42,7 @@ export function tagStep(name: string, state: string): Step {
   return {
     name,
     destructive: false,
+    output: tagsOutputSchema,
 
     async check(ctx): Promise<CheckResult> {
       const wanted = wantedTags(ctx, state);
@@ -51,27 +53,13 @@ export function tagStep(name: string, state: string): Step {
     async act(ctx) {
       const instanceId = instanceIdOf(ctx);
       const wanted = wantedTags(ctx, state);
-      await send(ctx, "ec2-write", (o) => ctx.aws.ec2.send(new CreateTagsCommand(tagInput(instanceId, wanted)), o));
+      await ctx.change({ service: "ec2", family: "ec2-write", command: new CreateTagsCommand(tagInput(instanceId, wanted)) });
       return tagsOutput(wanted);
     },
 
     async verify(ctx) {
       const missing = await missingTags(ctx, instanceIdOf(ctx), wantedTags(ctx, state));
       if (missing.length > 0) throw new VerificationError(`tags missing: ${missing.map((t) => t.Key).join(", ")}`);
-    },
-
-    plan(ctx) {
-      const params = toJsonObject(tagInput(instanceIdOf(ctx), wantedTags(ctx, state)));
-      return Promise.resolve([{ service: "ec2", operation: "CreateTags", params }]);
-    },
-
-    async dryRun(ctx) {
-      const input = tagInput(instanceIdOf(ctx), wantedTags(ctx, state));
-      return [
-        await ec2DryRun(ctx, "ec2-write", "CreateTags", (o) =>
-          ctx.aws.ec2.send(new CreateTagsCommand({ ...input, DryRun: true }), o),
-        ),
-      ];
     },
   };
 }

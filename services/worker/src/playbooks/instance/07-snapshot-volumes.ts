@@ -8,39 +8,34 @@ import {
   type CreateSnapshotCommandInput,
   type Snapshot,
 } from "@aws-sdk/client-ec2";
-import { VerificationError, type CheckResult, type PlannedCall, type Step, type StepContext } from "../../engine/step.js";
-import { send } from "./shared/call.js";
-import { ec2DryRun } from "./shared/dry-run.js";
+import { z } from "zod";
+import { VerificationError, type CheckResult, type Step, type StepContext } from "../../engine/step.js";
+import { answeredId, resultOf } from "../kit/planned.js";
 import { SNAPSHOT_ID, VOLUME_ID, expectId, instanceIdOf } from "./shared/ids.js";
-import { toJsonObject } from "./shared/json.js";
 import { STEP } from "./shared/names.js";
-import { preStateOrLive, requirePreState } from "./shared/pre-state.js";
-import {
-  DEFAULT_EXEMPT_TAG,
-  TAG_FINDING_ID,
-  TAG_INSTANCE_ID,
-  TAG_REMEDIATION_ID,
-  TAG_SOURCE_VOLUME_ID,
-} from "./shared/tags.js";
+import { requirePreState } from "./shared/pre-state.js";
+import { idOf } from "./shared/schema.js";
+import { TAG_FINDING_ID, TAG_INSTANCE_ID, TAG_REMEDIATION_ID, TAG_SOURCE_VOLUME_ID } from "./shared/tags.js";
 
-export type SnapshotVolumesOutput = {
-  snapshots: { volumeId: string; snapshotId: string; state: string }[];
-};
+const snapshotVolumesOutput = z.object({
+  snapshots: z.array(z.object({ volumeId: idOf(VOLUME_ID), snapshotId: idOf(SNAPSHOT_ID), state: z.string() })),
+});
+
+export type SnapshotVolumesOutput = z.infer<typeof snapshotVolumesOutput>;
 
 /** This remediation's snapshots that are not failed, by source volume. */
 async function existingSnapshots(ctx: StepContext): Promise<Map<string, Snapshot>> {
   const byVolume = new Map<string, Snapshot>();
   let nextToken: string | undefined;
   do {
-    const out = await send(ctx, "ec2-read", (o) =>
-      ctx.aws.ec2.send(
-        new DescribeSnapshotsCommand({
-          OwnerIds: ["self"],
-          Filters: [{ Name: `tag:${TAG_REMEDIATION_ID}`, Values: [ctx.tags.remediationId] }],
-          ...(nextToken ? { NextToken: nextToken } : {}),
-        }),
-        o,
-      ),
+    const out = await ctx.read(
+      "ec2",
+      "ec2-read",
+      new DescribeSnapshotsCommand({
+        OwnerIds: ["self"],
+        Filters: [{ Name: `tag:${TAG_REMEDIATION_ID}`, Values: [ctx.tags.remediationId] }],
+        ...(nextToken ? { NextToken: nextToken } : {}),
+      }),
     );
     for (const snapshot of out.Snapshots ?? []) {
       if (snapshot.State === "error") continue; // a failed snapshot is no evidence: take another
@@ -70,7 +65,7 @@ function snapshotInput(ctx: StepContext, instanceId: string, volumeId: string): 
   };
 }
 
-function record(volumeIds: readonly string[], snapshots: Map<string, Snapshot>): SnapshotVolumesOutput {
+function record(ctx: StepContext, volumeIds: readonly string[], snapshots: Map<string, Snapshot>): SnapshotVolumesOutput {
   return {
     snapshots: volumeIds.flatMap((volumeId) => {
       const snapshot = snapshots.get(volumeId);
@@ -78,7 +73,8 @@ function record(volumeIds: readonly string[], snapshots: Map<string, Snapshot>):
       return [
         {
           volumeId,
-          snapshotId: expectId(SNAPSHOT_ID, snapshot.SnapshotId, `the snapshot of ${volumeId}`),
+          // A placeholder in plan and dry-run mode: the snapshot is not taken then.
+          snapshotId: answeredId(ctx, SNAPSHOT_ID, snapshot.SnapshotId, `the snapshot of ${volumeId}`),
           state: snapshot.State ?? "unknown",
         },
       ];
@@ -93,12 +89,13 @@ function volumeIdsOf(volumes: readonly { volumeId: string }[]): string[] {
 export const snapshotVolumes: Step = {
   name: STEP.snapshotVolumes,
   destructive: false,
+  output: snapshotVolumesOutput,
 
   async check(ctx): Promise<CheckResult> {
     const volumeIds = volumeIdsOf(requirePreState(ctx).volumes);
     const existing = await existingSnapshots(ctx);
     const missing = volumeIds.filter((v) => !existing.has(v));
-    return missing.length === 0 ? { done: true, output: record(volumeIds, existing) } : { done: false, state: missing };
+    return missing.length === 0 ? { done: true, output: record(ctx, volumeIds, existing) } : { done: false, state: missing };
   },
 
   async act(ctx) {
@@ -106,12 +103,15 @@ export const snapshotVolumes: Step = {
     const volumeIds = volumeIdsOf(requirePreState(ctx).volumes);
     const existing = await existingSnapshots(ctx);
     for (const volumeId of volumeIds.filter((v) => !existing.has(v))) {
-      const out = await send(ctx, "ec2-write", (o) =>
-        ctx.aws.ec2.send(new CreateSnapshotCommand(snapshotInput(ctx, instanceId, volumeId)), o),
-      );
+      const out = await ctx.change({
+        service: "ec2",
+        family: "ec2-write",
+        command: new CreateSnapshotCommand(snapshotInput(ctx, instanceId, volumeId)),
+        planned: { SnapshotId: resultOf("CreateSnapshot", "SnapshotId"), State: "pending" },
+      });
       existing.set(volumeId, { SnapshotId: out.SnapshotId, State: out.State, VolumeId: volumeId });
     }
-    return record(volumeIds, existing);
+    return record(ctx, volumeIds, existing);
   },
 
   async verify(ctx) {
@@ -119,34 +119,5 @@ export const snapshotVolumes: Step = {
     const existing = await existingSnapshots(ctx);
     const missing = volumeIds.filter((v) => !existing.has(v));
     if (missing.length > 0) throw new VerificationError(`no snapshot found for ${missing.join(", ")}`);
-  },
-
-  async plan(ctx) {
-    const instanceId = instanceIdOf(ctx);
-    const volumeIds = volumeIdsOf((await preStateOrLive(ctx, DEFAULT_EXEMPT_TAG)).volumes);
-    const existing = await existingSnapshots(ctx);
-    return volumeIds
-      .filter((v) => !existing.has(v))
-      .map(
-        (volumeId): PlannedCall => ({
-          service: "ec2",
-          operation: "CreateSnapshot",
-          params: toJsonObject(snapshotInput(ctx, instanceId, volumeId)),
-        }),
-      );
-  },
-
-  async dryRun(ctx) {
-    const instanceId = instanceIdOf(ctx);
-    const volumeIds = volumeIdsOf((await preStateOrLive(ctx, DEFAULT_EXEMPT_TAG)).volumes);
-    const results = [];
-    for (const volumeId of volumeIds) {
-      results.push(
-        await ec2DryRun(ctx, "ec2-write", `CreateSnapshot ${volumeId}`, (o) =>
-          ctx.aws.ec2.send(new CreateSnapshotCommand({ ...snapshotInput(ctx, instanceId, volumeId), DryRun: true }), o),
-        ),
-      );
-    }
-    return results;
   },
 };

@@ -1,23 +1,28 @@
 // Step 9: look again, from scratch, at what containment promised: every interface of the instance
 // holds only its VPC's isolation group, that group has no rules, and the instance carries the
 // remediation's tags. Records what it found; throws VerificationError when anything is off.
-import { DescribeNetworkInterfacesCommand } from "@aws-sdk/client-ec2";
+// A check only (checkOnly): a check that finds everything in place is recorded `verified`.
+import { z } from "zod";
 import { VerificationError, type CheckResult, type Step, type StepContext } from "../../engine/step.js";
-import { ec2DryRun } from "./shared/dry-run.js";
-import { instanceIdOf } from "./shared/ids.js";
+import { NETWORK_INTERFACE_ID, SECURITY_GROUP_ID, VPC_ID, instanceIdOf } from "./shared/ids.js";
 import { readEnis, requireLiveInstance, tagValue } from "./shared/instance.js";
 import { hasNoRules } from "./shared/group-rules.js";
 import { groupIdOf, settledIsolationGroup } from "./shared/isolation-group.js";
 import { STEP } from "./shared/names.js";
+import { idOf } from "./shared/schema.js";
 import { STATE_ISOLATED, TAG_FINDING_ID, TAG_REMEDIATION_ID, TAG_STATE } from "./shared/tags.js";
 
-export type VerifyOutput = {
-  ok: boolean;
-  interfaces: { id: string; groupIds: string[]; isolationGroupId: string | null }[];
-  isolationGroups: { vpcId: string; groupId: string; rules: boolean }[];
-  tags: { key: string; value: string | null }[];
-  problems: string[];
-};
+const verifyOutput = z.object({
+  ok: z.boolean(),
+  interfaces: z.array(
+    z.object({ id: idOf(NETWORK_INTERFACE_ID), groupIds: z.array(idOf(SECURITY_GROUP_ID)), isolationGroupId: idOf(SECURITY_GROUP_ID).nullable() }),
+  ),
+  isolationGroups: z.array(z.object({ vpcId: idOf(VPC_ID), groupId: idOf(SECURITY_GROUP_ID), rules: z.boolean() })),
+  tags: z.array(z.object({ key: z.string(), value: z.string().nullable() })),
+  problems: z.array(z.string()),
+});
+
+export type VerifyOutput = z.infer<typeof verifyOutput>;
 
 async function inspect(ctx: StepContext): Promise<VerifyOutput> {
   const instanceId = instanceIdOf(ctx);
@@ -66,6 +71,8 @@ async function inspect(ctx: StepContext): Promise<VerifyOutput> {
 export const verifyIsolation: Step = {
   name: STEP.verify,
   destructive: false,
+  checkOnly: true,
+  output: verifyOutput,
 
   async check(ctx): Promise<CheckResult> {
     const found = await inspect(ctx);
@@ -80,25 +87,5 @@ export const verifyIsolation: Step = {
 
   async verify() {
     // act is the verification.
-  },
-
-  plan(ctx) {
-    instanceIdOf(ctx);
-    return Promise.resolve([]);
-  },
-
-  async dryRun(ctx) {
-    const instanceId = instanceIdOf(ctx);
-    return [
-      await ec2DryRun(ctx, "ec2-read", "DescribeNetworkInterfaces", (o) =>
-        ctx.aws.ec2.send(
-          new DescribeNetworkInterfacesCommand({
-            Filters: [{ Name: "attachment.instance-id", Values: [instanceId] }],
-            DryRun: true,
-          }),
-          o,
-        ),
-      ),
-    ];
   },
 };

@@ -7,13 +7,14 @@ import {
   type ModifyInstanceAttributeCommandInput,
   type TerminateInstancesCommandInput,
 } from "@aws-sdk/client-ec2";
-import { VerificationError, type CheckResult, type PlannedCall, type Step } from "../../engine/step.js";
-import { send } from "./shared/call.js";
-import { ec2DryRun } from "./shared/dry-run.js";
+import { z } from "zod";
+import { VerificationError, type CheckResult, type Step } from "../../engine/step.js";
 import { instanceIdOf } from "./shared/ids.js";
 import { describeInstance, instanceStateName, isEnding } from "./shared/instance.js";
-import { toJsonObject } from "./shared/json.js";
 import { STEP } from "./shared/names.js";
+
+/** The instance's state after the step: `gone`, `shutting-down`, `terminated`, ... */
+const terminateOutput = z.object({ state: z.string() });
 
 function unprotectInput(instanceId: string): ModifyInstanceAttributeCommandInput {
   return { InstanceId: instanceId, DisableApiTermination: { Value: false } };
@@ -26,6 +27,7 @@ function terminateInput(instanceId: string): TerminateInstancesCommandInput {
 export const terminate: Step = {
   name: STEP.terminate,
   destructive: true,
+  output: terminateOutput,
 
   async check(ctx): Promise<CheckResult> {
     const instance = await describeInstance(ctx, instanceIdOf(ctx));
@@ -36,10 +38,8 @@ export const terminate: Step = {
 
   async act(ctx) {
     const instanceId = instanceIdOf(ctx);
-    await send(ctx, "ec2-write", (o) => ctx.aws.ec2.send(new ModifyInstanceAttributeCommand(unprotectInput(instanceId)), o));
-    const out = await send(ctx, "ec2-write", (o) =>
-      ctx.aws.ec2.send(new TerminateInstancesCommand(terminateInput(instanceId)), o),
-    );
+    await ctx.change({ service: "ec2", family: "ec2-write", command: new ModifyInstanceAttributeCommand(unprotectInput(instanceId)) });
+    const out = await ctx.change({ service: "ec2", family: "ec2-write", command: new TerminateInstancesCommand(terminateInput(instanceId)) });
     const state = out.TerminatingInstances?.find((i) => i.InstanceId === instanceId)?.CurrentState?.Name ?? "unknown";
     return { state };
   },
@@ -49,26 +49,5 @@ export const terminate: Step = {
     if (instance && !isEnding(instance)) {
       throw new VerificationError(`instance is ${instanceStateName(instance)}, not terminating`);
     }
-  },
-
-  plan(ctx) {
-    const instanceId = instanceIdOf(ctx);
-    const calls: PlannedCall[] = [
-      { service: "ec2", operation: "ModifyInstanceAttribute", params: toJsonObject(unprotectInput(instanceId)) },
-      { service: "ec2", operation: "TerminateInstances", params: toJsonObject(terminateInput(instanceId)) },
-    ];
-    return Promise.resolve(calls);
-  },
-
-  async dryRun(ctx) {
-    const instanceId = instanceIdOf(ctx);
-    return [
-      await ec2DryRun(ctx, "ec2-write", "ModifyInstanceAttribute", (o) =>
-        ctx.aws.ec2.send(new ModifyInstanceAttributeCommand({ ...unprotectInput(instanceId), DryRun: true }), o),
-      ),
-      await ec2DryRun(ctx, "ec2-write", "TerminateInstances", (o) =>
-        ctx.aws.ec2.send(new TerminateInstancesCommand({ ...terminateInput(instanceId), DryRun: true }), o),
-      ),
-    ];
   },
 };

@@ -15,6 +15,8 @@ import { exitStandby } from "./release/exit-standby.js";
 import { reregisterTargets } from "./release/reregister-targets.js";
 import { restoreGroups } from "./release/restore-groups.js";
 import { tagReleased } from "./release/tag-released.js";
+import { INSTANCE_FAMILIES } from "./families.js";
+import { STEP } from "./shared/names.js";
 import { DEFAULT_EXEMPT_TAG, type TagPair } from "./shared/tags.js";
 
 export interface InstancePlaybookOptions {
@@ -41,5 +43,10 @@ export function instancePlaybook(options: InstancePlaybookOptions): Playbook {
     name: "instance",
     steps,
     release: [restoreGroups, exitStandby, reregisterTargets, tagReleased],
+    // Contained once every interface is in its VPC's isolation group: evidence work follows.
+    containment: [STEP.isolate],
+    // Isolation takes instances off the network: the per-minute isolation cap applies.
+    isolates: true,
+    families: INSTANCE_FAMILIES,
   };
 }

@@ -2,14 +2,18 @@
 // remediation put it in standby (an instance that was in standby before stays there; a detached
 // one is not re-attached: AttachInstances would change the group's desired capacity).
 import { ExitStandbyCommand, type ExitStandbyCommandInput } from "@aws-sdk/client-auto-scaling";
-import { VerificationError, type CheckResult, type PlannedCall, type Step, type StepContext } from "../../../engine/step.js";
+import { z } from "zod";
+import { VerificationError, type CheckResult, type Step, type StepContext } from "../../../engine/step.js";
 import { parseLeaveAutoScalingOutput } from "../02-leave-auto-scaling.js";
 import { autoScalingMembership } from "../shared/auto-scaling.js";
-import { send } from "../shared/call.js";
-import { notChecked } from "../shared/dry-run.js";
-import { instanceIdOf } from "../shared/ids.js";
-import { toJsonObject } from "../shared/json.js";
+import { AUTO_SCALING_GROUP_NAME, instanceIdOf } from "../shared/ids.js";
 import { STEP } from "../shared/names.js";
+import { idOf } from "../shared/schema.js";
+
+const exitStandbyOutput = z.union([
+  z.object({ exited: z.literal(true), groupName: idOf(AUTO_SCALING_GROUP_NAME).nullable() }),
+  z.object({ exited: z.literal(false), reason: z.string() }),
+]);
 
 /** The ExitStandby call still to make, or why there is none. */
 async function pending(ctx: StepContext): Promise<ExitStandbyCommandInput | string> {
@@ -25,6 +29,7 @@ async function pending(ctx: StepContext): Promise<ExitStandbyCommandInput | stri
 export const exitStandby: Step = {
   name: STEP.exitStandby,
   destructive: false,
+  output: exitStandbyOutput,
 
   async check(ctx): Promise<CheckResult> {
     const next = await pending(ctx);
@@ -34,23 +39,12 @@ export const exitStandby: Step = {
   async act(ctx) {
     const next = await pending(ctx);
     if (typeof next === "string") return { exited: false, reason: next };
-    await send(ctx, "autoscaling", (o) => ctx.aws.autoscaling.send(new ExitStandbyCommand(next), o));
+    await ctx.change({ service: "autoscaling", family: "autoscaling", command: new ExitStandbyCommand(next) });
     return { exited: true, groupName: next.AutoScalingGroupName ?? null };
   },
 
   async verify(ctx) {
     const next = await pending(ctx);
     if (typeof next !== "string") throw new VerificationError("the instance is still in standby");
-  },
-
-  async plan(ctx) {
-    const next = await pending(ctx);
-    if (typeof next === "string") return [];
-    const call: PlannedCall = { service: "autoscaling", operation: "ExitStandby", params: toJsonObject(next) };
-    return [call];
-  },
-
-  dryRun() {
-    return Promise.resolve([notChecked("autoscaling", "ExitStandby")]);
   },
 };

@@ -1,14 +1,15 @@
 // Release 3: register the instance again in every target group identify found it in, with the
 // recorded ports. Target groups deleted since are skipped.
 import { RegisterTargetsCommand, type RegisterTargetsCommandInput } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { VerificationError, type CheckResult, type PlannedCall, type Step, type StepContext } from "../../../engine/step.js";
-import { send } from "../shared/call.js";
-import { notChecked } from "../shared/dry-run.js";
-import { errorName } from "../shared/errors.js";
-import { toJsonObject } from "../shared/json.js";
+import { z } from "zod";
+import { VerificationError, type CheckResult, type Step, type StepContext } from "../../../engine/step.js";
+import { isErrorCode } from "../../kit/errors.js";
 import { STEP } from "../shared/names.js";
-import { requirePreState } from "../shared/pre-state.js";
+import { requirePreState, targetSchema } from "../shared/pre-state.js";
 import { byTargetGroup, registrationState, type TargetRegistration } from "../shared/target-groups.js";
+
+/** The registrations identify recorded, now in place again. */
+const reregisterOutput = z.object({ targets: z.array(targetSchema) });
 
 async function unregistered(ctx: StepContext): Promise<TargetRegistration[]> {
   const missing: TargetRegistration[] = [];
@@ -29,6 +30,7 @@ function registerInputs(targets: readonly TargetRegistration[]): RegisterTargets
 export const reregisterTargets: Step = {
   name: STEP.reregisterTargets,
   destructive: false,
+  output: reregisterOutput,
 
   async check(ctx): Promise<CheckResult> {
     return (await unregistered(ctx)).length === 0
@@ -39,9 +41,9 @@ export const reregisterTargets: Step = {
   async act(ctx) {
     for (const input of registerInputs(await unregistered(ctx))) {
       try {
-        await send(ctx, "elbv2", (o) => ctx.aws.elbv2.send(new RegisterTargetsCommand(input), o));
+        await ctx.change({ service: "elbv2", family: "elbv2", command: new RegisterTargetsCommand(input) });
       } catch (err) {
-        if (errorName(err) !== "TargetGroupNotFoundException") throw err;
+        if (!isErrorCode(err, "TargetGroupNotFoundException")) throw err;
       }
     }
     return { targets: requirePreState(ctx).targets };
@@ -52,15 +54,5 @@ export const reregisterTargets: Step = {
     if (missing.length > 0) {
       throw new VerificationError(`not registered again in ${missing.map((t) => t.targetGroupArn).join(", ")}`);
     }
-  },
-
-  async plan(ctx) {
-    return registerInputs(await unregistered(ctx)).map(
-      (input): PlannedCall => ({ service: "elbv2", operation: "RegisterTargets", params: toJsonObject(input) }),
-    );
-  },
-
-  dryRun() {
-    return Promise.resolve([notChecked("elbv2", "RegisterTargets")]);
   },
 };

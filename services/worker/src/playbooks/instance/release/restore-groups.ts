@@ -4,14 +4,16 @@ import {
   ModifyNetworkInterfaceAttributeCommand,
   type ModifyNetworkInterfaceAttributeCommandInput,
 } from "@aws-sdk/client-ec2";
-import { VerificationError, type CheckResult, type PlannedCall, type Step, type StepContext } from "../../../engine/step.js";
-import { send } from "../shared/call.js";
-import { ec2DryRun } from "../shared/dry-run.js";
-import { instanceIdOf } from "../shared/ids.js";
+import { z } from "zod";
+import { VerificationError, type CheckResult, type Step, type StepContext } from "../../../engine/step.js";
+import { NETWORK_INTERFACE_ID, SECURITY_GROUP_ID, instanceIdOf } from "../shared/ids.js";
 import { readEnis, sameGroups } from "../shared/instance.js";
-import { toJsonObject } from "../shared/json.js";
 import { STEP } from "../shared/names.js";
 import { requirePreState } from "../shared/pre-state.js";
+import { idOf } from "../shared/schema.js";
+
+/** Each interface with the groups identify recorded, which it holds again. */
+const restoreGroupsOutput = z.object({ enis: z.array(z.object({ id: idOf(NETWORK_INTERFACE_ID), groupIds: z.array(idOf(SECURITY_GROUP_ID)) })) });
 
 /** One call per interface whose groups differ from the recorded ones. */
 async function restorations(ctx: StepContext): Promise<ModifyNetworkInterfaceAttributeCommandInput[]> {
@@ -33,6 +35,7 @@ function restored(ctx: StepContext): { enis: { id: string; groupIds: string[] }[
 export const restoreGroups: Step = {
   name: STEP.restoreGroups,
   destructive: false,
+  output: restoreGroupsOutput,
 
   async check(ctx): Promise<CheckResult> {
     return (await restorations(ctx)).length === 0 ? { done: true, output: restored(ctx) } : { done: false };
@@ -40,7 +43,7 @@ export const restoreGroups: Step = {
 
   async act(ctx) {
     for (const input of await restorations(ctx)) {
-      await send(ctx, "ec2-write", (o) => ctx.aws.ec2.send(new ModifyNetworkInterfaceAttributeCommand(input), o));
+      await ctx.change({ service: "ec2", family: "ec2-write", command: new ModifyNetworkInterfaceAttributeCommand(input) });
     }
     return restored(ctx);
   },
@@ -50,23 +53,5 @@ export const restoreGroups: Step = {
     if (left.length > 0) {
       throw new VerificationError(`groups not restored on ${left.map((i) => i.NetworkInterfaceId).join(", ")}`);
     }
-  },
-
-  async plan(ctx) {
-    return (await restorations(ctx)).map(
-      (input): PlannedCall => ({ service: "ec2", operation: "ModifyNetworkInterfaceAttribute", params: toJsonObject(input) }),
-    );
-  },
-
-  async dryRun(ctx) {
-    const results = [];
-    for (const input of await restorations(ctx)) {
-      results.push(
-        await ec2DryRun(ctx, "ec2-write", `ModifyNetworkInterfaceAttribute ${input.NetworkInterfaceId ?? ""}`, (o) =>
-          ctx.aws.ec2.send(new ModifyNetworkInterfaceAttributeCommand({ ...input, DryRun: true }), o),
-        ),
-      );
-    }
-    return results;
   },
 };

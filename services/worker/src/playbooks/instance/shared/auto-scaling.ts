@@ -1,6 +1,5 @@
 import { DescribeAutoScalingInstancesCommand } from "@aws-sdk/client-auto-scaling";
 import type { StepContext } from "../../../engine/step.js";
-import { send } from "./call.js";
 import { AUTO_SCALING_GROUP_NAME, expectId } from "./ids.js";
 
 export type AutoScalingMembership = {
@@ -19,9 +18,7 @@ export async function autoScalingMembership(
   ctx: StepContext,
   instanceId: string,
 ): Promise<AutoScalingMembership | null> {
-  const out = await send(ctx, "autoscaling", (o) =>
-    ctx.aws.autoscaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }), o),
-  );
+  const out = await ctx.read("autoscaling", "autoscaling", new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
   const found = (out.AutoScalingInstances ?? []).find((i) => i.InstanceId === instanceId);
   if (!found) return null;
   return {

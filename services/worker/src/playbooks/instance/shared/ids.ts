@@ -1,3 +1,5 @@
+// The identifiers this playbook hands to EC2, Auto Scaling and ELBv2: core's patterns
+// (@gdr/core/findings/patterns), and the few core has no use for.
 import {
   ACCOUNT_ID,
   INSTANCE_ID,
@@ -9,8 +11,10 @@ import {
   type IdentifierPattern,
 } from "@gdr/core/findings/patterns";
 import type { StepContext } from "../../../engine/step.js";
+import { resourceKeyAs } from "../../kit/ids.js";
 
 export { ACCOUNT_ID, INSTANCE_ID, NETWORK_INTERFACE_ID, REGION, SECURITY_GROUP_ID, SUBNET_ID, VPC_ID };
+export { expectId, UnexpectedIdentifierError } from "../../kit/ids.js";
 
 const hexId = (prefix: string): RegExp => new RegExp(`^${prefix}-(?:[0-9a-f]{8}|[0-9a-f]{17})$`);
 
@@ -36,24 +40,7 @@ export const IPV4_ADDRESS: IdentifierPattern = {
   regex: /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$/,
 };
 
-/** AWS answered (or a stored output holds) an identifier that does not look like one. */
-export class UnexpectedIdentifierError extends Error {
-  override readonly name = "UnexpectedIdentifierError";
-}
-
-/**
- * Re-validates an identifier read from an AWS response or a stored output before it reaches
- * another call: a value that does not match is never passed on.
- */
-export function expectId(pattern: IdentifierPattern, value: unknown, what: string): string {
-  if (typeof value !== "string" || !pattern.regex.test(value)) {
-    const shown = typeof value === "string" ? JSON.stringify(value.slice(0, 80)) : typeof value;
-    throw new UnexpectedIdentifierError(`${what} is not ${pattern.label}: ${shown}`);
-  }
-  return value;
-}
-
 /** The remediation's resource key is the instance id; checked before any call is made. */
-export function instanceIdOf(ctx: StepContext): string {
-  return expectId(INSTANCE_ID, ctx.remediation.resourceKey, "the remediation's resource key");
+export function instanceIdOf(ctx: Pick<StepContext, "remediation">): string {
+  return resourceKeyAs(ctx, INSTANCE_ID);
 }

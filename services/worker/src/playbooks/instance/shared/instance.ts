@@ -5,8 +5,7 @@ import {
   type NetworkInterface,
 } from "@aws-sdk/client-ec2";
 import { SkipRemediation, type StepContext } from "../../../engine/step.js";
-import { send } from "./call.js";
-import { errorName } from "./errors.js";
+import { errorName } from "../../kit/errors.js";
 import {
   ENI_ATTACHMENT_ID,
   IPV4_ADDRESS,
@@ -37,9 +36,7 @@ export type VolumeState = {
 /** The instance as DescribeInstances shows it, or null when EC2 does not know the id (any more). */
 export async function describeInstance(ctx: StepContext, instanceId: string): Promise<Instance | null> {
   try {
-    const out = await send(ctx, "ec2-read", (o) =>
-      ctx.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }), o),
-    );
+    const out = await ctx.read("ec2", "ec2-read", new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
     const found = (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
     return found ?? null;
   } catch (err) {
@@ -89,14 +86,13 @@ export async function readEnis(ctx: StepContext, instanceId: string): Promise<En
   const interfaces: NetworkInterface[] = [];
   let nextToken: string | undefined;
   do {
-    const out = await send(ctx, "ec2-read", (o) =>
-      ctx.aws.ec2.send(
-        new DescribeNetworkInterfacesCommand({
-          Filters: [{ Name: "attachment.instance-id", Values: [instanceId] }],
-          ...(nextToken ? { NextToken: nextToken } : {}),
-        }),
-        o,
-      ),
+    const out = await ctx.read(
+      "ec2",
+      "ec2-read",
+      new DescribeNetworkInterfacesCommand({
+        Filters: [{ Name: "attachment.instance-id", Values: [instanceId] }],
+        ...(nextToken ? { NextToken: nextToken } : {}),
+      }),
     );
     interfaces.push(...(out.NetworkInterfaces ?? []));
     nextToken = out.NextToken;

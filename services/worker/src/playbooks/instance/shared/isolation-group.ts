@@ -11,15 +11,18 @@ import {
   type SecurityGroup,
 } from "@aws-sdk/client-ec2";
 import type { StepContext } from "../../../engine/step.js";
-import { send, type CallContext } from "./call.js";
+import { errorName } from "../../kit/errors.js";
+import { answeredId, resultOf } from "../../kit/planned.js";
 import { recordClosed } from "./egress-ledger.js";
-import { errorName } from "./errors.js";
 import { hasServiceEgress, isAllTrafficV4, isAllTrafficV6, isTagged, unexpectedRules } from "./group-rules.js";
 import { SECURITY_GROUP_ID, expectId } from "./ids.js";
 import { ISOLATION_GROUP_DESCRIPTION, ISOLATION_GROUP_NAME, ISOLATION_ROLE, TAG_ROLE } from "./tags.js";
 
-/** What reading and closing the group needs: a step's context, or the egress sweep's. */
-export type GroupContext = CallContext & Pick<StepContext, "aws" | "logger">;
+/**
+ * What reading and changing the group needs: a step's context, or the egress sweep's (which
+ * builds its read and change with the engine's callsFor, in act mode).
+ */
+export type GroupContext = Pick<StepContext, "read" | "change" | "logger" | "mode">;
 
 /**
  * The isolation group's one temporary rule: all traffic, all ports, to 0.0.0.0/0, outbound.
@@ -86,16 +89,15 @@ export interface ServiceGroups {
 
 /** The VPC's groups that carry the service's role tag, whatever their name. */
 export async function serviceGroups(ctx: GroupContext, vpcId: string): Promise<ServiceGroups> {
-  const out = await send(ctx, "ec2-read", (o) =>
-    ctx.aws.ec2.send(
-      new DescribeSecurityGroupsCommand({
-        Filters: [
-          { Name: "vpc-id", Values: [vpcId] },
-          { Name: `tag:${TAG_ROLE}`, Values: [ISOLATION_ROLE] },
-        ],
-      }),
-      o,
-    ),
+  const out = await ctx.read(
+    "ec2",
+    "ec2-read",
+    new DescribeSecurityGroupsCommand({
+      Filters: [
+        { Name: "vpc-id", Values: [vpcId] },
+        { Name: `tag:${TAG_ROLE}`, Values: [ISOLATION_ROLE] },
+      ],
+    }),
   );
   const result: ServiceGroups = { usable: [], refused: [] };
   // The filters are the query; the checks here are the decision (never trust a filter alone).
@@ -130,7 +132,7 @@ export function preferredGroup(usable: readonly SecurityGroup[], prefer: readonl
   );
 }
 
-/** The VPC's isolation group as it is now (no lock: plan and dry-run); null when there is none. */
+/** The VPC's isolation group as it is now (call it holding the VPC's lock in act); null when there is none. */
 export async function findIsolationGroup(ctx: GroupContext, vpcId: string, prefer: readonly string[] = []): Promise<SecurityGroup | null> {
   return preferredGroup((await serviceGroups(ctx, vpcId)).usable, prefer);
 }
@@ -143,6 +145,10 @@ export async function findIsolationGroup(ctx: GroupContext, vpcId: string, prefe
  * mid-sequence: it is revoked here, before anyone reads the group as "not isolated".
  */
 export async function settledIsolationGroup(ctx: StepContext, vpcId: string, prefer: readonly string[] = []): Promise<SecurityGroup | null> {
+  // Plan and dry-run hold no lock: a rule seen then may be an isolation's in flight, and the
+  // clean-up of a leftover is housekeeping done under the lock when act runs, not a call of this
+  // remediation's plan. They read the group as it is (what the approver's plan is built from).
+  if (ctx.mode !== "act") return findIsolationGroup(ctx, vpcId, prefer);
   return ctx.withLock(lockName(vpcId), async () => {
     const groups = await serviceGroups(ctx, vpcId);
     const closed: string[] = [];
@@ -176,9 +182,15 @@ export async function ensureIsolationGroup(
   let name = ISOLATION_GROUP_NAME;
   for (let attempt = 1; ; attempt++) {
     try {
-      const out = await send(ctx, "ec2-write", (o) => ctx.aws.ec2.send(new CreateSecurityGroupCommand(createGroupInput(vpcId, name)), o));
-      const groupId = expectId(SECURITY_GROUP_ID, out.GroupId, "the new isolation group id");
-      ctx.logger.info({ vpcId, groupId, groupName: name }, "created an isolation security group");
+      const out = await ctx.change({
+        service: "ec2",
+        family: "ec2-write",
+        command: new CreateSecurityGroupCommand(createGroupInput(vpcId, name)),
+        planned: { GroupId: resultOf("CreateSecurityGroup", "GroupId") },
+      });
+      // In plan and dry-run mode the id is the placeholder an approver reads in the later calls.
+      const groupId = answeredId(ctx, SECURITY_GROUP_ID, out.GroupId, "the new isolation group id");
+      if (ctx.mode === "act") ctx.logger.info({ vpcId, groupId, groupName: name }, "created an isolation security group");
       // A new group may not be visible to Describe* yet (eventual consistency): its rules are
       // known anyway, the default egress rule, which is exactly the temporary rule we want.
       return { groupId, created: true, group: null };
@@ -200,11 +212,10 @@ export async function ensureIsolationGroup(
 }
 
 async function groupNamed(ctx: GroupContext, vpcId: string, name: string): Promise<SecurityGroup | undefined> {
-  const out = await send(ctx, "ec2-read", (o) =>
-    ctx.aws.ec2.send(
-      new DescribeSecurityGroupsCommand({ Filters: [{ Name: "vpc-id", Values: [vpcId] }, { Name: "group-name", Values: [name] }] }),
-      o,
-    ),
+  const out = await ctx.read(
+    "ec2",
+    "ec2-read",
+    new DescribeSecurityGroupsCommand({ Filters: [{ Name: "vpc-id", Values: [vpcId] }, { Name: "group-name", Values: [name] }] }),
   );
   return (out.SecurityGroups ?? []).find((g) => g.VpcId === vpcId && g.GroupName === name);
 }
@@ -212,7 +223,7 @@ async function groupNamed(ctx: GroupContext, vpcId: string, name: string): Promi
 /** Adds the temporary rule; already there is fine. */
 export async function authorizeAllTraffic(ctx: GroupContext, groupId: string): Promise<void> {
   try {
-    await send(ctx, "ec2-write", (o) => ctx.aws.ec2.send(new AuthorizeSecurityGroupEgressCommand(authorizeInput(groupId)), o));
+    await ctx.change({ service: "ec2", family: "ec2-write", command: new AuthorizeSecurityGroupEgressCommand(authorizeInput(groupId)) });
   } catch (err) {
     if (errorName(err) !== "InvalidPermission.Duplicate") throw err;
   }
@@ -235,23 +246,23 @@ export async function revokeServiceEgress(ctx: GroupContext, group: SecurityGrou
   if (egress.some(isAllTrafficV6)) await revokeEgress(ctx, v6DefaultInput(groupId));
 }
 
-/**
- * Revokes the IPv6 all-traffic default (`::/0`) a group created just now is born with in a VPC
- * with IPv6, without reading the group first (a new group may not be describable yet): absent,
- * in a VPC without IPv6, it is a no-op.
- */
 /** The IPv6 default (`::/0` egress) a new group is born with in a VPC that has an IPv6 block. */
 export function v6DefaultInput(groupId: string): RevokeSecurityGroupEgressCommandInput {
   return { GroupId: groupId, IpPermissions: [ALL_TRAFFIC_EGRESS_V6] };
 }
 
+/**
+ * Revokes the IPv6 all-traffic default (`::/0`) a group created just now is born with in a VPC
+ * with IPv6, without reading the group first (a new group may not be describable yet): absent,
+ * in a VPC without IPv6, it is a no-op.
+ */
 export async function revokeV6Default(ctx: GroupContext, groupId: string): Promise<void> {
   await revokeEgress(ctx, v6DefaultInput(groupId));
 }
 
 async function revokeEgress(ctx: GroupContext, input: RevokeSecurityGroupEgressCommandInput): Promise<void> {
   try {
-    await send(ctx, "ec2-write", (o) => ctx.aws.ec2.send(new RevokeSecurityGroupEgressCommand(input), o));
+    await ctx.change({ service: "ec2", family: "ec2-write", command: new RevokeSecurityGroupEgressCommand(input) });
   } catch (err) {
     if (errorName(err) !== "InvalidPermission.NotFound") throw err;
   }

@@ -1,17 +1,9 @@
 import { DescribeInstanceAttributeCommand } from "@aws-sdk/client-ec2";
+import { z } from "zod";
 import { SkipRemediation, type Json, type StepContext } from "../../../engine/step.js";
-import { autoScalingMembership, type AutoScalingMembership } from "./auto-scaling.js";
-import { send } from "./call.js";
-import {
-  describeInstance,
-  instanceStateName,
-  isEnding,
-  readEnis,
-  tagsOf,
-  volumesOf,
-  type EniState,
-  type VolumeState,
-} from "./instance.js";
+import { OutputShapeError, parseOutput } from "../../kit/json.js";
+import { autoScalingMembership } from "./auto-scaling.js";
+import { describeInstance, instanceStateName, isEnding, readEnis, tagsOf, volumesOf } from "./instance.js";
 import {
   AUTO_SCALING_GROUP_NAME,
   ENI_ATTACHMENT_ID,
@@ -26,31 +18,54 @@ import {
   expectId,
   instanceIdOf,
 } from "./ids.js";
-import { asArray, asBoolean, asNumber, asObject, asString, asStringOrNull, OutputShapeError } from "./json.js";
 import { STEP } from "./names.js";
+import { idOf } from "./schema.js";
 import type { TagPair } from "./tags.js";
-import { findRegistrations, type TargetRegistration } from "./target-groups.js";
+import { findRegistrations } from "./target-groups.js";
+
+const tagPair = z.object({ key: z.string(), value: z.string() });
+
+/** One network interface attached to the instance (instance.ts EniState), as recorded. */
+export const eniSchema = z.object({
+  id: idOf(NETWORK_INTERFACE_ID),
+  deviceIndex: z.number().int(),
+  attachmentId: idOf(ENI_ATTACHMENT_ID),
+  vpcId: idOf(VPC_ID),
+  groupIds: z.array(idOf(SECURITY_GROUP_ID)),
+  privateIps: z.array(idOf(IPV4_ADDRESS)),
+});
+
+/** A target registration (target-groups.ts TargetRegistration), as recorded. */
+export const targetSchema = z.object({
+  targetGroupArn: idOf(TARGET_GROUP_ARN),
+  // By instance id or by one of its private IPs, after the target group's type.
+  targetId: z.union([idOf(INSTANCE_ID), idOf(IPV4_ADDRESS)]),
+  port: z.number().int(),
+});
 
 /**
  * The instance as identify found it, before this remediation changed anything: what release
  * puts back (each interface's groups, the Auto Scaling state, the target registrations) and what
  * the audit trail shows. Taken once; a re-run never overwrites it with the isolated state.
+ * identify's output schema: every identifier in it is checked again when it is read back.
  */
-export type PreState = {
-  instanceId: string;
-  state: string;
-  vpcId: string;
-  subnetId: string | null;
-  enis: EniState[];
-  tags: TagPair[];
-  autoScaling: AutoScalingMembership | null;
-  targets: TargetRegistration[];
-  disableApiTermination: boolean;
-  shutdownBehavior: string | null;
-  volumes: VolumeState[];
-  /** The policy's exemption tag, when the live instance carried it at identify (not read back by parsePreState). */
-  exemptTag?: TagPair | null;
-};
+export const preStateSchema = z.object({
+  instanceId: idOf(INSTANCE_ID),
+  state: z.string(),
+  vpcId: idOf(VPC_ID),
+  subnetId: idOf(SUBNET_ID).nullable(),
+  enis: z.array(eniSchema),
+  tags: z.array(tagPair),
+  autoScaling: z.object({ groupName: idOf(AUTO_SCALING_GROUP_NAME), lifecycleState: z.string() }).nullable(),
+  targets: z.array(targetSchema),
+  disableApiTermination: z.boolean(),
+  shutdownBehavior: z.string().nullable(),
+  volumes: z.array(z.object({ volumeId: idOf(VOLUME_ID), deviceName: z.string(), deleteOnTermination: z.boolean() })),
+  /** The policy's exemption tag, when the live instance carried it at identify. */
+  exemptTag: tagPair.nullable().default(null),
+});
+
+export type PreState = z.infer<typeof preStateSchema>;
 
 /**
  * Reads the instance and everything around it. Throws SkipRemediation when there is nothing to
@@ -78,14 +93,11 @@ export async function collectPreState(ctx: StepContext, exemptTag: TagPair): Pro
     instanceId,
     enis.flatMap((e) => e.privateIps),
   );
-  const termination = await send(ctx, "ec2-read", (o) =>
-    ctx.aws.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: "disableApiTermination" }), o),
-  );
-  const shutdown = await send(ctx, "ec2-read", (o) =>
-    ctx.aws.ec2.send(
-      new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: "instanceInitiatedShutdownBehavior" }),
-      o,
-    ),
+  const termination = await ctx.read("ec2", "ec2-read", new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: "disableApiTermination" }));
+  const shutdown = await ctx.read(
+    "ec2",
+    "ec2-read",
+    new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: "instanceInitiatedShutdownBehavior" }),
   );
 
   return {
@@ -120,63 +132,7 @@ export function requirePreState(ctx: StepContext): PreState {
   return pre;
 }
 
-/**
- * For plan() and dryRun(), which may run before identify did (dry-run mode): the recorded
- * pre-state, or the same reads made now.
- */
-export async function preStateOrLive(ctx: StepContext, exemptTag: TagPair): Promise<PreState> {
-  return recordedPreState(ctx) ?? (await collectPreState(ctx, exemptTag));
-}
-
 /** Reads a stored pre-state back, re-validating every identifier it will hand to AWS. */
 export function parsePreState(value: Json): PreState {
-  const o = asObject(value, "identify output");
-  const instanceId = expectId(INSTANCE_ID, o.instanceId, "identify output instanceId");
-  const autoScaling = o.autoScaling === null ? null : asObject(o.autoScaling, "autoScaling");
-  return {
-    instanceId,
-    state: asString(o.state, "state"),
-    vpcId: expectId(VPC_ID, o.vpcId, "identify output vpcId"),
-    subnetId: o.subnetId === null ? null : expectId(SUBNET_ID, o.subnetId, "identify output subnetId"),
-    enis: asArray(o.enis, "enis").map((item, i) => {
-      const e = asObject(item, `enis[${i}]`);
-      return {
-        id: expectId(NETWORK_INTERFACE_ID, e.id, `enis[${i}].id`),
-        deviceIndex: asNumber(e.deviceIndex, `enis[${i}].deviceIndex`),
-        attachmentId: expectId(ENI_ATTACHMENT_ID, e.attachmentId, `enis[${i}].attachmentId`),
-        vpcId: expectId(VPC_ID, e.vpcId, `enis[${i}].vpcId`),
-        groupIds: asArray(e.groupIds, `enis[${i}].groupIds`).map((g) => expectId(SECURITY_GROUP_ID, g, `enis[${i}] group`)),
-        privateIps: asArray(e.privateIps, `enis[${i}].privateIps`).map((ip) => expectId(IPV4_ADDRESS, ip, "a private IP")),
-      };
-    }),
-    tags: asArray(o.tags, "tags").map((item, i) => {
-      const t = asObject(item, `tags[${i}]`);
-      return { key: asString(t.key, `tags[${i}].key`), value: asString(t.value, `tags[${i}].value`) };
-    }),
-    autoScaling: autoScaling && {
-      groupName: expectId(AUTO_SCALING_GROUP_NAME, autoScaling.groupName, "autoScaling.groupName"),
-      lifecycleState: asString(autoScaling.lifecycleState, "autoScaling.lifecycleState"),
-    },
-    targets: asArray(o.targets, "targets").map((item, i) => {
-      const t = asObject(item, `targets[${i}]`);
-      const targetId = asString(t.targetId, `targets[${i}].targetId`);
-      return {
-        targetGroupArn: expectId(TARGET_GROUP_ARN, t.targetGroupArn, `targets[${i}].targetGroupArn`),
-        targetId: targetId.startsWith("i-")
-          ? expectId(INSTANCE_ID, targetId, `targets[${i}].targetId`)
-          : expectId(IPV4_ADDRESS, targetId, `targets[${i}].targetId`),
-        port: asNumber(t.port, `targets[${i}].port`),
-      };
-    }),
-    disableApiTermination: asBoolean(o.disableApiTermination, "disableApiTermination"),
-    shutdownBehavior: asStringOrNull(o.shutdownBehavior, "shutdownBehavior"),
-    volumes: asArray(o.volumes, "volumes").map((item, i) => {
-      const v = asObject(item, `volumes[${i}]`);
-      return {
-        volumeId: expectId(VOLUME_ID, v.volumeId, `volumes[${i}].volumeId`),
-        deviceName: asString(v.deviceName, `volumes[${i}].deviceName`),
-        deleteOnTermination: asBoolean(v.deleteOnTermination, `volumes[${i}].deleteOnTermination`),
-      };
-    }),
-  };
+  return parseOutput(preStateSchema, value, "identify's output");
 }

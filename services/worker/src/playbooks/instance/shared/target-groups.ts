@@ -4,8 +4,7 @@ import {
   type TargetGroup,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { StepContext } from "../../../engine/step.js";
-import { send } from "./call.js";
-import { errorName } from "./errors.js";
+import { errorName } from "../../kit/errors.js";
 import { INSTANCE_ID, IPV4_ADDRESS, TARGET_GROUP_ARN, expectId } from "./ids.js";
 
 /** One registration of the instance (by id, or by one of its private IPs) in a target group. */
@@ -31,9 +30,7 @@ export async function findRegistrations(
   const groups: TargetGroup[] = [];
   let marker: string | undefined;
   do {
-    const out = await send(ctx, "elbv2", (o) =>
-      ctx.aws.elbv2.send(new DescribeTargetGroupsCommand(marker ? { Marker: marker } : {}), o),
-    );
+    const out = await ctx.read("elbv2", "elbv2", new DescribeTargetGroupsCommand(marker ? { Marker: marker } : {}));
     groups.push(...(out.TargetGroups ?? []));
     marker = out.NextMarker;
   } while (marker);
@@ -46,9 +43,7 @@ export async function findRegistrations(
     const arn = expectId(TARGET_GROUP_ARN, group.TargetGroupArn, "a target group ARN");
     let health;
     try {
-      health = await send(ctx, "elbv2", (o) =>
-        ctx.aws.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }), o),
-      );
+      health = await ctx.read("elbv2", "elbv2", new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
     } catch (err) {
       if (errorName(err) === "TargetGroupNotFoundException") continue; // deleted meanwhile
       throw err;
@@ -77,14 +72,13 @@ export async function findRegistrations(
 export async function registrationState(ctx: StepContext, target: TargetRegistration): Promise<RegistrationState> {
   let out;
   try {
-    out = await send(ctx, "elbv2", (o) =>
-      ctx.aws.elbv2.send(
-        new DescribeTargetHealthCommand({
-          TargetGroupArn: target.targetGroupArn,
-          Targets: [{ Id: target.targetId, Port: target.port }],
-        }),
-        o,
-      ),
+    out = await ctx.read(
+      "elbv2",
+      "elbv2",
+      new DescribeTargetHealthCommand({
+        TargetGroupArn: target.targetGroupArn,
+        Targets: [{ Id: target.targetId, Port: target.port }],
+      }),
     );
   } catch (err) {
     if (errorName(err) === "TargetGroupNotFoundException") return "group-gone";

@@ -7,9 +7,10 @@ import type { AwsClientFactory } from "@gdr/core/aws/clients";
 import type { PrismaClient } from "@gdr/core/db/client";
 import type { Logger } from "@gdr/core/log";
 import { startPeriodic } from "@gdr/core/periodic";
+import { callsFor } from "../../../engine/calls.js";
 import type { EngineLimits } from "../../../engine/deps.js";
 import type { ResourceLocks } from "../../../engine/limits/index.js";
-import { describeError } from "../shared/errors.js";
+import { describeError } from "../../kit/errors.js";
 import { hasServiceEgress } from "../shared/group-rules.js";
 import { groupIdOf, lockName, revokeServiceEgress, serviceGroups, type GroupContext } from "../shared/isolation-group.js";
 import { findOpenEgress, isStillOpen, recordSweptClosed, type OpenEgress } from "./open-egress.js";
@@ -88,15 +89,16 @@ export async function sweepLeftoverEgress(deps: EgressSweepDeps): Promise<Egress
  */
 async function closeVpc(deps: EgressSweepDeps, open: OpenEgress, signal: AbortSignal): Promise<string[]> {
   const requestIds: string[] = [];
-  const ctx: GroupContext = {
+  // The same call path as a step's in act mode: a token per call, the abort signal, request ids.
+  const calls = callsFor("act", {
     aws: await deps.aws.forTarget(open.accountId, open.region),
-    logger: deps.logger,
     signal,
     throttle: (family) => deps.throttle(open.accountId, family, signal),
     noteRequestId: (id) => {
       if (id) requestIds.push(id);
     },
-  };
+  });
+  const ctx: GroupContext = { read: calls.read, change: calls.change, logger: deps.logger, mode: "act" };
   const groups = await serviceGroups(ctx, open.vpcId);
   const recorded = groups.refused.filter((r) => open.groupIds.includes(groupIdOf(r.group))).map((r) => r.group);
   const revoked: string[] = [];
