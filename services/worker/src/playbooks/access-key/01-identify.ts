@@ -4,9 +4,10 @@
 // Records the key's status before containment (what release goes back to), its last use and the
 // principal's policies as evidence. Anything else escalates with the reason (escalations.ts).
 import { GetAccessKeyLastUsedCommand, GetRoleCommand } from "@aws-sdk/client-iam";
-import { isErrorCode, SkipRemediation, type Step, type StepContext } from "../kit/index.js";
+import { SkipRemediation, type Step, type StepContext } from "../kit/index.js";
 import * as escalate from "./escalations.js";
 import { IAM_READ } from "./families.js";
+import { isNoSuchEntity } from "./iam-errors.js";
 import { accessKeyDetailsOf, isLongTermKey, type AccessKeyDetails } from "./finding-details.js";
 import { rolePolicies, userPolicies } from "./iam-lists.js";
 import { STEP } from "./names.js";
@@ -48,7 +49,7 @@ async function roleSessions(ctx: StepContext, d: AccessKeyDetails, accessKeyId: 
     role = (await ctx.read("iam", IAM_READ, new GetRoleCommand({ RoleName: roleName }))).Role;
   } catch (err) {
     // A role is deleted only once its policies are gone: its sessions carry no permissions.
-    if (isErrorCode(err, "NoSuchEntity")) throw new SkipRemediation("resource_gone", `role ${roleName} no longer exists, so its sessions have no permissions left`);
+    if (isNoSuchEntity(err)) throw new SkipRemediation("resource_gone", `role ${roleName} no longer exists, so its sessions have no permissions left`);
     throw err;
   }
   if (!role?.RoleId || !role.Arn) throw new Error(`GetRole answered no RoleId or Arn for ${roleName}`);

@@ -6,8 +6,9 @@
 // remediation, so release removes exactly it. Does nothing for a user's key, or when in place.
 import { PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { z } from "zod";
-import { EscalateRemediation, isErrorCode, SkipRemediation, VerificationError, type CheckResult, type Step, type StepContext } from "../kit/index.js";
+import { EscalateRemediation, SkipRemediation, VerificationError, type CheckResult, type Step, type StepContext } from "../kit/index.js";
 import { IAM_WRITE } from "./families.js";
+import { isNoSuchEntity } from "./iam-errors.js";
 import { revokePolicyName, STEP } from "./names.js";
 import { notApplicable, notApplicableSchema, principalOf, type RoleSessions } from "./principal.js";
 import { cutoffFor, revokeDocumentText, revokeEffect } from "./revoke-policy.js";
@@ -67,7 +68,7 @@ export const revokeSessions: Step = {
         command: new PutRolePolicyCommand({ RoleName: role.roleName, PolicyName: policyName, PolicyDocument: revokeDocumentText(cutoff) }),
       });
     } catch (err) {
-      if (isErrorCode(err, "NoSuchEntity")) throw new SkipRemediation("resource_gone", `role ${role.roleName} no longer exists`);
+      if (isNoSuchEntity(err)) throw new SkipRemediation("resource_gone", `role ${role.roleName} no longer exists`);
       throw err;
     }
     return revoked(role, policyName, cutoff);

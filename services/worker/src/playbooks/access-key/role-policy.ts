@@ -2,8 +2,9 @@
 // policy of the same name that this playbook did not write, which nothing here overwrites or
 // deletes.
 import { GetRolePolicyCommand } from "@aws-sdk/client-iam";
-import { isErrorCode, type StepContext } from "../kit/index.js";
+import type { StepContext } from "../kit/index.js";
 import { IAM_READ } from "./families.js";
+import { isNoSuchEntity } from "./iam-errors.js";
 import { decodePolicyDocument, revokeCutoffOf } from "./revoke-policy.js";
 
 export type RevokePolicyState =
@@ -18,7 +19,7 @@ export async function readRevokePolicy(ctx: StepContext, roleName: string, polic
     text = out.PolicyDocument;
   } catch (err) {
     // NoSuchEntity answers both "no such policy" and "no such role": either way it is not there.
-    if (isErrorCode(err, "NoSuchEntity")) return { state: "absent" };
+    if (isNoSuchEntity(err)) return { state: "absent" };
     throw err;
   }
   const document = text === undefined ? undefined : decodePolicyDocument(text);

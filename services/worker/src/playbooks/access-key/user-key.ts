@@ -1,8 +1,9 @@
 // A user's access key as IAM holds it now. ListAccessKeys by user name is the only IAM read that
 // ties a key to its owner: a key not among the named user's keys is never acted on.
 import { ListAccessKeysCommand } from "@aws-sdk/client-iam";
-import { isErrorCode, type StepContext } from "../kit/index.js";
+import type { StepContext } from "../kit/index.js";
 import { IAM_READ } from "./families.js";
+import { isNoSuchEntity } from "./iam-errors.js";
 
 export type KeyState =
   | { found: "key"; status: "Active" | "Inactive"; created: string | null }
@@ -19,7 +20,7 @@ export async function readKey(ctx: StepContext, userName: string, accessKeyId: s
     try {
       out = await ctx.read("iam", IAM_READ, new ListAccessKeysCommand({ UserName: userName, Marker: marker }));
     } catch (err) {
-      if (isErrorCode(err, "NoSuchEntity")) return { found: "no_user" };
+      if (isNoSuchEntity(err)) return { found: "no_user" };
       throw err;
     }
     const key = (out.AccessKeyMetadata ?? []).find((k) => k.AccessKeyId === accessKeyId);

@@ -5,8 +5,9 @@
 // approving the release decides on.
 import { DeleteRolePolicyCommand } from "@aws-sdk/client-iam";
 import { z } from "zod";
-import { EscalateRemediation, isErrorCode, VerificationError, type CheckResult, type Step, type StepContext } from "../../kit/index.js";
+import { EscalateRemediation, VerificationError, type CheckResult, type Step, type StepContext } from "../../kit/index.js";
 import { IAM_WRITE } from "../families.js";
+import { isNoSuchEntity } from "../iam-errors.js";
 import { revokePolicyName, STEP } from "../names.js";
 import { notApplicable, notApplicableSchema, principalOf, type RoleSessions } from "../principal.js";
 import { readRevokePolicy } from "../role-policy.js";
@@ -43,7 +44,7 @@ export const removeRevokePolicy: Step = {
       await ctx.change({ service: "iam", family: IAM_WRITE, command: new DeleteRolePolicyCommand({ RoleName: role.roleName, PolicyName: policyName }) });
     } catch (err) {
       // Gone between the check and the delete (a person removed it): what release wanted.
-      if (!isErrorCode(err, "NoSuchEntity")) throw err;
+      if (!isNoSuchEntity(err)) throw err;
     }
     return { applies: true, roleName: role.roleName, policyName, removed: true };
   },
