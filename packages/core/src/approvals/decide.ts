@@ -1,6 +1,8 @@
 import { Prisma, type PrismaClient } from "@prisma/client";
-import { CONTAINMENT_STEP, jobIdFor, remediationJobSchema, type RemediationJob } from "../queues/catalog.js";
+import { RemediationStatus } from "../db/client.js";
+import { jobIdWith } from "../queues/job-ids.js";
 import { dispatchForRemediations, outboxEntry } from "../queues/outbox.js";
+import { remediationJob, type RemediationJobSource } from "../queues/remediation-job.js";
 import { fourEyesObjection } from "./four-eyes.js";
 import { planAction, statusAfterDecline } from "./plan-fields.js";
 import type { RemediationQueues } from "../queues/queues.js";
@@ -23,18 +25,12 @@ export interface DecisionInput {
   fourEyes?: boolean;
 }
 
-interface Waiting {
-  id: string;
-  status: string;
+interface Waiting extends RemediationJobSource {
+  status: RemediationStatus;
   plan_hash: string | null;
   plan: unknown;
-  playbook: string;
-  finding_id: string;
-  resource_key: string;
-  account_id: string;
-  region: string;
-  mode: string;
   step: string | null;
+  job_id: string;
 }
 
 /**
@@ -58,20 +54,20 @@ async function decide(prisma: PrismaClient, input: DecisionInput, decision: "app
   try {
     return await prisma.$transaction(async (tx) => {
       const rows = await tx.$queryRaw<Waiting[]>`
-        SELECT r.id::text AS id, r.status::text AS status, r.plan_hash, r.plan, r.playbook, r.finding_id, r.resource_key,
-               r.account_id, r.region, r.mode::text AS mode,
+        SELECT r.id::text AS id, r.status::text AS status, r.plan_hash, r.plan, r.playbook, r.finding_id AS "findingId",
+               r.resource_key AS "resourceKey", r.account_id AS "accountId", r.region, r.mode::text AS mode, r.job_id,
                (SELECT s.name FROM remediation_steps s WHERE s.remediation_id = r.id AND s.status = 'awaiting_approval' LIMIT 1) AS step
           FROM remediations r WHERE r.id = ${input.remediationId}::uuid FOR UPDATE`;
       const r = rows[0];
       if (!r) return { ok: false, error: "not_found", message: `no remediation ${input.remediationId}` } as const;
-      if (r.status !== "awaiting_approval" || !r.step) {
+      if (r.status !== RemediationStatus.awaiting_approval || !r.step) {
         return { ok: false, error: "not_awaiting_approval", message: `remediation is ${r.status}, not awaiting approval` } as const;
       }
       if (r.plan_hash !== input.planHash) {
         return { ok: false, error: "plan_changed", message: "the plan changed since it was shown; review the current plan" } as const;
       }
       if (decision === "approved" && input.fourEyes) {
-        const objection = await fourEyesObjection(tx, { id: r.id, findingId: r.finding_id, plan: r.plan }, input.actor);
+        const objection = await fourEyesObjection(tx, { id: r.id, findingId: r.findingId, plan: r.plan }, input.actor);
         if (objection) return { ok: false, error: "same_actor", message: `four-eyes: ${input.actor} ${objection.why}, so another person must approve it` } as const;
       }
       await tx.approval.create({
@@ -81,7 +77,7 @@ async function decide(prisma: PrismaClient, input: DecisionInput, decision: "app
         data: {
           actor: input.actor,
           action: `approval.${decision}`,
-          findingId: r.finding_id,
+          findingId: r.findingId,
           remediationId: r.id,
           detail: { step: r.step, reason: input.reason, planHash: input.planHash },
         },
@@ -91,17 +87,8 @@ async function decide(prisma: PrismaClient, input: DecisionInput, decision: "app
         return { ok: true, remediationId: r.id, step: r.step } as const;
       }
       const action = planAction(r.plan) ?? "continue";
-      const job: RemediationJob = remediationJobSchema.parse({
-        remediationId: r.id,
-        findingId: r.finding_id,
-        playbook: r.playbook,
-        mode: r.mode,
-        accountId: r.account_id,
-        region: r.region,
-        resourceKey: r.resource_key,
-        action,
-      });
-      const jobId = `${jobIdFor(job.playbook, job.findingId, job.resourceKey, action)}-${input.planHash.slice(0, 16)}`;
+      const job = remediationJob(r, action);
+      const jobId = jobIdWith(r.job_id, { kind: "approved", action, planHash: input.planHash });
       await tx.outboxEntry.create({ data: outboxEntry(job, jobId) });
       return { ok: true, remediationId: r.id, step: r.step, jobId } as const;
     });
@@ -143,25 +130,17 @@ export async function declinePlan(
 export async function requestRelease(prisma: PrismaClient, queues: RemediationQueues, remediationId: string, actor: string): Promise<Decision> {
   const r = await prisma.remediation.findUnique({ where: { id: remediationId } });
   if (!r) return { ok: false, error: "not_found", message: `no remediation ${remediationId}` };
-  // Contained: succeeded, or failed after its containment step (a step after isolation failed for
-  // good, e.g. snapshots refused: the resource is still isolated and must stay releasable).
-  const contained = await prisma.remediationStep.findFirst({ where: { remediationId, name: CONTAINMENT_STEP, status: { in: ["succeeded", "skipped"] } } });
-  if (!(r.status === "succeeded" || (r.status === "failed" && contained))) {
-    return { ok: false, error: "not_awaiting_approval", message: `only a contained remediation (succeeded, or failed after ${CONTAINMENT_STEP}) can be released; it is ${r.status}` };
+  // Contained: succeeded, or failed after its playbook's containment steps were done (a step after
+  // containment failed for good, e.g. snapshots refused: the resource is still contained and must
+  // stay releasable). The worker sets contained_at when the containment steps are done.
+  const contained = r.containedAt !== null;
+  if (!(r.status === RemediationStatus.succeeded || (r.status === RemediationStatus.failed && contained))) {
+    return { ok: false, error: "not_awaiting_approval", message: `only a contained remediation (succeeded, or failed after containment) can be released; it is ${r.status}` };
   }
-  const job = remediationJobSchema.parse({
-    remediationId: r.id,
-    findingId: r.findingId,
-    playbook: r.playbook,
-    mode: r.mode,
-    accountId: r.accountId,
-    region: r.region,
-    resourceKey: r.resourceKey,
-    action: "release",
-  });
+  const job = remediationJob(r, "release");
   // Not deduplicated by id on purpose: a later release request (after a re-containment) is new.
   // A repeated request is harmless: the release job finds the plan already awaiting approval.
-  const jobId = `${jobIdFor(job.playbook, job.findingId, job.resourceKey, "release")}-${Date.now()}`;
+  const jobId = jobIdWith(r.jobId, { kind: "release-request", at: Date.now() });
   await prisma.$transaction([
     prisma.outboxEntry.create({ data: outboxEntry(job, jobId) }),
     prisma.auditEvent.create({ data: { actor, action: "release.requested", findingId: r.findingId, remediationId } }),

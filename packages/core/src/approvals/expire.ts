@@ -1,6 +1,7 @@
 import { Prisma, type PrismaClient } from "@prisma/client";
-import { jobIdFor, remediationJobSchema } from "../queues/catalog.js";
+import { jobIdWith } from "../queues/job-ids.js";
 import { dispatchForRemediations, outboxEntry } from "../queues/outbox.js";
+import { remediationJob, type RemediationJobSource } from "../queues/remediation-job.js";
 import type { RemediationQueues } from "../queues/queues.js";
 import { declinePlan } from "./decide.js";
 
@@ -25,17 +26,11 @@ export interface ExpiryResult {
   contained: string[];
 }
 
-interface Candidate {
-  id: string;
+interface Candidate extends RemediationJobSource {
   plan_hash: string | null;
   plan: unknown;
-  playbook: string;
-  finding_id: string;
-  resource_key: string;
-  account_id: string;
-  region: string;
-  mode: string;
   step: string | null;
+  job_id: string;
   decided: boolean;
   waiting_since: Date | null;
 }
@@ -93,7 +88,8 @@ async function expireOne(
   try {
     return await prisma.$transaction(async (tx) => {
       const rows = await tx.$queryRaw<Candidate[]>`
-        SELECT r.id::text AS id, r.plan_hash, r.plan, r.playbook, r.finding_id, r.resource_key, r.account_id, r.region, r.mode::text AS mode,
+        SELECT r.id::text AS id, r.plan_hash, r.plan, r.playbook, r.finding_id AS "findingId", r.resource_key AS "resourceKey",
+               r.account_id AS "accountId", r.region, r.mode::text AS mode, r.job_id,
                (SELECT s.name FROM remediation_steps s WHERE s.remediation_id = r.id AND s.status = 'awaiting_approval' ORDER BY s."order" LIMIT 1) AS step,
                EXISTS (SELECT 1 FROM approvals p WHERE p.remediation_id = r.id AND p.plan_hash = r.plan_hash) AS decided,
                (SELECT max(a.at) FROM audit_events a WHERE a.remediation_id = r.id AND a.action = 'remediation.awaiting_approval') AS waiting_since
@@ -106,7 +102,7 @@ async function expireOne(
       if (!r || !r.step || r.decided || !r.waiting_since || r.waiting_since > cutoff) return "skipped" as const;
       const reason = `not decided within ${expiry}`;
       const planHash = r.plan_hash ?? "";
-      const contain = onExpiry === "contain" && containableWithoutPerson(r.plan);
+      const contain = onExpiry === "contain" && r.plan_hash !== null && containableWithoutPerson(r.plan);
       await tx.approval.create({
         data: {
           remediationId: r.id,
@@ -122,7 +118,7 @@ async function expireOne(
         data: {
           actor: EXPIRY_ACTOR,
           action: "approval.expired",
-          findingId: r.finding_id,
+          findingId: r.findingId,
           remediationId: r.id,
           detail: { step: r.step, reason, planHash, onExpiry, outcome: contain ? "contain" : "cancel" },
         },
@@ -131,17 +127,8 @@ async function expireOne(
         await declinePlan(tx, { id: r.id, plan: r.plan, step: r.step }, "expired", `approval expired: ${reason}`, now);
         return "expired" as const;
       }
-      const job = remediationJobSchema.parse({
-        remediationId: r.id,
-        findingId: r.finding_id,
-        playbook: r.playbook,
-        mode: r.mode,
-        accountId: r.account_id,
-        region: r.region,
-        resourceKey: r.resource_key,
-        action: "continue",
-      });
-      const jobId = `${jobIdFor(job.playbook, job.findingId, job.resourceKey, "continue")}-${planHash.slice(0, 16)}`;
+      const job = remediationJob(r, "continue");
+      const jobId = jobIdWith(r.job_id, { kind: "approved", action: "continue", planHash });
       await tx.outboxEntry.create({ data: outboxEntry(job, jobId) });
       return "contained" as const;
     });

@@ -109,6 +109,16 @@ describe("createAwsClientFactory", () => {
     expect(() => make({ localAccountId: "abc" })).toThrow(/not an AWS account id/);
   });
 
+  it("acts in the European Sovereign Cloud only from a worker whose STS is in its partition (aws-eusc)", async () => {
+    await expect(make().forTarget("111122223333", "eusc-de-east-1")).rejects.toThrow(/outside the aws partition/);
+    factory?.destroy();
+    const eusc = await make({ stsRegion: "eusc-de-east-1" }).forTarget("111122223333", "eusc-de-east-1");
+    expect(await eusc.ec2.config.region()).toBe("eusc-de-east-1");
+    expect(stsMock.commandCalls(AssumeRoleCommand)).toHaveLength(0);
+    await keyOf(eusc);
+    expect(stsMock.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleArn)).toEqual(["arn:aws-eusc:iam::111122223333:role/GuardDutyResponder"]);
+  });
+
   it("refuses new work once destroyed", async () => {
     const f = make();
     await f.forTarget("111122223333", "eu-west-1");

@@ -1,9 +1,11 @@
 // Validation of what a finding names as the place to act (account, region) and of the role we
 // assume there, done before any AWS call: nothing unvalidated ends up in an ARN or an endpoint.
+// Account ids and regions are findings/patterns.ts's, the one set of identifier patterns.
+import { ACCOUNT_ID, REGION } from "../findings/patterns.js";
 
-export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
+export const ACCOUNT_ID_PATTERN = ACCOUNT_ID.regex;
 /** us-east-1, us-gov-west-1, cn-north-1, us-isob-east-1, eusc-de-east-1, … */
-export const REGION_PATTERN = /^[a-z]{2,4}(-[a-z]+){1,2}-\d{1,2}$/;
+export const REGION_PATTERN = REGION.regex;
 /** IAM's pattern for role names (without a path). */
 export const ROLE_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
 /** STS's pattern for RoleSessionName. */

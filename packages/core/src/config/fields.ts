@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { REGION } from "../findings/patterns.js";
 
 /** Reusable environment fields; each service composes the ones it needs. */
 
@@ -30,7 +31,7 @@ export const commonFields = {
     .regex(/^[A-Za-z0-9{}_.-]{1,64}$/, "must be 1-64 characters of letters, digits, {}, _, . or -")
     .default("gdr"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as us-east-1"),
+  AWS_REGION: z.string().regex(REGION.regex, `must be ${REGION.label}`),
   /** For emulators (moto, LocalStack) only; unset in production so the SDK uses AWS's endpoints. */
   AWS_ENDPOINT_URL: url(["http:", "https:"], "http://127.0.0.1:5000").optional(),
   POLICY_FILE: z.string().min(1).default("policy/default.yaml"),

@@ -3,7 +3,8 @@ import type { Prisma } from "../db/client.js";
 import type { ParsedFinding } from "../findings/types.js";
 import type { NotifiedRemediation } from "../notify/index.js";
 import type { RouteDecision } from "../policy/index.js";
-import { jobIdFor, type RemediationJob } from "../queues/catalog.js";
+import { jobIdFor } from "../queues/job-ids.js";
+import { remediationJobInput } from "../queues/remediation-job.js";
 import { detectorIdOf } from "./finding-upsert.js";
 import { noticeFinding, type Notice } from "./notices.js";
 import type { Pending } from "./pending.js";
@@ -25,16 +26,8 @@ export async function createRemediation(
 ): Promise<NotifiedRemediation | null> {
   const created = await insertRemediation(tx, finding, decision, "queued", null);
   if (created === null) return null;
-  const payload: RemediationJob = {
-    remediationId: created.id,
-    findingId: finding.id,
-    playbook: decision.playbook,
-    mode: decision.mode,
-    accountId: finding.accountId,
-    region: finding.region,
-    resourceKey: created.resourceKey,
-    action: "contain",
-  };
+  // Validated by the relay, row by row, not here: a payload that failed would fail the whole batch.
+  const payload = remediationJobInput(created, "contain");
   pending.outbox.push({ remediationId: created.id, queue: decision.playbook, jobId: created.jobId, payload });
   pending.audit.push({
     actor: "ingest",

@@ -1,9 +1,10 @@
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { SNS_TOPIC_ARN } from "../findings/patterns.js";
 import { DeliveryError, type Sender } from "./errors.js";
 import type { NotificationEvent } from "./event.js";
 
 /** A standard or FIFO SNS topic ARN, in any partition. */
-export const TOPIC_ARN = /^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?$/;
+export const TOPIC_ARN = SNS_TOPIC_ARN.regex;
 
 export interface SnsSenderOptions {
   topicArn: string;

@@ -4,6 +4,7 @@
  * one rule with another live in checks.ts. The format is documented in policy/README.md.
  */
 import { z } from "zod";
+import { ACCOUNT_ID } from "../findings/patterns.js";
 import { SUPPORTED_RESOURCE_TYPES } from "../findings/types.js";
 import { MODES, PLAYBOOKS } from "../queues/playbooks.js";
 import { EXEMPT_RESOURCE_LABEL, isExemptResourceId } from "./exempt.js";
@@ -26,7 +27,7 @@ const accountRef = z
         ? 'must be a quoted string, e.g. "012345678901" (unquoted, YAML reads digits as a number and drops leading zeros)'
         : undefined,
   })
-  .regex(/^(?:\d{12}|\*)$/, { error: 'must be a 12-digit account id or "*"' });
+  .refine((v) => v === "*" || ACCOUNT_ID.regex.test(v), { error: 'must be a 12-digit account id or "*"' });
 
 // Printable ASCII, no spaces: GuardDuty finding types are ASCII, and this keeps look-alike
 // Unicode characters from making a rule that can never match.

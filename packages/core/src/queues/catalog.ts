@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { RemediationMode } from "../db/client.js";
+import { ACCOUNT_ID, FINDING_ID, REGION } from "../findings/patterns.js";
 import { PLAYBOOKS, type PlaybookName } from "./playbooks.js";
 
 /**
@@ -9,11 +11,12 @@ import { PLAYBOOKS, type PlaybookName } from "./playbooks.js";
 
 export const remediationJobSchema = z.object({
   remediationId: z.uuid(),
-  findingId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/),
+  // The identifier patterns are findings/patterns.ts's: a job carries what the parser accepted.
+  findingId: z.string().regex(FINDING_ID.regex, { error: `must be ${FINDING_ID.label}` }),
   playbook: z.enum(PLAYBOOKS),
-  mode: z.enum(["auto", "approval", "dry_run", "notify"]),
-  accountId: z.string().regex(/^\d{12}$/),
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/),
+  mode: z.enum(RemediationMode),
+  accountId: z.string().regex(ACCOUNT_ID.regex, { error: `must be ${ACCOUNT_ID.label}` }),
+  region: z.string().regex(REGION.regex, { error: `must be ${REGION.label}` }),
   resourceKey: z.string().min(1).max(512),
   /**
    * Which action the job carries out: the playbook itself (`contain`), its continuation after an
@@ -55,21 +58,12 @@ export const QUEUE_CATALOG: Readonly<Record<PlaybookName, QueueDefinition>> = Ob
   "access-key": entry("access-key", { concurrency: 2 }),
 });
 
-/**
- * The deterministic BullMQ job id `<playbook>-<findingId>-<resourceKey>`. BullMQ refuses `:` in
- * custom ids (it is its key separator), and resource keys can be ARNs, so the key is
- * percent-encoded: injective, readable, and free of `:`. The Postgres unique key stays the guard.
- */
-export function jobIdFor(playbook: PlaybookName, findingId: string, resourceKey: string, action = "contain"): string {
-  const base = `${playbook}-${findingId}-${encodeURIComponent(resourceKey)}`;
-  return action === "contain" ? base : `${base}-${action}`;
-}
+// Job ids: job-ids.ts holds their one grammar; the base id is re-exported here for its users.
+export { jobIdFor } from "./job-ids.js";
 
 /**
- * The step whose success means a resource is contained: every playbook names its isolating step
- * so. The worker hands over after it and reserves the isolation cap before it; the API lets a
- * failed remediation be released once it has succeeded (the resource is isolated, whatever
- * failed after).
+ * @deprecated Containment is per playbook (its `containment` steps; remediations.contained_at).
+ * Kept only while the worker's service.ts still reads it; delete with its last use.
  */
 export const CONTAINMENT_STEP = "isolate";
 

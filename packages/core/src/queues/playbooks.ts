@@ -1,3 +1,4 @@
+import type { RemediationMode } from "../db/client.js";
 import type { SupportedResourceType } from "../findings/types.js";
 
 /** Every playbook the worker can run; each has its own BullMQ queue of the same name. */
@@ -16,4 +17,5 @@ export const DEFAULT_PLAYBOOK: Readonly<Record<SupportedResourceType, PlaybookNa
 /** Modes as written in the policy file; `dry-run` is stored as `dry_run`. */
 export const MODES = ["auto", "approval", "dry-run", "notify", "ignore"] as const;
 export type PolicyMode = (typeof MODES)[number];
-export type RemediationMode = "auto" | "approval" | "dry_run" | "notify";
+/** How a remediation runs, as stored: Prisma's enum. */
+export type { RemediationMode };

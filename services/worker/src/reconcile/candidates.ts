@@ -1,22 +1,24 @@
-import type { Prisma } from "@gdr/core/db/client";
-import { CONTAINMENT_STEP } from "@gdr/core/queues/catalog";
+import { RemediationStatus, type Prisma } from "@gdr/core/db/client";
+import type { RemediationJobSource } from "@gdr/core/queues/remediation-job";
+
+/** Statuses in which a remediation should be moving by itself (awaiting_approval: once approved). */
+export const MOVING = [RemediationStatus.queued, RemediationStatus.running] as const;
+type Moving = (typeof MOVING)[number] | typeof RemediationStatus.awaiting_approval;
+
+/** `r.status IN (...)` for these statuses: built from the typed list, so a typo cannot hide a status. */
+export function statusIn(statuses: readonly RemediationStatus[]): string {
+  return `r.status IN (${statuses.map((s) => `'${s}'`).join(", ")})`;
+}
 
 /** A remediation that should be moving and that nothing touched within the grace period. */
-export interface Candidate {
-  id: string;
-  status: "queued" | "running" | "awaiting_approval";
-  finding_id: string;
-  playbook: string;
-  resource_key: string;
-  account_id: string;
-  region: string;
-  mode: string;
+export interface Candidate extends RemediationJobSource {
+  status: Moving;
   job_id: string;
   plan: unknown;
   recoveries: number;
   /** The current plan has an approved decision (a continuation or release is owed). */
   approved: boolean;
-  /** The containment step is done (a recovery carries on with the evidence steps). */
+  /** Its playbook's containment steps are done, contained_at set (a recovery carries on with the evidence steps). */
   contained: boolean;
   outbox_job_ids: string[];
 }
@@ -34,6 +36,9 @@ export const MOVED_AT = `GREATEST(r.updated_at,
 /** The current plan of an `awaiting_approval` remediation was approved: its job is owed. */
 export const APPROVED = `EXISTS (SELECT 1 FROM approvals a WHERE a.remediation_id = r.id AND a.plan_hash = r.plan_hash AND a.decision = 'approved')`;
 
+/** Should be moving: queued, running, or approved and owed the job that carries the approval out. */
+export const SHOULD_MOVE = `(${statusIn(MOVING)} OR (r.status = '${RemediationStatus.awaiting_approval}' AND ${APPROVED}))`;
+
 /**
  * Locks (FOR UPDATE SKIP LOCKED) up to `limit` remediations, in id order after `afterId` (a pass
  * pages through all of them, so a backlog of live ones never hides the rest), that should be moving (queued,
@@ -44,22 +49,21 @@ export const APPROVED = `EXISTS (SELECT 1 FROM approvals a WHERE a.remediation_i
  */
 export async function lockCandidates(tx: Prisma.TransactionClient, graceMs: number, limit: number, afterId: string | null): Promise<Candidate[]> {
   return tx.$queryRawUnsafe<Candidate[]>(
-    `SELECT r.id::text AS id, r.status::text AS status, r.finding_id, r.playbook, r.resource_key, r.account_id, r.region,
-            r.mode::text AS mode, r.job_id, r.plan, r.recoveries,
+    `SELECT r.id::text AS id, r.status::text AS status, r.finding_id AS "findingId", r.playbook, r.resource_key AS "resourceKey",
+            r.account_id AS "accountId", r.region, r.mode::text AS mode, r.job_id, r.plan, r.recoveries,
             ${APPROVED} AS approved,
-            EXISTS (SELECT 1 FROM remediation_steps s WHERE s.remediation_id = r.id AND s.name = $3 AND s.status IN ('succeeded', 'skipped')) AS contained,
+            r.contained_at IS NOT NULL AS contained,
             ARRAY(SELECT o.job_id FROM outbox o WHERE o.remediation_id = r.id ORDER BY o.id) AS outbox_job_ids
        FROM remediations r
-      WHERE (r.status IN ('queued', 'running') OR (r.status = 'awaiting_approval' AND ${APPROVED}))
+      WHERE ${SHOULD_MOVE}
         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.remediation_id = r.id AND o.dispatched_at IS NULL)
         AND ${MOVED_AT} < now() - make_interval(secs => $1::double precision / 1000)
-        AND ($4::uuid IS NULL OR r.id > $4::uuid)
+        AND ($3::uuid IS NULL OR r.id > $3::uuid)
       ORDER BY r.id
       LIMIT $2
       FOR UPDATE OF r SKIP LOCKED`,
     graceMs,
     limit,
-    CONTAINMENT_STEP,
     afterId,
   );
 }

@@ -1,3 +1,4 @@
+import { evidenceJobId, jobIdWith } from "@gdr/core/queues/job-ids";
 import type { Queue } from "bullmq";
 
 /**
@@ -15,12 +16,7 @@ export function knownJobIds(remediationJobId: string, outboxJobIds: readonly str
 
 /** The id of the n-th recovery: new each time, since BullMQ keeps the failed job under its id. */
 export function recoveryJobId(remediationJobId: string, n: number): string {
-  return `${remediationJobId}-recovery-${n}`;
-}
-
-/** The id of the evidence job a containing job hands over to (engine/runner.ts handOver). */
-export function evidenceJobId(jobId: string): string {
-  return `${jobId}-evidence`;
+  return jobIdWith(remediationJobId, { kind: "recovery", n });
 }
 
 /** States in which a job will still run (or runs now). */

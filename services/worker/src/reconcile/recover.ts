@@ -1,6 +1,7 @@
 import { planAction } from "@gdr/core/approvals/plan-fields";
-import type { Prisma } from "@gdr/core/db/client";
-import { jobOptions, QUEUE_CATALOG, remediationJobSchema, type RemediationJob } from "@gdr/core/queues/catalog";
+import { RemediationStatus, type Prisma } from "@gdr/core/db/client";
+import { jobOptions, QUEUE_CATALOG, type RemediationJob } from "@gdr/core/queues/catalog";
+import { remediationJob } from "@gdr/core/queues/remediation-job";
 import { queueFor, type RemediationQueues } from "@gdr/core/queues/queues";
 import type { Candidate } from "./candidates.js";
 import { isLive, knownJobIds, recoveryJobId, sightJobs, type JobSighting } from "./job-ids.js";
@@ -23,16 +24,7 @@ export type LostHow = "lost" | "failed" | "finished";
  * `limit` recoveries, marks it failed with the reason. Either is an audit event.
  */
 export async function recoverOne(tx: Prisma.TransactionClient, queues: RemediationQueues, c: Candidate, limit: number): Promise<Recovery> {
-  const job = remediationJobSchema.parse({
-    remediationId: c.id,
-    findingId: c.finding_id,
-    playbook: c.playbook,
-    mode: c.mode,
-    accountId: c.account_id,
-    region: c.region,
-    resourceKey: c.resource_key,
-    action: recoveryAction(c),
-  });
+  const job = remediationJob(c, recoveryAction(c));
   const queue = queueFor(queues, job.playbook);
   const sightings = await sightJobs(queue, knownJobIds(c.job_id, c.outbox_job_ids, c.recoveries));
   if (sightings.some(isLive)) return { kind: "alive", id: c.id };
@@ -46,7 +38,7 @@ export async function recoverOne(tx: Prisma.TransactionClient, queues: Remediati
       UPDATE remediations SET status = 'failed', error = ${error}, finished_at = now(), updated_at = now()
        WHERE id = ${c.id}::uuid`;
     await tx.auditEvent.create({
-      data: { actor: RECONCILER_ACTOR, action: "remediation.recovery_exhausted", findingId: c.finding_id, remediationId: c.id, detail: { was: c.status, why, recoveries: c.recoveries, limit, jobs } },
+      data: { actor: RECONCILER_ACTOR, action: "remediation.recovery_exhausted", findingId: c.findingId, remediationId: c.id, detail: { was: c.status, why, recoveries: c.recoveries, limit, jobs } },
     });
     return { kind: "gave_up", id: c.id, why, error };
   }
@@ -62,7 +54,7 @@ export async function recoverOne(tx: Prisma.TransactionClient, queues: Remediati
     data: {
       actor: RECONCILER_ACTOR,
       action: "remediation.requeued",
-      findingId: c.finding_id,
+      findingId: c.findingId,
       remediationId: c.id,
       detail: { status: c.status, why, jobId, action: job.action, recovery: n, jobs },
     },
@@ -80,8 +72,8 @@ export function recoveryAction(c: Pick<Candidate, "status" | "approved" | "conta
   const planned = planAction(c.plan);
   // A queued remediation has no plan in force (a retry voids it): it starts over as a containment,
   // which freezes and asks again wherever an approval is needed.
-  if (c.status !== "queued" && c.approved && planned) return planned;
-  if (c.status === "running" && c.contained) return "evidence";
+  if (c.status !== RemediationStatus.queued && c.approved && planned) return planned;
+  if (c.status === RemediationStatus.running && c.contained) return "evidence";
   return "contain";
 }
 

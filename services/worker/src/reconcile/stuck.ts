@@ -1,9 +1,9 @@
 import type { PrismaClient } from "@gdr/core/db/client";
 import type { NotifiedRemediation } from "@gdr/core/notify/index";
-import { APPROVED, MOVED_AT } from "./candidates.js";
+import { MOVED_AT, MOVING, SHOULD_MOVE } from "./candidates.js";
 
 /** How a stuck remediation is labelled: approved means awaiting_approval with its plan approved. */
-export type StuckStatus = "queued" | "running" | "approved";
+export type StuckStatus = (typeof MOVING)[number] | "approved";
 
 export interface StuckReport {
   /** How many are stuck now, by status (every status present, zero included). */
@@ -11,9 +11,6 @@ export interface StuckReport {
   /** Stuck remediations nobody was told about yet in this episode (now marked as told). */
   newlyStuck: (NotifiedRemediation & { status: StuckStatus; movedAt: Date })[];
 }
-
-/** Should be moving: queued, running, or approved and owed the job that carries the approval out. */
-const SHOULD_MOVE = `(r.status IN ('queued', 'running') OR (r.status = 'awaiting_approval' AND ${APPROVED}))`;
 
 /**
  * Finds remediations that should be moving and have not moved for `afterMs`, and marks those

@@ -1,5 +1,7 @@
-import { jobIdFor, remediationJobSchema } from "@gdr/core/queues/catalog";
+import { RemediationStatus } from "@gdr/core/db/client";
+import { jobIdWith } from "@gdr/core/queues/job-ids";
 import { dispatchForRemediations, outboxEntry } from "@gdr/core/queues/outbox";
+import { remediationJob, type RemediationJobSource } from "@gdr/core/queues/remediation-job";
 import type { FastifyPluginCallbackZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
@@ -10,19 +12,13 @@ import { freeText, uuidParam } from "./schemas.js";
 
 const retryResponse = z.object({ remediationId: z.string(), steps: z.array(z.string()), jobId: z.string() });
 
-interface Locked {
-  id: string;
-  status: string;
-  playbook: string;
-  finding_id: string;
-  resource_key: string;
-  account_id: string;
-  region: string;
-  mode: string;
+interface Locked extends RemediationJobSource {
+  status: RemediationStatus;
+  job_id: string;
 }
 
 /** Statuses a retry resumes from: failed for good, or stopped for a person to look (escalated). */
-const RETRYABLE = new Set(["failed", "escalated"]);
+const RETRYABLE: ReadonlySet<RemediationStatus> = new Set([RemediationStatus.failed, RemediationStatus.escalated]);
 
 /**
  * Retry of a failed or escalated remediation (escalated: stopped before any change because a
@@ -51,7 +47,8 @@ export function retryRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
         await refuseOutsideAllowList(deps, remediationId, "retry", actor);
         const result = await deps.prisma.$transaction(async (tx) => {
           const rows = await tx.$queryRaw<Locked[]>`
-            SELECT id::text AS id, status::text AS status, playbook, finding_id, resource_key, account_id, region, mode::text AS mode
+            SELECT id::text AS id, status::text AS status, playbook, finding_id AS "findingId", resource_key AS "resourceKey",
+                   account_id AS "accountId", region, mode::text AS mode, job_id
               FROM remediations WHERE id = ${remediationId}::uuid FOR UPDATE`;
           const r = rows[0];
           if (!r) throw new HttpError(404, "not_found", `no remediation ${remediationId}`);
@@ -71,21 +68,12 @@ export function retryRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
                SET status = 'queued', error = NULL, finished_at = NULL, plan = NULL, plan_hash = NULL, recoveries = 0, updated_at = now()
              WHERE id = ${r.id}::uuid`;
           const previous = await tx.auditEvent.count({ where: { remediationId: r.id, action: "remediation.retried" } });
-          const job = remediationJobSchema.parse({
-            remediationId: r.id,
-            findingId: r.finding_id,
-            playbook: r.playbook,
-            mode: r.mode,
-            accountId: r.account_id,
-            region: r.region,
-            resourceKey: r.resource_key,
-            action: "contain",
-          });
-          const jobId = `${jobIdFor(job.playbook, job.findingId, job.resourceKey)}-retry-${previous + 1}`;
+          const job = remediationJob(r, "contain");
+          const jobId = jobIdWith(r.job_id, { kind: "retry", n: previous + 1 });
           const steps = reset.map((s) => s.name);
           await tx.outboxEntry.create({ data: outboxEntry(job, jobId) });
           await tx.auditEvent.create({
-            data: { actor, action: "remediation.retried", findingId: r.finding_id, remediationId: r.id, detail: { reason: request.body.reason, from: r.status, steps, jobId } },
+            data: { actor, action: "remediation.retried", findingId: r.findingId, remediationId: r.id, detail: { reason: request.body.reason, from: r.status, steps, jobId } },
           });
           return { remediationId: r.id, steps, jobId };
         });
