@@ -2,10 +2,13 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 export interface EngineMetrics {
   jobs: Counter<"playbook" | "outcome">;
+  /** Outcome: StepOutcomeLabel (engine/step-runner.ts), a fixed set. */
   stepSeconds: Histogram<"playbook" | "step" | "outcome">;
   retries: Counter<"playbook" | "step">;
   failures: Counter<"playbook" | "error">;
   containedSeconds: Histogram<"playbook" | "since">;
+  /** Jobs of isolating playbooks held back by the isolations-per-minute cap. */
+  isolationCapWaits: Counter<"playbook">;
   /** Remediations not moving for longer than WORKER_STUCK_AFTER_MS, as of the last reconcile pass. */
   stuck: Gauge<"status">;
   /** What the reconciler did about remediations whose job was lost or failed. */
@@ -32,9 +35,15 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
     }),
     containedSeconds: new Histogram({
       name: "gdr_worker_time_to_contained_seconds",
-      help: "From the finding's GuardDuty createdAt, or from ingest, to the containment step done",
+      help: "From the finding's GuardDuty createdAt, or from ingest, to the playbook's last containment step done",
       labelNames: ["playbook", "since"],
       buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+      registers,
+    }),
+    isolationCapWaits: new Counter({
+      name: "gdr_worker_isolation_cap_waits_total",
+      help: "Jobs postponed because the isolations-per-minute cap was reached, by the isolating playbook",
+      labelNames: ["playbook"],
       registers,
     }),
     stuck: new Gauge({

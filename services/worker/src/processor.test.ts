@@ -12,7 +12,7 @@ import { createProcessor } from "./processor.js";
 
 const payload = {
   remediationId: "6f1c3f0e-8a4b-4a39-9f57-2f0d7f0b8c11",
-  findingId: "f1",
+  findingId: "0123456789abcdef0123456789abcdef",
   playbook: "instance",
   mode: "auto",
   accountId: "123456789012",

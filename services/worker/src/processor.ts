@@ -56,7 +56,7 @@ export function createProcessor(deps: EngineDeps, options: ProcessorOptions) {
       return outcome;
     } catch (err) {
       if (err instanceof Postpone) {
-        logger.info({ why: err.why, delayMs: err.delayMs }, "remediation postponed");
+        logger.info({ why: err.why, delayMs: err.delayMs, ...(err.playbook ? { playbook: err.playbook } : {}) }, "remediation postponed");
         return await postpone(err.delayMs);
       }
       // From a step (classified there) or from the engine's own reads and writes (not classified).

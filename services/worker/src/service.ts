@@ -8,7 +8,7 @@ import { loadPolicyFile } from "@gdr/core/policy/index";
 import type { Logger } from "@gdr/core/log";
 import type { Registry } from "@gdr/core/metrics";
 import { createNotifier } from "@gdr/core/notify/index";
-import { CONTAINMENT_STEP, jobOptions, QUEUE_CATALOG } from "@gdr/core/queues/catalog";
+import { jobOptions, QUEUE_CATALOG } from "@gdr/core/queues/catalog";
 import { closeQueues, createQueues, type RemediationQueues } from "@gdr/core/queues/queues";
 import { createRedis } from "@gdr/core/queues/redis";
 import { startApprovalSweeper, type ApprovalSweeper } from "@gdr/core/approvals/sweeper";
@@ -18,7 +18,8 @@ import type { WorkerConfig } from "./config.js";
 import type { EngineDeps } from "./engine/deps.js";
 import { accountRefusal } from "@gdr/core/policy/index";
 import { createEngineGates } from "./engine/gates/index.js";
-import { createResourceLocks, limitsPrefix } from "./engine/limits/index.js";
+import { bucketTable, createResourceLocks, ENGINE_FAMILIES, limitsPrefix } from "./engine/limits/index.js";
+import { createOutsideClients } from "./engine/outside-clients.js";
 import { createEngineStore } from "./engine/store.js";
 import { createEngineLimits } from "./limits.js";
 import { createEngineMetrics } from "./metrics.js";
@@ -51,7 +52,6 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
   redis.on("error", (err: Error) => {
     logger.warn({ err: { message: err.message } }, "redis connection error");
   });
-  const limits = createEngineLimits(redis, config, prisma);
   const aws = createAwsClientFactory({
     localAccountId: config.WORKER_ACCOUNT_ID,
     roleName: config.WORKER_ROLE_NAME,
@@ -62,6 +62,11 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
   });
   const policy = loadPolicyFile(config.POLICY_FILE);
   const playbooks = createPlaybookRegistry({ instanceTerminate: config.WORKER_INSTANCE_TERMINATE, exemptTag: policy.exemptTag });
+  // The buckets of every family a registered playbook (or the engine's confirmation gate) calls;
+  // two playbooks disagreeing on one is a StartupError (exit 2).
+  const buckets = bucketTable([{ name: "the engine (GuardDuty confirmation)", families: ENGINE_FAMILIES }, ...[...playbooks.values()].map((p) => ({ name: `playbook ${p.name}`, families: p.families }))], config);
+  const limits = createEngineLimits(redis, config, prisma, buckets);
+  const outsideClients = createOutsideClients((name) => playbooks.get(name), logger);
   const abort = new AbortController();
   const notifier = createNotifier(
     { slackWebhookUrl: config.NOTIFY_SLACK_WEBHOOK_URL, snsTopicArn: config.NOTIFY_SNS_TOPIC_ARN, awsEndpoint: config.AWS_ENDPOINT_URL },
@@ -76,8 +81,8 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
     metrics: createEngineMetrics(deps.registry),
     signal: abort.signal,
     gates: createEngineGates(policy, { confirmFindings: config.WORKER_CONFIRM_FINDINGS }),
-    containmentStep: CONTAINMENT_STEP,
     postponeMs: config.WORKER_POSTPONE_MS,
+    outsideClient: (target, name, signal) => outsideClients.get(target, name, signal),
     notifier,
     publicUrl: config.PUBLIC_URL,
     async handOver(job, jobId) {
@@ -230,6 +235,8 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
         // Jobs are done: what they notified gets a bounded moment to reach its channels.
         await notifier.drain(Math.min(deadlineMs, 10_000));
         await http.close();
+        // After the jobs: no step uses a client any more.
+        await outsideClients.close();
         aws.destroy();
         redis.disconnect();
         await prisma.$disconnect();

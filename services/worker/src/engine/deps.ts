@@ -32,8 +32,6 @@ export interface EngineDeps {
   signal: AbortSignal;
   /** The policy's account allow list and GuardDuty's confirmation, asked before any change. */
   gates: EngineGates;
-  /** The step whose success means "contained" (for the cap and the time-to-contain metric). */
-  containmentStep: string;
   /** How long to wait before trying a paused or busy remediation again. */
   postponeMs: number;
   /**

@@ -2,6 +2,7 @@
 // turns it into the engine's signals: what spends an attempt and what only postpones the job.
 import { createLogger } from "@gdr/core/log";
 import { Registry } from "prom-client";
+import { z } from "zod";
 import { describe, expect, it } from "vitest";
 import { createEngineMetrics } from "../metrics.js";
 import type { EngineDeps } from "./deps.js";
@@ -48,6 +49,7 @@ const loaded: LoadedRemediation = {
   finding: {},
   findingCreatedAt: new Date(),
   createdAt: new Date(),
+  containedAt: null,
 };
 
 function failingStep(err: unknown): Step {
@@ -57,8 +59,7 @@ function failingStep(err: unknown): Step {
     check: () => Promise.resolve({ done: false }),
     act: () => Promise.reject(err instanceof Error ? err : new Error(String(err))),
     verify: () => Promise.resolve(),
-    plan: () => Promise.resolve([]),
-    dryRun: () => Promise.resolve([]),
+    output: z.null(),
   };
 }
 
@@ -80,7 +81,6 @@ function world(stopping: AbortSignal) {
     metrics: createEngineMetrics(new Registry()),
     logger: createLogger({ level: "silent", name: "test" }),
     signal: stopping,
-    containmentStep: "isolate",
     postponeMs: 250,
   } as unknown as EngineDeps;
   const ctx = { signal: AbortSignal.any([stopping]), requestIds: [] as string[] } as unknown as StepContext & { requestIds: string[] };

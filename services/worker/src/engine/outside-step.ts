@@ -4,9 +4,11 @@
 // call fails the remediation once instead of being retried by BullMQ, throttling slows the queue
 // without spending an attempt, and an outage or a stopping worker postpones the job.
 import type { RemediationJob } from "@gdr/core/queues/catalog";
+import { ACTIONS } from "./actions.js";
 import type { EngineDeps } from "./deps.js";
 import { classifyStepError, unreachableOf } from "./errors.js";
 import { FailedForGood, Postpone, SlowDown, Unavailable } from "./signals.js";
+import { EscalateRemediation, SkipRemediation } from "./step.js";
 import { THROTTLE_PAUSE_MS, type Attempt } from "./step-runner.js";
 import type { LoadedRemediation } from "./store.js";
 
@@ -37,6 +39,8 @@ export async function outsideStep<T>(at: OutsideStep, deps: EngineDeps, fn: () =
 
 async function settle(err: unknown, at: OutsideStep, deps: EngineDeps): Promise<unknown> {
   if (err instanceof Postpone || err instanceof FailedForGood || err instanceof Unavailable || err instanceof SlowDown) return err;
+  // A step's act run to derive a plan found it must not go on: the runner ends the remediation.
+  if (err instanceof EscalateRemediation || err instanceof SkipRemediation) return err;
   const c = classifyStepError(err, at.signal, deps.signal);
   const { id, playbook } = at.loaded.ref;
   if (c.kind === "busy") return new Postpone(deps.postponeMs, "lock_busy");
@@ -48,7 +52,7 @@ async function settle(err: unknown, at: OutsideStep, deps: EngineDeps): Promise<
 
   const what = `${at.doing}${at.step ? ` (${at.step})` : ""}: ${c.code}: ${c.message}`.slice(0, 1_000);
   await deps.store.audit(id, "worker", "remediation.setup_failed", { doing: at.doing, action: at.action, ...(at.step ? { step: at.step } : {}), errorClass: c.kind, code: c.code, message: c.message.slice(0, 500) });
-  if (at.action === "release" && at.releaseFrom) {
+  if (ACTIONS[at.action].undoesContainment && at.releaseFrom) {
     // Nothing of the release has run: the resource is as contained as before, and the record
     // says so (status unchanged). The person who asked is told through the failure's notice.
     deps.logger.error({ remediationId: id, code: c.code }, "release not planned: the resource stays contained");

@@ -1,13 +1,12 @@
 import { createHash } from "node:crypto";
 import type { DeclinedOutcome, ReleasableStatus } from "@gdr/core/approvals/plan-fields";
-import type { RemediationJob } from "@gdr/core/queues/catalog";
 import { deriveCalls, type RecordingContext } from "./derive.js";
 import type { Json, PlannedCall, Step } from "./step.js";
 
 export interface FrozenPlan {
   remediationId: string;
   /** Which job carries the plan out once approved: the containment's continuation or a release. */
-  action: "contain" | "continue" | "release";
+  action: "continue" | "release";
   /**
    * When the plan was frozen. It makes every freeze's hash its own, so one decision per plan hash
    * (the approvals key) still lets a plan frozen again later (a second release request on the
@@ -35,11 +34,11 @@ export interface FrozenPlan {
  * Runs each remaining step in plan mode, from the live state: the calls its act would make now.
  * `contextFor` gives a fresh plan-mode context over the outputs so far (each step's planned output
  * is there for the steps after it). Once approved, a release plan is carried out by a release
- * job, any other by a continuation.
+ * job, a continue plan by a continuation (ActionRule.plan).
  */
 export async function buildPlan(
   remediationId: string,
-  action: RemediationJob["action"],
+  action: "continue" | "release",
   steps: readonly Step[],
   contextFor: (outputs: Map<string, Json>) => RecordingContext,
   outputs: ReadonlyMap<string, Json>,
@@ -53,7 +52,7 @@ export async function buildPlan(
   }
   return {
     remediationId,
-    action: action === "release" ? "release" : "continue",
+    action,
     frozenAt: (options.now ?? new Date()).toISOString(),
     ifDeclined: options.ifDeclined,
     ...(options.releaseFrom ? { releaseFrom: options.releaseFrom } : {}),

@@ -29,6 +29,7 @@ function row(status: LoadedRemediation["status"]): LoadedRemediation {
     finding: {},
     findingCreatedAt: new Date(),
     createdAt: new Date(),
+    containedAt: null,
   };
 }
 
@@ -48,7 +49,7 @@ describe("runRemediation under the resource lock", () => {
         steps: () => Promise.reject(new Error("the stale row was acted on")),
         audit: () => Promise.resolve(),
       },
-      playbookFor: () => ({ name: "instance", steps: [], release: [] }),
+      playbookFor: () => ({ name: "instance", steps: [], release: [], containment: [], isolates: false, families: {} }),
       limits: {
         isPaused: () => Promise.resolve({ paused: false }),
         acquireResource: () =>
@@ -63,7 +64,6 @@ describe("runRemediation under the resource lock", () => {
       logger: createLogger({ level: "silent", name: "test" }),
       notifier: { notify: () => undefined },
       signal: new AbortController().signal,
-      containmentStep: "isolate",
       postponeMs: 250,
       publicUrl: "http://localhost",
     } as unknown as EngineDeps;

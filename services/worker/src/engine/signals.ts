@@ -11,6 +11,8 @@ export class Postpone extends Error {
   constructor(
     readonly delayMs: number,
     readonly why: "paused" | "resource_locked" | "lock_busy" | "isolation_cap",
+    /** The playbook whose limit held the job back (the isolation cap), for the log. */
+    readonly playbook?: string,
   ) {
     super(`postponed ${delayMs} ms: ${why}`);
   }

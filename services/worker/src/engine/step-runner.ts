@@ -1,8 +1,9 @@
+import { contains, escalationOutput } from "./containment.js";
 import type { EngineDeps } from "./deps.js";
 import { classifyStepError, type ClassifiedStepError, unreachableOf } from "./errors.js";
 import { FailedForGood, Postpone, SlowDown, Unavailable } from "./signals.js";
 import { EscalateRemediation, isNotAvailable, type Json, SkipRemediation, type Step, type StepContext } from "./step.js";
-import type { LoadedRemediation } from "./store.js";
+import type { FinishedStatus, LoadedRemediation } from "./store.js";
 
 export interface Attempt {
   /** The BullMQ job id (a hand-over job's id is derived from it). */
@@ -12,7 +13,23 @@ export interface Attempt {
   attempts: number;
 }
 
-export type StepOutcome = "done" | "skipped_remediation";
+/**
+ * How a step ended: done (with the status recorded), the remediation skipped (the resource is
+ * gone), or escalated (the step found something the playbook cannot safely act on; the step is
+ * recorded with what it found, and the caller ends the remediation, see escalate.ts).
+ */
+export type StepOutcome = { kind: "done"; status: FinishedStatus } | { kind: "skipped_remediation" } | { kind: "escalated"; reason: string };
+
+export interface StepOptions {
+  /**
+   * The step is the last of the playbook's containment steps not yet done: finishing it with an
+   * effect records the remediation contained (in the same transaction) and observes time-to-contain.
+   */
+  completesContainment?: boolean;
+}
+
+/** The outcome label of gdr_worker_step_duration_seconds: a fixed set. */
+export type StepOutcomeLabel = "succeeded" | "already_done" | "verified" | "unavailable" | "postponed" | "skipped" | "escalated" | "failed" | "retry";
 
 /** How long the queue slows down after AWS throttled a call. */
 export const THROTTLE_PAUSE_MS = 2_000;
@@ -30,11 +47,26 @@ export async function runStep(
   outputs: Map<string, Json>,
   attempt: Attempt,
   deps: EngineDeps,
+  options: StepOptions = {},
 ): Promise<StepOutcome> {
   const { id, playbook } = loaded.ref;
   await deps.store.stepStarted(id, step.name, order);
   ctx.requestIds.length = 0;
-  const end = deps.metrics.stepSeconds.startTimer({ playbook, step: step.name });
+  const timer = deps.metrics.stepSeconds.startTimer({ playbook, step: step.name });
+  const end = (labels: { outcome: StepOutcomeLabel }): void => {
+    timer(labels);
+  };
+  /** Records the step finished; the last containment step with an effect contains the remediation. */
+  const finish = async (status: FinishedStatus, output: Json, extra: { preState?: Json; note?: string } = {}): Promise<StepOutcome> => {
+    const contained = options.completesContainment === true && contains(status);
+    await deps.store.stepFinished(id, step.name, { status, output, ...extra, awsRequestIds: [...ctx.requestIds], actor: "worker", ...(contained ? { contains: true } : {}) });
+    outputs.set(step.name, output);
+    if (contained) {
+      deps.metrics.containedSeconds.observe({ playbook, since: "finding_created" }, (Date.now() - loaded.findingCreatedAt.getTime()) / 1000);
+      deps.metrics.containedSeconds.observe({ playbook, since: "ingested" }, (Date.now() - loaded.createdAt.getTime()) / 1000);
+    }
+    return { kind: "done", status };
+  };
   try {
     const preState = step.preState ? await step.preState(ctx) : undefined;
     const checked = await step.check(ctx);
@@ -43,36 +75,21 @@ export async function runStep(
       // A checking step that finds everything in place has verified it; any other step's effect
       // was already there (a re-run after a crash) and it changed nothing.
       const status = step.checkOnly === true ? "verified" : "skipped";
-      await deps.store.stepFinished(id, step.name, { status, output, awsRequestIds: [...ctx.requestIds], actor: "worker", note: status === "verified" ? "verified" : "already done" });
-      outputs.set(step.name, output);
       end({ outcome: status === "verified" ? "verified" : "already_done" });
-      return "done";
+      return await finish(status, output, { note: status === "verified" ? "verified" : "already done" });
     }
     const acted = await step.act(ctx, checked.state);
     if (isNotAvailable(acted)) {
       // Said as it is: the step could not do its work, and the playbook carries on without it.
       const output = validOutput(step, acted.output);
-      await deps.store.stepFinished(id, step.name, { status: "unavailable", output, awsRequestIds: [...ctx.requestIds], actor: "worker", note: acted.reason });
-      outputs.set(step.name, output);
       end({ outcome: "unavailable" });
-      return "done";
+      return await finish("unavailable", output, { note: acted.reason });
     }
     const output = validOutput(step, acted);
     await step.verify(ctx, output);
-    await deps.store.stepFinished(id, step.name, {
-      status: step.checkOnly === true ? "verified" : "succeeded",
-      output,
-      ...(preState !== undefined ? { preState } : {}),
-      awsRequestIds: [...ctx.requestIds],
-      actor: "worker",
-    });
-    outputs.set(step.name, output);
-    end({ outcome: "succeeded" });
-    if (step.name === deps.containmentStep) {
-      deps.metrics.containedSeconds.observe({ playbook, since: "finding_created" }, (Date.now() - loaded.findingCreatedAt.getTime()) / 1000);
-      deps.metrics.containedSeconds.observe({ playbook, since: "ingested" }, (Date.now() - loaded.createdAt.getTime()) / 1000);
-    }
-    return "done";
+    const status = step.checkOnly === true ? "verified" : "succeeded";
+    end({ outcome: status });
+    return await finish(status, output, preState !== undefined ? { preState } : {});
   } catch (err) {
     if (err instanceof Postpone) {
       end({ outcome: "postponed" });
@@ -88,7 +105,20 @@ export async function runStep(
         note: err.reason,
       });
       await deps.store.setStatus(id, "skipped", { error: `${err.reason}: ${err.message}` });
-      return "skipped_remediation";
+      return { kind: "skipped_remediation" };
+    }
+    if (err instanceof EscalateRemediation) {
+      // Not a failure of the step: it looked and found what it must not act on. Recorded with
+      // what it found; a retry runs it again (containment.ts isDone).
+      end({ outcome: "escalated" });
+      await deps.store.stepFinished(id, step.name, {
+        status: "skipped",
+        output: escalationOutput(err.reason),
+        awsRequestIds: [...ctx.requestIds],
+        actor: "worker",
+        note: `escalated: ${err.reason}`.slice(0, 500),
+      });
+      return { kind: "escalated", reason: err.reason };
     }
     const c = classifyStepError(err, ctx.signal, deps.signal);
     if (c.kind === "busy") {
@@ -135,6 +165,21 @@ async function recordUnavailable(id: string, name: string, c: ClassifiedStepErro
   } catch (noted) {
     deps.logger.warn({ err: { message: noted instanceof Error ? noted.message : String(noted) }, step: name }, "could not note the outage on the step; postponing anyway");
   }
+}
+
+/** How a step that stopped the remediation ended (anything but done). */
+export type StoppingOutcome = Exclude<StepOutcome, { kind: "done" }>;
+
+/**
+ * The playbook's own stops (SkipRemediation, EscalateRemediation) thrown by a step's act while it
+ * ran in plan or dry-run mode: the skip is recorded on the remediation as in act mode, and the
+ * escalation handed back for the runner to end. Null: the error is not one of them.
+ */
+export async function stopWhilePlanning(err: unknown, loaded: LoadedRemediation, deps: EngineDeps): Promise<StoppingOutcome | null> {
+  if (err instanceof EscalateRemediation) return { kind: "escalated", reason: err.reason };
+  if (!(err instanceof SkipRemediation)) return null;
+  await deps.store.setStatus(loaded.ref.id, "skipped", { error: `${err.reason}: ${err.message}` });
+  return { kind: "skipped_remediation" };
 }
 
 /** A step's output does not have the shape its schema declares: a bug, never retried. */

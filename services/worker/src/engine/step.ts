@@ -182,6 +182,13 @@ export interface Step {
 
 /** A client that is not an AWS SDK client (Kubernetes API next), built per remediation target. */
 export interface OutsideClientFactory<T = unknown> {
+  /**
+   * The part of a target one client serves, within its account and region (e.g. the cluster of
+   * a pod: one Kubernetes client per cluster): targets with the same scope share a client.
+   * Omitted: the resource key, one client per resource (never the wrong endpoint, but one client
+   * per resource kept until the worker stops).
+   */
+  scope?(target: RemediationRef): string;
   create(target: RemediationRef, signal: AbortSignal): Promise<T>;
   /** Closes a client built by create (the worker stops, or the target's clients are dropped). */
   close(client: T): Promise<void>;

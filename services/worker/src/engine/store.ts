@@ -30,7 +30,12 @@ export interface LoadedRemediation {
   finding: { [key: string]: Json };
   findingCreatedAt: Date;
   createdAt: Date;
+  /** When the playbook's containment steps were all done; null: never contained. */
+  containedAt: Date | null;
 }
+
+/** How a step that ran to its end is recorded. */
+export type FinishedStatus = "succeeded" | "skipped" | "unavailable" | "verified";
 
 export interface StepRow {
   name: string;
@@ -70,6 +75,7 @@ export function createEngineStore(prisma: PrismaClient) {
         finding: r.finding.raw as { [key: string]: Json },
         findingCreatedAt: r.finding.gdCreatedAt,
         createdAt: r.createdAt,
+        containedAt: r.containedAt,
       };
     },
 
@@ -100,12 +106,18 @@ export function createEngineStore(prisma: PrismaClient) {
       });
     },
 
+    /**
+     * Records a finished step. `contains`: it was the last of the playbook's containment steps,
+     * and the remediation's `contained_at` is written in the same transaction (kept if already
+     * set), so the record never says a step contained without saying the remediation is.
+     */
     async stepFinished(
       remediationId: string,
       name: string,
-      result: { status: "succeeded" | "skipped" | "unavailable" | "verified"; output: Json; preState?: Json; awsRequestIds: string[]; actor: string; note?: string },
+      result: { status: FinishedStatus; output: Json; preState?: Json; awsRequestIds: string[]; actor: string; note?: string; contains?: boolean },
     ): Promise<void> {
       await prisma.$transaction([
+        ...(result.contains === true ? [prisma.remediation.updateMany({ where: { id: remediationId, containedAt: null }, data: { containedAt: new Date() } })] : []),
         prisma.remediationStep.update({
           where: { remediationId_name: { remediationId, name } },
           data: {

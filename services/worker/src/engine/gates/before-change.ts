@@ -1,7 +1,10 @@
 // What the engine checks right before a step that changes anything (and before it freezes a plan
 // that would ask a person to approve changes), and how refused or unconfirmed work ends.
 import type { RemediationJob } from "@gdr/core/queues/catalog";
+import type { ActionRule } from "../actions.js";
+import { isDone } from "../containment.js";
 import type { EngineDeps } from "../deps.js";
+import { escalate, stepEscalation, type Stopped } from "../escalate.js";
 import { FailedForGood } from "../signals.js";
 import type { Json, Step, StepContext } from "../step.js";
 import { runStep, type Attempt } from "../step-runner.js";
@@ -9,13 +12,13 @@ import type { LoadedRemediation, StepRow } from "../store.js";
 import { CONFIRM_STEP, confirmFinding, isConfirmed, unconfirmedReason } from "./confirm-finding.js";
 
 /** How a job ends when a gate stops it, with the detail people are told. */
-export interface GateStop {
-  outcome: "cancelled" | "escalated" | "skipped";
-  detail?: string;
-}
+export type GateStop = Stopped;
 
 export interface GateInput {
   job: RemediationJob;
+  rule: ActionRule;
+  /** Whether the remediation is contained (the playbook's containment steps are done). */
+  contained: boolean;
   loaded: LoadedRemediation;
   /** The step about to run (or to be frozen into a plan); `order` is its place in the playbook. */
   step: Step;
@@ -35,23 +38,34 @@ export interface GateInput {
  * finding must be confirmed by GuardDuty. Null: go ahead.
  */
 export async function gateBeforeChange(input: GateInput, deps: EngineDeps): Promise<GateStop | null> {
-  const { job, loaded } = input;
+  const { loaded } = input;
   const refusal = deps.gates.accountRefusal(loaded.ref.accountId);
   if (refusal) return refuse(input, refusal, deps);
 
-  if (job.action === "release" || !deps.gates.confirmFindings || isConfirmed(input.outputs.get(CONFIRM_STEP))) return null;
+  if (input.rule.undoesContainment || !deps.gates.confirmFindings || isConfirmed(input.outputs.get(CONFIRM_STEP))) return null;
   // Recorded like a step (row, output, request ids, audit event), at the place of the step it
   // guards; its errors are classified as every step's are (throttled: retried; denied: failed).
   const ran = await runStep(confirmFinding, input.order, loaded, input.ctx, input.outputs, input.attempt, deps);
-  if (ran === "skipped_remediation") return { outcome: "skipped" };
+  if (ran.kind === "skipped_remediation") return { outcome: "skipped" };
+  if (ran.kind === "escalated") return escalate(stepEscalation(input, confirmFinding.name, ran.reason), deps);
   const output = input.outputs.get(CONFIRM_STEP);
   if (isConfirmed(output)) return null;
-  return escalate(input, unconfirmedReason(output), output ?? null, deps);
+  // GuardDuty does not confirm the finding: a person must look, nothing (more) is changed in AWS.
+  const reason = unconfirmedReason(output);
+  return escalate(
+    {
+      loaded,
+      contained: input.contained,
+      error: `finding_unverified: ${reason}`,
+      audit: { action: "finding.unverified", detail: { step: CONFIRM_STEP, reason, check: output ?? null } },
+    },
+    deps,
+  );
 }
 
 /**
  * Work refused by the allow list. Containment not yet done ends `cancelled` with the reason. Once
- * the containment step is done (an evidence or terminate continuation, a release stopped
+ * the playbook's containment is done (an evidence or terminate continuation, a release stopped
  * half-way) it ends `failed` with the reason instead: the resource is contained, and `failed`
  * after containment is the status a person can still release or retry (`cancelled` is neither).
  * A release that has not started changing anything goes back to the status it was asked from
@@ -62,14 +76,11 @@ async function refuse(input: GateInput, refusal: string, deps: EngineDeps): Prom
   const id = loaded.ref.id;
   const message = `account_not_allowed: ${refusal}`;
   await deps.store.releaseWaitingSteps(id);
-  const releaseStarted = steps.some((s) => {
-    const status = rows.get(s.name)?.status;
-    return status === "succeeded" || status === "skipped";
-  });
-  const backTo = job.action === "release" && !releaseStarted ? (loaded.planReleaseFrom ?? releasable(loaded.status)) : null;
+  const releaseStarted = steps.some((s) => isDone(rows.get(s.name)));
+  const backTo = input.rule.undoesContainment && !releaseStarted ? (loaded.planReleaseFrom ?? releasable(loaded.status)) : null;
   // A release refused before its plan was frozen finds the status it would go back to: it keeps
   // it (and its finishedAt). One refused after its approval (status running) is put back.
-  const ended = backTo ?? (contained(input, deps) ? "failed" : "cancelled");
+  const ended = backTo ?? (input.contained ? "failed" : "cancelled");
   if (backTo === null) await deps.store.setStatus(id, ended, { error: message });
   else if (backTo !== loaded.status) await deps.store.setStatus(id, backTo, backTo === "succeeded" ? { error: null } : {});
   await deps.store.audit(id, "worker", "remediation.refused", {
@@ -82,36 +93,13 @@ async function refuse(input: GateInput, refusal: string, deps: EngineDeps): Prom
   deps.logger.warn({ remediationId: id, accountId: loaded.ref.accountId, step: step.name }, "account not allowed by the policy: nothing changed");
   if (ended === "failed") {
     // runRemediation tells people about a FailedForGood (and BullMQ does not retry it).
-    const where = job.action === "release" ? "the release stopped half-way" : "the resource stays contained";
+    const where = input.rule.undoesContainment ? "the release stopped half-way" : "the resource stays contained";
     throw new FailedForGood(`${message}; ${where}, nothing more is changed`);
   }
   const left = backTo ? "release refused; the resource stays contained" : "nothing more is changed";
   return { outcome: "cancelled", detail: `${message}; ${left}` };
 }
 
-/** Whether the containment step is done: stopping now leaves the resource contained. */
-function contained(input: GateInput, deps: EngineDeps): boolean {
-  const status = input.rows.get(deps.containmentStep)?.status;
-  return status === "succeeded" || status === "skipped";
-}
-
 function releasable(status: LoadedRemediation["status"]): "succeeded" | "failed" | null {
   return status === "succeeded" || status === "failed" ? status : null;
-}
-
-/**
- * GuardDuty does not confirm the finding: a person must look, nothing (more) is changed in AWS.
- * Before containment it ends `escalated`; after it (confirmation turned on since, asked before a
- * later step) it ends `failed`, which leaves the contained resource releasable and retryable.
- */
-async function escalate(input: GateInput, reason: string, output: Json, deps: EngineDeps): Promise<GateStop> {
-  const id = input.loaded.ref.id;
-  const error = `finding_unverified: ${reason}`;
-  const ended = contained(input, deps) ? "failed" : "escalated";
-  await deps.store.releaseWaitingSteps(id);
-  await deps.store.setStatus(id, ended, { error: error.slice(0, 1_000) });
-  await deps.store.audit(id, "worker", "finding.unverified", { step: CONFIRM_STEP, reason, check: output, status: ended });
-  deps.logger.warn({ remediationId: id, findingId: input.loaded.ref.findingId, reason, status: ended }, "finding not confirmed by GuardDuty: nothing more changed");
-  if (ended === "failed") throw new FailedForGood(`${error}; the resource stays contained, nothing more is changed`);
-  return { outcome: "escalated", detail: error };
 }

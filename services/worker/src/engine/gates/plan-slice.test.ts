@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { planSlice } from "../plan.js";
 import type { Step } from "../step.js";
 
 function step(name: string, destructive = false): Step {
-  const none = () => Promise.resolve([]);
-  return { name, destructive, check: () => Promise.resolve({ done: false }), act: () => Promise.resolve(null), verify: () => Promise.resolve(), plan: none, dryRun: none };
+  return { name, destructive, output: z.null(), check: () => Promise.resolve({ done: false }), act: () => Promise.resolve(null), verify: () => Promise.resolve() };
 }
 
 const steps = [step("identify"), step("isolate"), step("snapshot"), step("terminate", true), step("tag-after")];

@@ -2,7 +2,8 @@
 // per-resource locks and the isolations-per-minute cap (the pause switch lives in @gdr/core/control/pause).
 export { LockLostError, LockTimeoutError } from "./errors.js";
 export { createIsolationCap, type IsolationCap } from "./isolation-cap.js";
-export { bucketsFromConfig, limitsEnvFields, limitsEnvSchema, limitsPrefix, type LimitsEnv } from "./limits-config.js";
+export { bucketTable, ENGINE_FAMILIES, type BucketOverrides, type FamilySource } from "./bucket-table.js";
+export { limitsEnvFields, limitsEnvSchema, limitsPrefix, type LimitsEnv } from "./limits-config.js";
 export {
   createResourceLocks,
   type Lock,
@@ -18,4 +19,5 @@ export {
   type BucketSpecs,
   type TokenBucket,
   type TokenBucketOptions,
+  UnknownFamilyError,
 } from "./token-bucket.js";

@@ -41,6 +41,14 @@ export const DEFAULT_BUCKETS: BucketSpecs = Object.freeze({
   guardduty: Object.freeze({ capacity: 10, refillPerSecond: 2 }),
 });
 
+/** A throttle on an API family nobody declared: a bug, never retried. */
+export class UnknownFamilyError extends Error {
+  override readonly name = "UnknownFamilyError";
+  constructor(family: string, declared: readonly string[]) {
+    super(`no rate bucket for API family "${family}": no playbook declares it (declared: ${declared.join(", ")})`);
+  }
+}
+
 export interface TokenBucketOptions {
   /** Key prefix; the buckets live at `<prefix>:bucket:<family>:<accountId>`. */
   prefix: string;
@@ -112,6 +120,9 @@ export function createTokenBucket(redis: LimitsRedis, options: TokenBucketOption
   async function tryTake(accountId: string, family: ApiFamily): Promise<{ ok: boolean; waitMs: number }> {
     if (accountId === "") throw new Error("accountId must not be empty");
     const spec = buckets[family];
+    // Every family a step calls is declared by its playbook (Playbook.families) or the engine:
+    // one that is not is a bug in the step, not a reason to call AWS unpaced.
+    if (!spec) throw new UnknownFamilyError(family, Object.keys(buckets));
     const reply = await TAKE.run(
       redis,
       [`${prefix}:bucket:${family}:${accountId}`],
