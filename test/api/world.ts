@@ -1,16 +1,11 @@
-// One API under test per file: its own database and Redis prefix (or those of a world that also
-// runs ingest and a worker), the app built as server.ts builds it (without listening; tests use
-// inject, or listen themselves), and a token per role.
-import { createToken, type Role } from "@gdr/core/auth/tokens";
-import { createPauseSwitch } from "@gdr/core/control/pause";
-import { createLogger, type Logger } from "@gdr/core/log";
-import type { Notifier } from "@gdr/core/notify/index";
-import { loadPolicyFile, type Policy } from "@gdr/core/policy/index";
-import { closeQueues, createQueues, type RemediationQueues } from "@gdr/core/queues/queues";
+// One API under test per file, over the test kit (test/support/world): its own database and Redis
+// prefix (or those of a world that also runs ingest and a worker), the app built as server.ts
+// builds it (without listening; tests use inject, or listen themselves), and a token per role.
+import type { Role } from "@gdr/core/auth/tokens";
+import type { RemediationQueues } from "@gdr/core/queues/queues";
 import type { FastifyInstance } from "fastify";
-import { buildApp } from "../../services/api/src/app.js";
-import type { ApiDeps } from "../../services/api/src/deps.js";
-import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from "../support/index.js";
+import type { TestDatabase, TestRedis } from "../support/index.js";
+import { createWorld, startApi, type ApiOptions } from "../support/world/index.js";
 
 export interface ApiWorld {
   db: TestDatabase;
@@ -22,61 +17,18 @@ export interface ApiWorld {
   close(): Promise<void>;
 }
 
-export interface ApiWorldOptions {
-  name: string;
-  checks?: ApiDeps["checks"];
-  fourEyes?: boolean;
-  /** Requests per minute per client address (default: high enough to stay out of the way). */
-  rateLimitPerMinute?: number;
-  /** Requests per minute per verified token (default: the per-address limit). */
-  tokenRateLimitPerMinute?: number;
-  /** The policy (default: policy/default.yaml). */
-  policy?: Policy;
-  /** Where refusals are notified (default: nowhere). */
-  notifier?: Notifier;
-  /** The app's logger (default: silent). */
-  logger?: Logger;
-  trustProxy?: boolean | string;
+export interface ApiWorldOptions extends ApiOptions {
   /** An existing database and Redis (a world that also runs ingest and a worker); closed by their owner. */
   shared?: { db: TestDatabase; redis: TestRedis; prefix: string };
 }
 
 export async function createApiWorld(options: ApiWorldOptions): Promise<ApiWorld> {
-  const db = options.shared?.db ?? (await createTestDatabase());
-  const redis = options.shared?.redis ?? createTestRedis();
-  const prefix = options.shared?.prefix ?? redis.prefix;
-  const queues = createQueues(redis.connection, prefix);
-  const app = await buildApp(
-    {
-      prisma: db.prisma,
-      queues,
-      pause: createPauseSwitch(redis.connection, { queuePrefix: prefix, prisma: db.prisma, via: "api" }),
-      policy: options.policy ?? loadPolicyFile("policy/default.yaml"),
-      logger: options.logger ?? createLogger({ level: "silent", name: options.name }),
-      notifier: options.notifier ?? { notify: () => undefined },
-      publicUrl: "http://127.0.0.1:8080",
-      checks: options.checks ?? {},
-    },
-    {
-      bodyLimit: 65_536,
-      rateLimitPerMinute: options.rateLimitPerMinute ?? 10_000,
-      ...(options.tokenRateLimitPerMinute === undefined ? {} : { tokenRateLimitPerMinute: options.tokenRateLimitPerMinute }),
-      fourEyes: options.fourEyes ?? false,
-      ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
-    },
-  );
-  const tokens: Record<Role, string> = { viewer: "", approver: "", admin: "" };
-  for (const role of ["viewer", "approver", "admin"] as const) tokens[role] = (await createToken(db.prisma, `t-${role}`, role)).token;
-  return {
-    db,
-    redis,
-    queues,
-    app,
-    tokens,
-    async close() {
-      await app.close();
-      await closeQueues(queues);
-      if (!options.shared) await Promise.all([db.drop(), redis.cleanup()]);
-    },
-  };
+  const { shared } = options;
+  if (shared) {
+    const api = await startApi(shared.db, shared.redis, shared.prefix, options);
+    return { db: shared.db, redis: shared.redis, queues: api.queues, app: api.app, tokens: api.tokens, close: () => api.close() };
+  }
+  const world = await createWorld({ moto: false });
+  const api = await world.startApi(options);
+  return { db: world.db, redis: world.redis, queues: api.queues, app: api.app, tokens: api.tokens, close: () => world.close() };
 }

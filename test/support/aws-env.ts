@@ -5,6 +5,9 @@ const ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE";
 const SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const REGION = "us-east-1";
 
+/** moto's default account: everything seeded lives there, and it is the worker's own account. */
+export const MOTO_ACCOUNT_ID = "123456789012";
+
 export interface AwsTestEnv {
   region: string;
   endpoint: string;
