@@ -6,7 +6,8 @@
 // remediation, so release removes exactly it. Does nothing for a user's key, or when in place.
 import { PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { z } from "zod";
-import { EscalateRemediation, SkipRemediation, VerificationError, type CheckResult, type Step, type StepContext } from "../kit/index.js";
+import { SkipRemediation, VerificationError, type CheckResult, type Step, type StepContext } from "../kit/index.js";
+import * as escalate from "./escalations.js";
 import { IAM_WRITE } from "./families.js";
 import { isNoSuchEntity } from "./iam-errors.js";
 import { revokePolicyName, STEP } from "./names.js";
@@ -36,7 +37,7 @@ async function inPlace(ctx: StepContext, role: RoleSessions, policyName: string)
   const found = await readRevokePolicy(ctx, role.roleName, policyName);
   if (found.state === "absent") return null;
   if (found.state === "foreign") {
-    throw new EscalateRemediation("policy_name_taken", `role ${role.roleName} already has an inline policy ${policyName} that this service did not write; nothing was overwritten`);
+    throw escalate.policyNameTaken(role.roleName, policyName);
   }
   return revoked(role, policyName, found.cutoff);
 }

@@ -4,8 +4,17 @@
 // ...), and a wrong guess here would cut off the wrong principal.
 import { EscalateRemediation } from "../kit/index.js";
 
+/**
+ * The engine records and notifies the reason as people read it (`escalated: identify: <reason>`):
+ * a stable code first, for searching and tests, then the sentence that says what to do.
+ */
+function stop(code: string, sentence: string): EscalateRemediation {
+  const reason = `${code}: ${sentence}`;
+  return new EscalateRemediation(reason, reason);
+}
+
 export function rootCredentials(accessKeyId: string | null): EscalateRemediation {
-  return new EscalateRemediation(
+  return stop(
     "root_credentials",
     `the credentials${accessKeyId ? ` (${accessKeyId})` : ""} are the account root user's: no IAM policy restricts root, and root's ` +
       "access keys are managed only when signed in as root. A person must sign in as root, deactivate or delete the key, and rotate the root password and MFA",
@@ -13,7 +22,7 @@ export function rootCredentials(accessKeyId: string | null): EscalateRemediation
 }
 
 export function federatedUser(principalId: string | null): EscalateRemediation {
-  return new EscalateRemediation(
+  return stop(
     "federated_user",
     `the credentials are a federated user's session${principalId ? ` (${principalId})` : ""}, issued by GetFederationToken: they have no key ` +
       "to deactivate and no role to revoke. A person must remove the permissions of the IAM user that issued them (or deny it with an aws:TokenIssueTime condition)",
@@ -21,7 +30,7 @@ export function federatedUser(principalId: string | null): EscalateRemediation {
 }
 
 export function userSessionToken(accessKeyId: string, userName: string | null): EscalateRemediation {
-  return new EscalateRemediation(
+  return stop(
     "user_session_token",
     `${accessKeyId} is a temporary key of IAM user ${userName ?? "(unnamed)"} (GetSessionToken): it cannot be deactivated, and ending it ` +
       "means a deny policy on the user, which also stops the user's own work. A person decides; the user's long-term keys are the likely source",
@@ -29,7 +38,7 @@ export function userSessionToken(accessKeyId: string, userName: string | null): 
 }
 
 export function unsupportedPrincipal(userType: string | null, accessKeyId: string | null): EscalateRemediation {
-  return new EscalateRemediation(
+  return stop(
     "unsupported_principal",
     `GuardDuty names credentials of user type ${userType ?? "(none)"}${accessKeyId ? ` (${accessKeyId})` : ""}: this playbook acts only on an IAM ` +
       "user's long-term key (IAMUser, AKIA…) or an assumed role's sessions (AssumedRole, ASIA…). A person must look at it",
@@ -37,11 +46,11 @@ export function unsupportedPrincipal(userType: string | null, accessKeyId: strin
 }
 
 export function inconsistent(detail: string): EscalateRemediation {
-  return new EscalateRemediation("inconsistent_finding", `the finding's access key details do not fit together: ${detail}. Nothing was done`);
+  return stop("inconsistent_finding", `the finding's access key details do not fit together: ${detail}. Nothing was done`);
 }
 
 export function notUsersKey(accessKeyId: string, userName: string): EscalateRemediation {
-  return new EscalateRemediation(
+  return stop(
     "not_users_key",
     `IAM user ${userName} has no access key ${accessKeyId}: the key was deleted, or belongs to another principal. ` +
       "Nothing was done to either; a person must find the key's owner",
@@ -49,7 +58,7 @@ export function notUsersKey(accessKeyId: string, userName: string): EscalateReme
 }
 
 export function roleReplaced(roleName: string, findingRoleId: string, liveRoleId: string): EscalateRemediation {
-  return new EscalateRemediation(
+  return stop(
     "role_replaced",
     `role ${roleName} is now ${liveRoleId}, but the finding's session belongs to ${findingRoleId}: the role was deleted and created ` +
       "again. Revoking the new role's sessions would hit principals the finding does not name; a person must decide",
@@ -57,8 +66,16 @@ export function roleReplaced(roleName: string, findingRoleId: string, liveRoleId
 }
 
 export function serviceLinkedRole(roleName: string): EscalateRemediation {
-  return new EscalateRemediation(
+  return stop(
     "service_linked_role",
     `role ${roleName} is a service-linked role: IAM cannot revoke its sessions (IAM User Guide, revoking role sessions). A person must look at it`,
   );
+}
+
+export function policyNameTaken(roleName: string, policyName: string): EscalateRemediation {
+  return stop("policy_name_taken", `role ${roleName} already has an inline policy ${policyName} that this service did not write; nothing was overwritten`);
+}
+
+export function policyNotOurs(roleName: string, policyName: string): EscalateRemediation {
+  return stop("policy_not_ours", `role ${roleName}'s policy ${policyName} is not the revocation this service wrote; it was left in place`);
 }

@@ -5,7 +5,8 @@
 // approving the release decides on.
 import { DeleteRolePolicyCommand } from "@aws-sdk/client-iam";
 import { z } from "zod";
-import { EscalateRemediation, VerificationError, type CheckResult, type Step, type StepContext } from "../../kit/index.js";
+import { VerificationError, type CheckResult, type Step, type StepContext } from "../../kit/index.js";
+import * as escalate from "../escalations.js";
 import { IAM_WRITE } from "../families.js";
 import { isNoSuchEntity } from "../iam-errors.js";
 import { revokePolicyName, STEP } from "../names.js";
@@ -31,7 +32,7 @@ export const removeRevokePolicy: Step = {
     const found = await readRevokePolicy(ctx, role.roleName, policyName);
     if (found.state === "absent") return { done: true, output: { applies: true, roleName: role.roleName, policyName, removed: false } };
     if (found.state === "foreign") {
-      throw new EscalateRemediation("policy_not_ours", `role ${role.roleName}'s policy ${policyName} is not the revocation this service wrote; it was left in place`);
+      throw escalate.policyNotOurs(role.roleName, policyName);
     }
     return { done: false };
   },
