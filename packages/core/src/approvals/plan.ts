@@ -62,12 +62,12 @@ export const frozenPlanSchema = z.strictObject({
   frozenAt: z.iso.datetime(),
   ifDeclined: declinedOutcomeSchema,
   /** A release plan: the status it was asked for from, which a decline puts back. */
-  releaseFrom: releasableStatusSchema.optional(),
+  releaseFrom: releasableStatusSchema.exactOptional(),
   /**
    * Why a person is asked where the mode alone would not ask (auto mode held back, e.g. by an
    * exemption tag found on the live resource).
    */
-  reason: z.string().optional(),
+  reason: z.string().exactOptional(),
   /** The steps still to run, each with the exact calls it will make. */
   steps: z.array(planStepSchema),
 });
