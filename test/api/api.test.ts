@@ -191,6 +191,46 @@ describe("reading", () => {
     expect(cursor.json()).toMatchObject({ error: "invalid_cursor" });
   });
 
+  it("answers what each step really did (unavailable with its reason, verified) and the frozen plan as core types it", async () => {
+    const id = await seedWaitingRemediation(findingId(5));
+    const plan = {
+      remediationId: id,
+      action: "continue",
+      frozenAt: "2026-01-02T03:04:05.678Z",
+      ifDeclined: "contained",
+      steps: [{ name: "deactivate-key", destructive: false, calls: [{ service: "iam", operation: "UpdateAccessKey", params: { UserName: "alice", AccessKeyId: "AKIAEXAMPLE", Status: "Inactive" } }] }],
+    };
+    await db.pool.query("UPDATE remediations SET plan = $2 WHERE id = $1", [id, JSON.stringify(plan)]);
+    const reason = "StartMalwareScan is not available in this region: BadRequestException";
+    await db.pool.query(
+      `INSERT INTO remediation_steps (remediation_id, name, "order", status, attempts, output) VALUES
+         ($1, 'malware-scan', 8, 'unavailable', 1, $2), ($1, 'verify', 9, 'verified', 1, '{}')`,
+      [id, JSON.stringify({ started: false, reason })],
+    );
+    await db.pool.query(
+      `INSERT INTO audit_events (actor, action, remediation_id, detail) VALUES
+         ('worker', 'step.unavailable', $1, $2), ('worker', 'step.verified', $1, '{"step":"verify","note":"verified"}')`,
+      [id, JSON.stringify({ step: "malware-scan", note: reason })],
+    );
+    const res = await app.inject({ method: "GET", url: `/v1/remediations/${id}`, headers: auth("viewer") });
+    expect(res.statusCode).toBe(200);
+    const body = res.json<{ plan: unknown; planProblem: string | null; steps: { name: string; status: string; note: string | null; output: unknown }[] }>();
+    expect(body.steps.map((s) => ({ name: s.name, status: s.status, note: s.note }))).toEqual([
+      { name: "leave-auto-scaling", status: "awaiting_approval", note: null },
+      { name: "malware-scan", status: "unavailable", note: reason },
+      { name: "verify", status: "verified", note: "verified" },
+    ]);
+    expect(body.steps[1]?.output).toEqual({ started: false, reason });
+    expect(body.plan).toEqual(plan);
+    expect(body.planProblem).toBeNull();
+
+    // A stored plan that is not of the plan type is not passed on as one: null, with the reason.
+    await db.pool.query(`UPDATE remediations SET plan = '{"action":"continue","steps":[]}' WHERE id = $1`, [id]);
+    const unreadable = (await app.inject({ method: "GET", url: `/v1/remediations/${id}`, headers: auth("viewer") })).json<{ plan: unknown; planProblem: string | null }>();
+    expect(unreadable.plan).toBeNull();
+    expect(unreadable.planProblem).toMatch(/neither a frozen plan nor a dry-run record/);
+  });
+
   it("pauses and resumes the workers, recording who did it", async () => {
     const before = (await db.pool.query<{ n: string }>("SELECT coalesce(max(id), 0)::text AS n FROM audit_events")).rows[0]?.n ?? "0";
     const paused = await app.inject({ method: "POST", url: "/v1/pause", headers: auth("admin"), payload: { paused: true, reason: "investigating" } });
@@ -211,5 +251,12 @@ describe("OpenAPI", () => {
       expect(documented).toContain(route);
     }
     expect(PLAYBOOKS.length).toBeGreaterThan(0);
+  });
+
+  it("names the frozen plan's type and every step status the database has", async () => {
+    const doc = (await app.inject({ method: "GET", url: "/docs/json", headers: auth("viewer") })).json<{ components: { schemas: Record<string, { properties?: Record<string, unknown> }> } }>();
+    expect(Object.keys(doc.components.schemas.FrozenPlan?.properties ?? {})).toEqual(["remediationId", "action", "frozenAt", "ifDeclined", "releaseFrom", "reason", "steps"]);
+    const text = JSON.stringify(doc);
+    expect(text).toContain(JSON.stringify(["pending", "running", "succeeded", "skipped", "failed", "awaiting_approval", "unavailable", "verified"]));
   });
 });

@@ -10,7 +10,8 @@ import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { Browser, Page } from "playwright-core";
 import { createToken } from "@gdr/core/auth/tokens";
-import { planHash, type FrozenPlan } from "@gdr/worker/engine/plan";
+import type { FrozenPlan } from "@gdr/core/approvals/plan";
+import { planHash } from "@gdr/worker/engine/plan";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { UI_CSP } from "../../services/api/src/ui/plugin.js";
 import type { TestDatabase, TestRedis } from "../support/index.js";
@@ -45,7 +46,7 @@ function frozenPlan(remediationId: string): FrozenPlan {
         name: "isolate",
         destructive: true,
         calls: ["eni-0a1b2c3d4e5f60001", "eni-0a1b2c3d4e5f60002"].map((eni) => ({
-          service: "ec2" as const,
+          service: "ec2",
           operation: "ModifyNetworkInterfaceAttribute",
           params: { NetworkInterfaceId: eni, Groups: [isolation] },
         })),
@@ -181,6 +182,31 @@ describe("approval page", () => {
     const jobs = await continuationJobs(id);
     expect(jobs).toHaveLength(1);
     expect(jobs[0]?.data).toMatchObject({ action: "continue", remediationId: id });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("shows a step that could not do its work as not available, with the reason, and the final check as verified", async () => {
+    const { id } = await seedWaiting(3);
+    const reason = "StartMalwareScan is not available in this region: BadRequestException: not supported";
+    await db.pool.query(
+      `INSERT INTO remediation_steps (remediation_id, name, "order", status, attempts, started_at, finished_at, output)
+       VALUES ($1, 'malware-scan', 8, 'unavailable', 1, now(), now(), $2), ($1, 'verify', 9, 'verified', 1, now(), now(), '{}')`,
+      [id, JSON.stringify({ started: false, reason })],
+    );
+    await db.pool.query(
+      `INSERT INTO audit_events (actor, action, remediation_id, detail) VALUES ('worker', 'step.unavailable', $1, $2), ('worker', 'step.verified', $1, '{"step":"verify","note":"verified"}')`,
+      [id, JSON.stringify({ step: "malware-scan", note: reason })],
+    );
+    await openWithToken();
+    await review(id);
+    const rows = page.locator("#steps tbody tr");
+    await expect.poll(() => rows.count()).toBe(4);
+    const scan = rows.filter({ hasText: "malware-scan" }).locator(".step-status");
+    expect(await scan.textContent()).toBe(`not available: ${reason}`);
+    expect(await scan.getAttribute("class")).toBe("step-status unavailable");
+    const verify = rows.filter({ hasText: "verify" }).locator(".step-status");
+    expect(await verify.textContent()).toBe("verified");
+    expect(await verify.getAttribute("class")).toBe("step-status verified");
     expect(pageErrors).toEqual([]);
   });
 

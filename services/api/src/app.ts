@@ -2,7 +2,7 @@ import helmet from "@fastify/helmet";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import { createJsonSchemaTransform, createJsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { IncomingMessage, Server as RawServer, ServerResponse } from "node:http";
 import { z } from "zod";
 import type { ApiDeps } from "./deps.js";
@@ -20,6 +20,7 @@ import { findingRoutes } from "./routes/v1/findings.js";
 import { remediationRoutes } from "./routes/v1/remediations.js";
 import { replayRoutes } from "./routes/v1/replay.js";
 import { retryRoutes } from "./routes/v1/retry.js";
+import { openApiComponents } from "./routes/v1/schemas.js";
 import { uiPlugin } from "./ui/plugin.js";
 
 export interface AppOptions {
@@ -65,13 +66,15 @@ export async function buildApp(deps: ApiDeps, options: AppOptions): Promise<Fast
     anonymousPerMinute: options.rateLimitPerMinute,
     tokenPerMinute: options.tokenRateLimitPerMinute ?? options.rateLimitPerMinute,
   });
+  const components = openApiComponents();
   await app.register(swagger, {
     openapi: {
       info: { title: "GuardDuty Responder API", version: "1" },
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
       security: [{ bearer: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: createJsonSchemaTransform({ schemaRegistry: components }),
+    transformObject: createJsonSchemaTransformObject({ schemaRegistry: components }),
   });
   // The docs (page and /docs/json) need a viewer token like the rest: as the Basic password in a
   // browser, or as a bearer token for tools. An encapsulated scope: the gate covers these routes only.

@@ -14,7 +14,7 @@ import {
   pageQuery,
   queryDate,
   queryText,
-  REMEDIATION_STATUSES,
+  remediationStatus,
   remediationSummary,
 } from "./schemas.js";
 import { toRemediationSummary } from "./remediations.js";
@@ -56,7 +56,7 @@ export function findingRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
             resourceType: queryText(64).optional(),
             resourceKey: queryText(512).optional(),
             /** Only findings with a remediation in this status. */
-            status: z.enum(REMEDIATION_STATUSES).optional(),
+            status: remediationStatus.optional(),
             since: queryDate.optional(),
             until: queryDate.optional(),
           }),

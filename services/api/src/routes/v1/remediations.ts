@@ -14,14 +14,44 @@ import {
   isoOrNull,
   pageQuery,
   queryText,
-  REMEDIATION_STATUSES,
+  remediationStatus,
   remediationSummary,
   step,
+  storedPlan,
   UUID,
   uuidParam,
 } from "./schemas.js";
 
 type RemediationRow = Prisma.RemediationGetPayload<object>;
+type AuditRow = Prisma.AuditEventGetPayload<object>;
+
+/**
+ * The stored plan as its schema reads it. One that does not read is not passed on as if it did
+ * (the answer's schema would refuse it, a 500 for every look at the remediation): it is null, with
+ * the reason, and the plan hash still says what an approval would name.
+ */
+function readPlan(stored: Prisma.JsonValue): { plan: z.infer<typeof storedPlan>; problem: string | null } {
+  if (stored === null) return { plan: null, problem: null };
+  const parsed = storedPlan.safeParse(stored);
+  if (parsed.success) return { plan: parsed.data, problem: null };
+  return { plan: null, problem: `the stored plan is neither a frozen plan nor a dry-run record: ${z.prettifyError(parsed.error).slice(0, 1_000)}` };
+}
+
+/**
+ * The note of each step's latest outcome event (`step.<status>`, detail.note), keyed by step name
+ * and status: e.g. why a step is `unavailable`. The worker writes the note with the outcome.
+ */
+function stepNotes(events: readonly AuditRow[]): Map<string, string> {
+  const notes = new Map<string, string>();
+  for (const e of events) {
+    if (!e.action.startsWith("step.")) continue;
+    const detail = e.detail;
+    if (typeof detail !== "object" || detail === null || Array.isArray(detail)) continue;
+    const { step: name, note } = detail;
+    if (typeof name === "string" && typeof note === "string") notes.set(`${name}\u0000${e.action.slice("step.".length)}`, note);
+  }
+  return notes;
+}
 
 export function toRemediationSummary(r: RemediationRow): z.infer<typeof remediationSummary> {
   return {
@@ -53,7 +83,7 @@ export function remediationRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
           summary: "List remediations, newest first",
           querystring: z.object({
             ...pageQuery,
-            status: z.enum(REMEDIATION_STATUSES).optional(),
+            status: remediationStatus.optional(),
             playbook: queryText(32).optional(),
             accountId: z.string().regex(/^\d{12}$/).optional(),
             findingId: z.string().regex(FINDING_ID).optional(),
@@ -91,7 +121,8 @@ export function remediationRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
           params: uuidParam,
           response: {
             200: remediationSummary.extend({
-              plan: z.unknown(),
+              plan: storedPlan,
+              planProblem: z.string().nullable(),
               steps: z.array(step),
               approvals: z.array(approval),
               auditEvents: z.array(auditEvent),
@@ -110,9 +141,13 @@ export function remediationRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
         });
         if (!r) throw new HttpError(404, "not_found", `no remediation ${request.params.id}`);
         const events = await deps.prisma.auditEvent.findMany({ where: { remediationId: r.id }, orderBy: { id: "asc" } });
+        const plan = readPlan(r.plan);
+        if (plan.problem) request.log.warn({ remediationId: r.id, problem: plan.problem }, "stored plan does not match the plan schema");
+        const notes = stepNotes(events);
         return {
           ...toRemediationSummary(r),
-          plan: r.plan,
+          plan: plan.plan,
+          planProblem: plan.problem,
           steps: r.steps.map((s) => ({
             name: s.name,
             order: s.order,
@@ -124,6 +159,7 @@ export function remediationRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
             errorClass: s.errorClass,
             errorCode: s.errorCode,
             errorMessage: s.errorMessage,
+            note: notes.get(`${s.name}\u0000${s.status}`) ?? null,
           })),
           approvals: r.approvals.map((a) => ({ step: a.step, decision: a.decision, actor: a.actor, reason: a.reason, planHash: a.planHash, decidedAt: iso(a.decidedAt) })),
           auditEvents: events.map((e) => ({ at: iso(e.at), actor: e.actor, action: e.action, awsRequestIds: e.awsRequestIds, detail: e.detail })),

@@ -1,22 +1,13 @@
+import { dryRunPlanSchema, frozenPlanSchema, jsonValueSchema, plannedCallSchema, storedPlanSchema } from "@gdr/core/approvals/plan";
 import { textProblem } from "@gdr/core/text";
+import { RemediationStatus, StepStatus } from "@prisma/client";
 import { z } from "zod";
 
 /** Response and request shapes of /v1, shared by the routes and the OpenAPI document. */
 
-export const REMEDIATION_STATUSES = [
-  "queued",
-  "running",
-  "awaiting_approval",
-  "succeeded",
-  "failed",
-  "dry_run",
-  "notified",
-  "skipped",
-  "rejected",
-  "expired",
-  "cancelled",
-  "escalated",
-] as const;
+/** The statuses as the database defines them (Prisma's enums), so a new one reaches the API. */
+export const remediationStatus = z.enum(RemediationStatus);
+export const stepStatus = z.enum(StepStatus);
 
 /**
  * Free text a person types (a reason, a note): bounded, and nothing Postgres or the logs cannot
@@ -87,7 +78,7 @@ export const remediationSummary = z.object({
   accountId: z.string(),
   region: z.string(),
   mode: z.string(),
-  status: z.string(),
+  status: remediationStatus,
   ruleName: z.string(),
   planHash: z.string().nullable(),
   error: z.string().nullable(),
@@ -110,7 +101,11 @@ export const occurrence = z.object({
 export const step = z.object({
   name: z.string(),
   order: z.number().int(),
-  status: z.string(),
+  /**
+   * `unavailable`: the step could not do its work and the playbook carried on (`note` says why);
+   * `verified`: the final check found the containment in place.
+   */
+  status: stepStatus,
   attempts: z.number().int(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
@@ -118,7 +113,28 @@ export const step = z.object({
   errorClass: z.string().nullable(),
   errorCode: z.string().nullable(),
   errorMessage: z.string().nullable(),
+  /** What the step's last outcome said: the reason an `unavailable` step could not do its work. */
+  note: z.string().nullable(),
 });
+
+/**
+ * The plan stored on a remediation (the frozen plan a person approves by its hash, or a dry run's
+ * record), or null: none, or one that does not read as either (`planProblem` says why).
+ */
+export const storedPlan = storedPlanSchema.nullable();
+
+/**
+ * The schemas the OpenAPI document names as components: the plan types by name, and JSON values,
+ * which are recursive and so need a name to be referred to at all.
+ */
+export function openApiComponents(): z.core.$ZodRegistry<{ id: string }> {
+  const registry = z.registry<{ id: string }>();
+  registry.add(jsonValueSchema, { id: "JsonValue" });
+  registry.add(plannedCallSchema, { id: "PlannedCall" });
+  registry.add(frozenPlanSchema, { id: "FrozenPlan" });
+  registry.add(dryRunPlanSchema, { id: "DryRunPlan" });
+  return registry;
+}
 
 export const approval = z.object({
   step: z.string(),

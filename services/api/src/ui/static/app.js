@@ -5,9 +5,11 @@
 // goes only to this origin's /v1 API.
 /* global window, document, sessionStorage, fetch, location, setTimeout, clearTimeout -- browser globals; the repository's lint config targets Node */
 
-/** @typedef {{ service: string, operation: string, params: unknown }} PlannedCall */
-/** @typedef {{ name: string, destructive: boolean, calls: PlannedCall[] }} PlanStep */
-/** @typedef {{ action: string, steps: PlanStep[] }} Plan */
+// The plan types are core's (packages/core/src/approvals/plan.ts), the schemas the API checks a
+// stored plan against before answering with it: the page shows what the schema says a plan is.
+/** @typedef {import("@gdr/core/approvals/plan").FrozenPlan} FrozenPlan */
+/** @typedef {import("@gdr/core/approvals/plan").DryRunPlan} DryRunPlan */
+/** @typedef {import("@gdr/core/approvals/plan").PlannedCall} PlannedCall */
 /**
  * @typedef {{ id: string, findingId: string, playbook: string, resourceKey: string, accountId: string,
  *   region: string, mode: string, status: string, planHash: string | null, error: string | null,
@@ -15,11 +17,15 @@
  */
 /**
  * @typedef {{ name: string, order: number, status: string, attempts: number, startedAt: string | null,
- *   finishedAt: string | null, errorClass: string | null, errorCode: string | null, errorMessage: string | null }} Step
+ *   finishedAt: string | null, errorClass: string | null, errorCode: string | null, errorMessage: string | null,
+ *   note: string | null }} Step
  */
 /** @typedef {{ step: string, decision: string, actor: string, reason: string, planHash: string, decidedAt: string }} Approval */
 /** @typedef {{ at: string, actor: string, action: string, awsRequestIds: string[], detail: unknown }} AuditEvent */
-/** @typedef {Remediation & { plan: unknown, steps: Step[], approvals: Approval[], auditEvents: AuditEvent[] }} RemediationDetail */
+/**
+ * @typedef {Remediation & { plan: FrozenPlan | DryRunPlan | null, planProblem: string | null, steps: Step[], approvals: Approval[],
+ *   auditEvents: AuditEvent[] }} RemediationDetail
+ */
 /** @typedef {{ id: string, type: string, severity: number, title: string }} Finding */
 
 const TOKEN_KEY = "gdr.apiToken";
@@ -204,47 +210,30 @@ async function loadPending() {
   setStatus(`${rows.length} remediation(s) waiting for approval; loaded ${when(new Date().toISOString())}.`, "ok");
 }
 
-/** The plan as the API stored it, checked before it is shown: an unexpected shape is shown as raw JSON. @param {unknown} plan @returns {Plan | null} */
-function asPlan(plan) {
-  if (typeof plan !== "object" || plan === null) return null;
-  const p = /** @type {{ action?: unknown, steps?: unknown }} */ (plan);
-  if (!Array.isArray(p.steps)) return null;
-  const steps = /** @type {unknown[]} */ (p.steps);
-  /** @type {PlanStep[]} */
-  const out = [];
-  for (const s of steps) {
-    const step = /** @type {{ name?: unknown, destructive?: unknown, calls?: unknown } | null} */ (s);
-    if (!step || typeof step.name !== "string" || !Array.isArray(step.calls)) return null;
-    const calls = /** @type {unknown[]} */ (step.calls).map((c) => {
-      const call = /** @type {{ service?: unknown, operation?: unknown, params?: unknown } | null} */ (c);
-      const text = (/** @type {unknown} */ v) => (typeof v === "string" ? v : "?");
-      return { service: text(call?.service), operation: text(call?.operation), params: call?.params ?? {} };
-    });
-    out.push({ name: step.name, destructive: step.destructive === true, calls });
-  }
-  return { action: typeof p.action === "string" ? p.action : "?", steps: out };
-}
-
-/** @param {unknown} raw */
-function renderPlan(raw) {
+/** @param {RemediationDetail} r */
+function renderPlan(r) {
   const container = byId("plan", HTMLDivElement);
   container.replaceChildren();
-  const plan = asPlan(raw);
+  const plan = r.plan;
   if (!plan) {
-    container.append(el("p", "The plan has an unexpected shape; as stored:"), el("pre", json(raw)));
+    // The API does not pass on a stored plan its schema cannot read; it says why instead.
+    container.append(el("p", r.planProblem ? `The stored plan cannot be shown: ${r.planProblem}` : "No plan.", r.planProblem ? "error" : undefined));
     return;
   }
-  container.append(el("p", `Action once approved: ${plan.action}. ${plan.steps.length} step(s) still to run.`));
+  container.append(
+    el("p", "action" in plan ? `Action once approved: ${plan.action}. ${plan.steps.length} step(s) still to run.` : `Dry run: what ${plan.steps.length} step(s) would call. Nothing to approve.`),
+  );
+  if ("reason" in plan && plan.reason) container.append(el("p", `Why a person is asked: ${plan.reason}`));
   for (const step of plan.steps) {
     const box = el("div", undefined, step.destructive ? "plan-step destructive" : "plan-step");
     const title = el("h4", step.name);
     if (step.destructive) title.append(el("span", "destructive", "badge"));
     box.append(title);
     if (step.calls.length === 0) {
-      box.append(el("p", "No AWS calls."));
+      box.append(el("p", "No calls."));
     } else {
       const table = el("table");
-      table.setAttribute("aria-label", `AWS calls of step ${step.name}`);
+      table.setAttribute("aria-label", `Calls of step ${step.name}`);
       const head = el("tr");
       for (const h of ["Service", "Operation", "Parameters"]) {
         const th = el("th", h);
@@ -264,6 +253,22 @@ function renderPlan(raw) {
   }
 }
 
+/**
+ * A step's status as it happened. `unavailable`: the step could not do its work and the playbook
+ * went on without it (the reason is the step's note), never to be read as done; `verified`: the
+ * final check found the containment in place.
+ * @param {Step} s
+ */
+function stepStatus(s) {
+  if (s.status === "unavailable") {
+    const cell = el("span", "not available", "step-status unavailable");
+    if (s.note) cell.append(el("span", `: ${s.note}`, "step-note"));
+    return cell;
+  }
+  if (s.status === "verified") return el("span", "verified", "step-status verified");
+  return el("span", s.status.replaceAll("_", " "), "step-status");
+}
+
 /** @param {RemediationDetail} r */
 function renderTimeline(r) {
   const steps = byId("steps", HTMLTableElement).tBodies[0];
@@ -271,7 +276,7 @@ function renderTimeline(r) {
   for (const s of r.steps) {
     const tr = el("tr");
     const error = s.errorClass || s.errorCode || s.errorMessage ? [s.errorClass, s.errorCode, s.errorMessage].filter(Boolean).join(": ") : "—";
-    addCells(tr, [String(s.order), s.name, s.status.replaceAll("_", " "), String(s.attempts), when(s.startedAt), when(s.finishedAt), error]);
+    addCells(tr, [String(s.order), s.name, stepStatus(s), String(s.attempts), when(s.startedAt), when(s.finishedAt), error]);
     steps?.append(tr);
   }
   const audit = byId("audit", HTMLOListElement);
@@ -330,7 +335,7 @@ async function loadDetail(id, fresh) {
   for (const [k, v] of facts) summary.append(el("dt", k), el("dd", v));
 
   byId("plan-hash", HTMLElement).textContent = r.planHash ?? "none";
-  renderPlan(r.plan);
+  renderPlan(r);
   renderTimeline(r);
 
   const decided = r.approvals.some((a) => a.planHash === r.planHash);
