@@ -1,15 +1,17 @@
+import { frozenPlanSchema } from "@gdr/core/approvals/plan";
 import { createToken } from "@gdr/core/auth/tokens";
 import type { PrismaClient } from "@gdr/core/db/client";
 import { z } from "zod";
 import { waitUntil } from "../../test/support/index.js";
 
 // Only the fields the demo reads; the API's own schemas (services/api/src/routes/v1/schemas.ts)
-// say the rest. Parsing them checks that the API answers what an approver's tooling relies on.
+// say the rest. Parsing them checks that the API answers what an approver's tooling relies on:
+// a remediation awaiting approval carries a frozen plan of core's one plan type.
 const summary = z.object({ id: z.string(), resourceKey: z.string(), status: z.string() });
 const page = z.object({ items: z.array(summary) });
 const detail = summary.extend({
   planHash: z.string().nullable(),
-  plan: z.object({ steps: z.array(z.object({ name: z.string(), calls: z.array(z.unknown()) })) }).nullable(),
+  plan: frozenPlanSchema.nullable(),
 });
 const decision = z.object({ remediationId: z.string(), step: z.string(), jobId: z.string().optional() });
 

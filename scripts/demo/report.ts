@@ -30,11 +30,34 @@ export async function reportReceipts(prisma: PrismaClient, sent: readonly { mess
 
 export async function reportRemediations(prisma: PrismaClient): Promise<void> {
   const remediations = await prisma.remediation.findMany({ orderBy: { createdAt: "asc" }, include: { steps: { orderBy: { order: "asc" } } } });
+  const notes = await stepNotes(prisma);
   console.log(`\nremediations: ${remediations.length}`);
   for (const r of remediations) {
     console.log(`  ${r.playbook.padEnd(11)} ${r.mode.padEnd(8)} ${r.status.padEnd(17)} ${r.resourceKey}`);
-    if (r.steps.length > 0) console.log(`      steps: ${r.steps.map((s) => `${s.name} ${s.status}`).join(", ")}`);
+    for (const s of r.steps) console.log(`      ${s.name}: ${stepOutcome(s.status, notes.get(`${r.id}/${s.name}/${s.status}`))}`);
   }
+}
+
+/**
+ * What happened to a step, said plainly: one that could not do its work is "not available" with
+ * the reason, never "done"; the note says why a step was skipped (already done, a dry run).
+ */
+function stepOutcome(status: string, note: string | undefined): string {
+  if (status === "unavailable") return `not available: ${note ?? "(no reason recorded)"}`;
+  const words = status.replaceAll("_", " ");
+  return note && note !== words ? `${words} (${note})` : words;
+}
+
+/** The note of each step's latest outcome event (`step.<status>`), by remediation, step and status. */
+async function stepNotes(prisma: PrismaClient): Promise<Map<string, string>> {
+  const events = await prisma.auditEvent.findMany({ where: { action: { startsWith: "step." } }, orderBy: { id: "asc" } });
+  const notes = new Map<string, string>();
+  for (const e of events) {
+    const detail = e.detail;
+    if (!e.remediationId || typeof detail !== "object" || detail === null || Array.isArray(detail)) continue;
+    if (typeof detail.step === "string" && typeof detail.note === "string") notes.set(`${e.remediationId}/${detail.step}/${e.action.slice("step.".length)}`, detail.note);
+  }
+  return notes;
 }
 
 /** What moto holds for each instance now: the groups on each interface, snapshots, ASG state. */
