@@ -22,13 +22,15 @@ import {
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { GuardDutyClient } from "@aws-sdk/client-guardduty";
+import { IAMClient } from "@aws-sdk/client-iam";
 import type { AwsClients } from "@gdr/core/aws/clients";
 import { createAwsClientFactory } from "@gdr/core/aws/factory";
 import { createLogger } from "@gdr/core/log";
 import { loadWorkerConfig } from "@gdr/worker/config";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createResourceLocks, type ResourceLocks } from "../../services/worker/src/engine/limits/index.js";
-import type { ApiFamily, Json, Step, StepContext } from "../../services/worker/src/engine/step.js";
+import { callsFor } from "../../services/worker/src/engine/calls.js";
+import { isNotAvailable, type ApiFamily, type Json, type Step, type StepContext } from "../../services/worker/src/engine/step.js";
 import { createEngineStore } from "../../services/worker/src/engine/store.js";
 import { createIdentifyStep } from "../../services/worker/src/playbooks/instance/01-identify.js";
 import { isolate } from "../../services/worker/src/playbooks/instance/03-isolate.js";
@@ -82,8 +84,9 @@ beforeAll(async () => {
     autoscaling: new AutoScalingClient(config),
     elbv2: new ElasticLoadBalancingV2Client(config),
     guardduty: new GuardDutyClient(config),
+    iam: new IAMClient(config),
   };
-  destroyOnExit.push(clients.autoscaling, clients.elbv2, clients.guardduty);
+  destroyOnExit.push(clients.autoscaling, clients.elbv2, clients.guardduty, clients.iam);
 });
 
 afterAll(async () => {
@@ -104,15 +107,26 @@ function makeContext(instanceId: string, ec2: EC2Client = clients.ec2): StepCont
   const remediationId = randomUUID();
   const findingId = randomUUID().replaceAll("-", "");
   const store = createEngineStore(db.prisma);
+  const aws = { ...clients, ec2 };
+  const signal = new AbortController().signal;
+  const throttle = (): Promise<void> => Promise.resolve();
+  const noteRequestId = (): void => undefined;
+  // Reads and changes through the engine's own call path, in act mode.
+  const calls = callsFor("act", { aws, signal, throttle, noteRequestId });
   return {
     remediation: { id: remediationId, findingId, accountId: ACCOUNT, region: REGION, resourceKey: instanceId, playbook: "instance", mode: "auto" },
     finding: {},
-    aws: { ...clients, ec2 },
+    mode: "act",
+    aws,
+    read: calls.read,
+    change: calls.change,
+    changeOutside: calls.changeOutside,
+    client: () => Promise.reject(new Error("the instance playbook has no outside client")),
     outputs: new Map<string, Json>(),
-    signal: new AbortController().signal,
+    signal,
     logger: createLogger({ level: "silent", name: "t" }),
-    throttle: () => Promise.resolve(),
-    noteRequestId: () => undefined,
+    throttle,
+    noteRequestId,
     tags: { findingId, remediationId },
     withLock: (name, fn) => locks.withLock(name, () => fn()),
     audit: (action, detail) => store.audit(remediationId, "worker", action, detail),
@@ -127,7 +141,8 @@ async function runSteps(steps: readonly Step[], ctx: StepContext & { outputs: Ma
       ctx.outputs.set(step.name, checked.output);
       continue;
     }
-    const output = await step.act(ctx, checked.state);
+    const result = await step.act(ctx, checked.state);
+    const output = step.output.parse(isNotAvailable(result) ? result.output : result);
     await step.verify(ctx, output);
     ctx.outputs.set(step.name, output);
   }
