@@ -11,6 +11,7 @@ export interface IngestMetrics {
   outboxPending: Gauge;
   outboxLagSeconds: Gauge;
   outboxDispatched: Counter;
+  outboxSetAside: Counter;
 }
 
 export function createIngestMetrics(registry: Registry): IngestMetrics {
@@ -55,5 +56,10 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
       registers,
     }),
     outboxDispatched: new Counter({ name: "gdr_ingest_outbox_dispatched_total", help: "Outbox rows enqueued to BullMQ", registers }),
+    outboxSetAside: new Counter({
+      name: "gdr_ingest_outbox_set_aside_total",
+      help: "Outbox rows that could not become a job (their remediation failed with the reason)",
+      registers,
+    }),
   };
 }

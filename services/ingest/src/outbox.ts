@@ -1,6 +1,7 @@
-import type { Logger } from "@gdr/core/log";
 import type { PrismaClient } from "@gdr/core/db/client";
-import { dispatchRows, type OutboxRow } from "@gdr/core/queues/outbox";
+import type { Logger } from "@gdr/core/log";
+import { remediationEvent, type Notifier } from "@gdr/core/notify/index";
+import { dispatchRows, type DispatchResult, type OutboxRow, type SetAsideRow } from "@gdr/core/queues/outbox";
 import type { RemediationQueues } from "@gdr/core/queues/queues";
 import type { IngestMetrics } from "./metrics.js";
 
@@ -13,49 +14,77 @@ export interface OutboxRelay {
   measure(): Promise<void>;
 }
 
+export interface OutboxRelayDeps {
+  prisma: PrismaClient;
+  queues: RemediationQueues;
+  logger: Logger;
+  metrics: IngestMetrics;
+  /** Tells people about remediations failed because their job could not be queued. */
+  notifier: Notifier;
+  /** The API's base URL as people reach it, for links in notifications. */
+  publicUrl: string;
+}
+
 /**
  * Moves committed remediations from the outbox table to BullMQ. A row is marked dispatched only
  * after BullMQ confirmed the add; a crash in between means the row is added again later, which the
- * deterministic job id turns into a no-op.
+ * deterministic job id turns into a no-op. A row that cannot become a job is set aside by core
+ * (its remediation failed, an audit event) and reported here, while the rest of its batch goes on.
  */
-export function createOutboxRelay(deps: { prisma: PrismaClient; queues: RemediationQueues; logger: Logger; metrics: IngestMetrics }): OutboxRelay {
-  async function dispatch(rows: OutboxRow[], db: Parameters<typeof dispatchRows>[0] = deps.prisma): Promise<number> {
-    const n = await dispatchRows(db, deps.queues, rows);
-    deps.metrics.outboxDispatched.inc(n);
-    return n;
+export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
+  async function dispatch(rows: OutboxRow[], db: Parameters<typeof dispatchRows>[0] = deps.prisma): Promise<DispatchResult> {
+    const result = await dispatchRows(db, deps.queues, rows);
+    deps.metrics.outboxDispatched.inc(result.dispatched);
+    return result;
+  }
+
+  /** After the rows' transaction committed: a log line, a count and a notice for each row set aside. */
+  async function report(setAside: readonly SetAsideRow[]): Promise<void> {
+    if (setAside.length === 0) return;
+    deps.metrics.outboxSetAside.inc(setAside.length);
+    for (const s of setAside) {
+      deps.logger.error({ remediationId: s.remediationId, jobId: s.jobId, outboxId: s.outboxId.toString(), reason: s.reason }, "outbox row set aside: its job cannot be queued");
+    }
+    const rows = await deps.prisma.remediation.findMany({ where: { id: { in: setAside.map((s) => s.remediationId) } } });
+    for (const row of rows) deps.notifier.notify(remediationEvent("failed", row, deps.publicUrl, row.error ?? "its job could not be queued"));
   }
 
   return {
     async dispatchForFindings(findingIds) {
       if (findingIds.length === 0) return 0;
       const rows = await deps.prisma.$queryRaw<OutboxRow[]>`
-        SELECT o.id, o.queue, o.job_id, o.payload
+        SELECT o.id, o.remediation_id::text AS remediation_id, o.queue, o.job_id, o.payload
           FROM outbox o JOIN remediations r ON r.id = o.remediation_id
          WHERE o.dispatched_at IS NULL AND r.finding_id = ANY(${[...findingIds]}::text[])
          ORDER BY o.id`;
-      return dispatch(rows);
+      const result = await dispatch(rows);
+      await report(result.setAside);
+      return result.dispatched;
     },
 
     async dispatchStale(olderThanMs, limit = 200) {
       // SKIP LOCKED: several ingest replicas can run the relay without waiting on each other.
-      return deps.prisma.$transaction(async (tx) => {
+      const result = await deps.prisma.$transaction(async (tx) => {
         const rows = await tx.$queryRaw<OutboxRow[]>`
-          SELECT id, queue, job_id, payload FROM outbox
+          SELECT id, remediation_id::text AS remediation_id, queue, job_id, payload FROM outbox
            WHERE dispatched_at IS NULL AND created_at < now() - make_interval(secs => ${olderThanMs / 1000})
            ORDER BY created_at LIMIT ${limit}
            FOR UPDATE SKIP LOCKED`;
-        if (rows.length === 0) return 0;
+        if (rows.length === 0) return { dispatched: 0, setAside: [] };
         try {
-          await dispatch(rows, tx);
+          return await dispatch(rows, tx);
         } catch (err) {
+          // Redis refused: nothing was closed (core sets rows aside only once the others are
+          // queued), and every row is tried again at the next pass.
           const ids = rows.map((r) => r.id);
           await tx.$executeRaw`UPDATE outbox SET attempts = attempts + 1, last_error = ${String(err).slice(0, 500)} WHERE id = ANY(${ids}::bigint[])`;
           deps.logger.warn({ err, rows: rows.length }, "outbox relay could not enqueue; will retry");
-          return 0;
+          return { dispatched: 0, setAside: [] };
         }
-        deps.logger.info({ rows: rows.length }, "outbox relay enqueued remediations left pending");
-        return rows.length;
       });
+      await report(result.setAside);
+      if (result.dispatched > 0) deps.logger.info({ rows: result.dispatched }, "outbox relay enqueued remediations left pending");
+      return result.dispatched;
     },
 
     async measure() {

@@ -54,13 +54,13 @@ export function createIngestService(config: Readonly<IngestConfig>, deps: Ingest
     deps.sqsClient ?? new SQSClient(awsClientConfig({ region: config.AWS_REGION, endpoint: config.AWS_ENDPOINT_URL }));
   const sqs = createSqsGateway(sqsClient, config.SQS_QUEUE_URL);
   const metrics = createIngestMetrics(deps.registry);
-  const relay = createOutboxRelay({ prisma, queues, logger, metrics });
   const notifier =
     deps.notifier ??
     createNotifier(
       { slackWebhookUrl: config.NOTIFY_SLACK_WEBHOOK_URL, snsTopicArn: config.NOTIFY_SNS_TOPIC_ARN, awsEndpoint: config.AWS_ENDPOINT_URL },
       { logger, registry: deps.registry },
     );
+  const relay = createOutboxRelay({ prisma, queues, logger, metrics, notifier, publicUrl: config.PUBLIC_URL });
   const processBatch = createBatchProcessor({
     prisma,
     sqs,
