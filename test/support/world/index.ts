@@ -181,7 +181,8 @@ function putInProcessEnv(env: Record<string, string>): () => void {
 }
 
 export { ingestEnv, recordingNotifier, startIngest, type IngestOptions, type IngestSetting, type RecordingNotifier, type RunningIngest } from "./ingest.js";
-export { spawnWorker, startWorkerInProcess, workerEnv, type RunningWorker, type WorkerProcess, type WorkerSetting } from "./worker.js";
+export { spawnWorker, startWorkerInProcess, workerEnv, type RunningWorker, type WorkerProcess } from "./worker.js";
+export type { ServiceSetting } from "./setting.js";
 export { startApi, type ApiOptions, type RunningApi } from "./api.js";
 export { createLogSink, type LogLine, type LogSink } from "./log-sink.js";
 export { ALL_JOB_STATES, closePlaybookQueues, jobCount, jobsIn, playbookQueues, queueOf, type PlaybookQueues } from "./jobs.js";

@@ -9,15 +9,10 @@ import { loadIngestConfig } from "@gdr/ingest/config";
 import { createIngestService, type IngestService } from "@gdr/ingest/service";
 import { awsTestEnv } from "../aws-env.js";
 import { metricValue, scrape } from "../metrics.js";
+import type { ServiceSetting } from "./setting.js";
 
-export interface IngestSetting {
-  databaseUrl: string;
-  redisUrl: string;
+export interface IngestSetting extends ServiceSetting {
   queueUrl: string;
-  /** The BullMQ / pause switch prefix. */
-  prefix: string;
-  /** Where its SQS client goes: moto, or an AWS proxy in front of it. */
-  endpoint: string;
   visibilityTimeoutSeconds: number;
 }
 

@@ -9,20 +9,12 @@ import { MOTO_ACCOUNT_ID, awsTestEnv } from "../aws-env.js";
 import { spawnTs, type TsChild } from "../child.js";
 import { scrape } from "../metrics.js";
 import { createLogSink, type LogSink } from "./log-sink.js";
+import type { ServiceSetting } from "./setting.js";
 
 const WORKER_ENTRY = "services/worker/src/main.ts";
 
-export interface WorkerSetting {
-  databaseUrl: string;
-  redisUrl: string;
-  /** The BullMQ / token bucket / pause switch prefix. */
-  prefix: string;
-  /** Where its AWS calls go: moto, or an AWS proxy in front of it. */
-  endpoint: string;
-}
-
 /** Settings every test worker shares: fast postponing, EC2 buckets out of the way (moto never throttles). */
-export function workerEnv(setting: WorkerSetting, overrides: Record<string, string> = {}): Record<string, string> {
+export function workerEnv(setting: ServiceSetting, overrides: Record<string, string> = {}): Record<string, string> {
   return {
     ...awsTestEnv(setting.endpoint).env,
     DATABASE_URL: setting.databaseUrl,
