@@ -62,12 +62,6 @@ export const QUEUE_CATALOG: Readonly<Record<PlaybookName, QueueDefinition>> = Ob
 export { jobIdFor } from "./job-ids.js";
 
 /**
- * @deprecated Containment is per playbook (its `containment` steps; remediations.contained_at).
- * Kept only while the worker's service.ts still reads it; delete with its last use.
- */
-export const CONTAINMENT_STEP = "isolate";
-
-/**
  * BullMQ priority of `evidence` jobs. Jobs without a priority (containment, continuations,
  * releases) are taken before any prioritized job, so under a burst every resource is isolated
  * before the slower evidence work (snapshots, scans) of any of them uses the workers and the
