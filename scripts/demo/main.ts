@@ -10,8 +10,10 @@ import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { frozenPlanSchema } from "@gdr/core/approvals/plan";
 import { createRedis } from "@gdr/core/queues/redis";
 import { awsTestEnv, deleteByPrefix, seedInstance, seedVpc, startMoto, waitUntil } from "../../test/support/index.js";
+import { iamClients, keyStatus, seedUserKey, type SeededUserKey } from "../../test/support/seed/access-key.js";
 import { approvePending } from "./approve.js";
 import { createFindingsQueue } from "./queue.js";
 import { reportInstances, reportReceipts, reportRemediations } from "./report.js";
@@ -44,8 +46,11 @@ try {
     await seedInstance(clients, { vpc, autoScaling: false }),
     await seedInstance(clients, { vpc, autoScaling: false, targetGroup: false }),
   ];
+  const iam = iamClients(moto.endpoint);
+  const leakedKey = await seedUserKey(iam);
   console.log(`moto at ${moto.endpoint}: queue guardduty-findings; 4 instances with 2 network interfaces and 4 groups each`);
   console.log("  (instance 1 tagged exempt, 2 in an Auto Scaling group and a target group, 3 in a target group, 4 in neither)");
+  console.log(`  IAM user ${leakedKey.userName} with access key ${leakedKey.accessKeyId}, which a finding says leaked`);
 
   await deleteByPrefix(redis, prefix); // a clean slate for the demo's queues
 
@@ -62,7 +67,7 @@ try {
   );
 
   const sent: { message: (typeof phases)[number][number]; id: string }[] = [];
-  const phases = demoPhases(ACCOUNT, instances);
+  const phases = demoPhases(ACCOUNT, instances, leakedKey);
   for (const [index, phase] of phases.entries()) {
     const ids: string[] = [];
     for (const message of phase) {
@@ -78,27 +83,30 @@ try {
       what: `phase ${index + 1}: all ${ids.length} messages recorded`,
     });
   }
-  // The worker has the Instance playbook; the other playbooks arrive in later releases. A
+  // The worker has the Instance and Credentials playbooks; the others arrive in later releases. A
   // remediation awaiting approval has settled too: it waits for a person, the next step here.
-  await waitUntil(async () => (await prisma.remediation.count({ where: { playbook: "instance", status: { in: ["queued", "running"] } } })) === 0, {
+  await waitUntil(async () => (await prisma.remediation.count({ where: { playbook: { in: ["instance", "access-key"] }, status: { in: ["queued", "running"] } } })) === 0, {
     attempts: 1_200,
     intervalMs: 100,
-    what: "every instance remediation to finish or wait for an approval",
+    what: "every instance and credentials remediation to finish or wait for an approval",
   });
   const approvals = await approvePending(prisma, apiUrl);
 
   const mismatches = await reportReceipts(prisma, sent);
   await reportRemediations(prisma);
   await reportInstances(clients.ec2, clients.autoscaling, instances.map((i) => i.instanceId));
+  const credentialsProblem = await reportLeakedKey(prisma, iam, leakedKey);
+  iam.destroy();
 
   const failures = [
     ...(mismatches > 0 ? [`${mismatches} message(s) did not end as expected.`] : []),
     ...(approvals.length === 0 ? ["No instance remediation waited for an approval; the medium finding on instance 4 should have led to one."] : []),
     ...approvals.filter((a) => !a.ok).map((a) => `The approved remediation of ${a.resourceKey} did not succeed: ${a.status}.`),
+    ...(credentialsProblem ? [credentialsProblem] : []),
   ];
   console.log(
     failures.length === 0
-      ? "\nEvery message is accounted for and the approved remediation ran, as expected. Playbooks for ECS, EKS and access keys arrive in later releases; their remediations stay queued."
+      ? "\nEvery message is accounted for and the approved remediation ran, as expected. The leaked key's deactivation waits for a person (approve it on the page with --serve). Playbooks for ECS and EKS arrive in later releases; their remediations stay queued."
       : `\n${failures.join("\n")}`,
   );
   process.exitCode = failures.length === 0 ? 0 : 1;
@@ -109,4 +117,23 @@ try {
   await services?.stop();
   redis.disconnect();
   await moto.stop();
+}
+
+/**
+ * The leaked key's remediation: identified in IAM, its deactivation planned and waiting for a
+ * person, and the key still Active (approval mode changes nothing before the approval). Returns
+ * what is wrong, or null.
+ */
+async function reportLeakedKey(prisma: DemoServices["prisma"], iam: ReturnType<typeof iamClients>, key: SeededUserKey): Promise<string | null> {
+  const r = await prisma.remediation.findFirst({ where: { playbook: "access-key", resourceKey: key.accessKeyId }, include: { steps: { orderBy: { order: "asc" } } } });
+  const status = await keyStatus(iam, key.userName, key.accessKeyId);
+  console.log(`\ncredentials (IAM in moto):`);
+  if (!r) return `No remediation for the leaked key ${key.accessKeyId}.`;
+  const plan = frozenPlanSchema.safeParse(r.plan);
+  const planned = plan.success ? plan.data.steps.flatMap((s) => s.calls.map((c) => `${s.name}: ${c.operation} ${JSON.stringify(c.params)}`)) : [];
+  console.log(`  ${key.accessKeyId} of ${key.userName}: remediation ${r.status}; steps ${r.steps.map((s) => `${s.name}=${s.status}`).join(", ")}`);
+  for (const line of planned) console.log(`  planned ${line}`);
+  console.log(`  the key is ${status ?? "gone"} in IAM`);
+  if (r.status !== "awaiting_approval" || planned.length !== 1) return `The leaked key's remediation should wait for an approval with one planned call; it is ${r.status} with ${planned.length}.`;
+  return status === "Active" ? null : `The leaked key is ${status ?? "gone"} before anyone approved its deactivation.`;
 }

@@ -1,5 +1,4 @@
 import {
-  accessKeyFinding,
   ecsFinding,
   eksFinding,
   eventBridgeEvent,
@@ -10,6 +9,7 @@ import {
   type JsonObject,
 } from "@gdr/samples/findings";
 import type { SeededInstance } from "../../test/support/index.js";
+import { userKeyFinding, type SeededUserKey } from "../../test/support/seed/access-key.js";
 
 /** One message the demo sends, with what the audit store should say about it. */
 export interface DemoMessage {
@@ -45,7 +45,7 @@ const event = (detail: JsonObject): string => json(eventBridgeEvent(detail));
  * Three phases, so that the order of versions is known: first arrivals, then GuardDuty's update
  * of a finding (with a duplicate delivery), then the first version arriving late.
  */
-export function demoPhases(accountId: string, instances: readonly SeededInstance[]): DemoMessage[][] {
+export function demoPhases(accountId: string, instances: readonly SeededInstance[], leakedKey: SeededUserKey): DemoMessage[][] {
   // Numbered as main.ts seeds them: 1 exempt-tagged, 2 in an Auto Scaling group and a target
   // group, 3 in a target group, 4 in neither.
   const [exempt, second, third, fourth] = instances;
@@ -93,8 +93,10 @@ export function demoPhases(accountId: string, instances: readonly SeededInstance
     { label: "EKS pod finding via SNS", body: json(snsWrap(eventBridgeEvent(eksFinding({ accountId })))), expect: { outcome: "accepted", reason: "new_finding" } },
     { label: "ECS task finding", body: event(ecsFinding({ accountId })), expect: { outcome: "accepted", reason: "new_finding" } },
     {
-      label: "credential exfiltration (access key)",
-      body: event(accessKeyFinding({ accountId, severity: 5 })),
+      // The policy's access-key rule: the key is identified in IAM and the deactivation planned;
+      // nothing changes until a person approves (main.ts checks the key is still Active).
+      label: `leaked access key of IAM user ${leakedKey.userName} (waits for an approval)`,
+      body: event(userKeyFinding(leakedKey, { accountId, severity: 8 })),
       expect: { outcome: "accepted", reason: "new_finding" },
     },
     { label: "archived finding", body: event(findingOn(third, { accountId, archived: true })), expect: { outcome: "ignored", reason: "archived" } },
