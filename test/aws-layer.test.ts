@@ -1,11 +1,13 @@
 // The AWS layer against moto: the client factory in the worker's own account and, through STS
 // AssumeRole, in another; client caching; and fault injection classified as the worker would.
 import { CreateVpcCommand, DescribeInstancesCommand, DescribeVpcsCommand, EC2ServiceException } from "@aws-sdk/client-ec2";
+import { ListRolesCommand } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import type { MiddlewareStack } from "@smithy/types";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { AwsClients } from "../packages/core/src/aws/clients.js";
+import type { AwsClients, AwsServiceName } from "../packages/core/src/aws/clients.js";
 import { awsRequestId, classifyAwsError, errorLabel } from "../packages/core/src/aws/errors.js";
-import { createAwsClientFactory, type GdrAwsClientFactory } from "../packages/core/src/aws/factory.js";
+import { createAwsClientFactory, type AwsClientFactoryOptions, type GdrAwsClientFactory } from "../packages/core/src/aws/factory.js";
 import { injectFaults, type FaultHandle } from "./support/aws-faults.js";
 import { awsTestEnv, startMoto, type AwsTestEnv, type Moto } from "./support/index.js";
 
@@ -29,7 +31,9 @@ afterAll(async () => {
   await moto.stop();
 });
 
-function factory(options: { maxAttempts?: number; middleware?: (clients: AwsClients) => void } = {}): GdrAwsClientFactory {
+function factory(
+  options: { maxAttempts?: number; middleware?: (clients: AwsClients) => void; onClient?: AwsClientFactoryOptions["onClient"] } = {},
+): GdrAwsClientFactory {
   const f = createAwsClientFactory({
     roleName: "GuardDutyResponder",
     externalId: "gdr-test",
@@ -38,6 +42,7 @@ function factory(options: { maxAttempts?: number; middleware?: (clients: AwsClie
     credentials: env.credentials,
     maxAttempts: options.maxAttempts ?? 1,
     middleware: options.middleware,
+    onClient: options.onClient,
   });
   factories.push(f);
   return f;
@@ -89,6 +94,31 @@ describe("client factory on moto", () => {
     expect(again).toBe(first);
     expect(concurrent).toBe(first);
     expect(await f.forTarget(OTHER_ACCOUNT, "eu-west-1")).not.toBe(first);
+  });
+
+  it("builds a client only for a service used, and onClient sees every call each client sends", async () => {
+    const built: string[] = [];
+    const calls: string[] = [];
+    const f = factory({
+      onClient: (service: AwsServiceName, client, target) => {
+        built.push(`${service}@${target.accountId}/${target.region}`);
+        // Every client of the set has a middleware stack; only its type differs per service.
+        (client.middlewareStack as MiddlewareStack<object, object>).add(
+          (next, context) => (args) => {
+            calls.push(`${service}:${String(context.commandName)}`);
+            return next(args);
+          },
+          { step: "initialize", name: "test-call-log" },
+        );
+      },
+    });
+    const other = await f.forTarget(OTHER_ACCOUNT, env.region);
+    expect(built).toEqual([]);
+    await other.ec2.send(new DescribeVpcsCommand({}));
+    await other.iam.send(new ListRolesCommand({}));
+    await other.ec2.send(new DescribeInstancesCommand({}));
+    expect(built).toEqual([`ec2@${OTHER_ACCOUNT}/${env.region}`, `iam@${OTHER_ACCOUNT}/${env.region}`]);
+    expect(calls).toEqual(["ec2:DescribeVpcsCommand", "iam:ListRolesCommand", "ec2:DescribeInstancesCommand"]);
   });
 
   it("refuses an invalid account id before calling anything", async () => {
