@@ -17,7 +17,8 @@ import { createLogger } from "@gdr/core/log";
 import { QUEUE_CATALOG } from "@gdr/core/queues/catalog";
 import { createRedis } from "@gdr/core/queues/redis";
 import { loadWorkerConfig, type WorkerConfig } from "@gdr/worker/config";
-import { createTokenBucket, DEFAULT_BUCKETS, limitsPrefix, type BucketSpecs, type TokenBucket } from "@gdr/worker/engine/limits/index";
+import { createTokenBucket, limitsPrefix, type BucketSpecs, type TokenBucket } from "@gdr/worker/engine/limits/index";
+import { INSTANCE_FAMILIES } from "@gdr/worker/playbooks/instance/families";
 import { awsTestEnv, deleteByPrefix, startMoto, type AwsTestEnv, type SeedClients } from "../test/support/index.js";
 import { oneAmiFile } from "./worker/fleet.js";
 import { bareWorkerMs } from "./worker/floor.js";
@@ -79,7 +80,7 @@ const benchEnv = {
 // The families the environment cannot set (limits-config.ts): the benchmark gives them buckets of
 // its own on the same Redis, unless --fixed-buckets default.
 const RAISED: BucketSpecs = Object.freeze({
-  ...DEFAULT_BUCKETS,
+  ...INSTANCE_FAMILIES,
   autoscaling: { capacity: 1000, refillPerSecond: 1000 },
   elbv2: { capacity: 1000, refillPerSecond: 1000 },
   guardduty: { capacity: 1000, refillPerSecond: 1000 },
@@ -150,7 +151,7 @@ try {
   console.log(`worker settings   : concurrency ${concurrency}, queue limiter ${limiter.max} jobs / ${limiter.duration} ms (catalog), postpone ${settings.WORKER_POSTPONE_MS} ms, LOG_LEVEL error`);
   console.log(
     `token buckets     : ec2-read ${settings.WORKER_EC2_READ_PER_SECOND}/s burst ${settings.WORKER_EC2_READ_BURST}, ec2-write ${settings.WORKER_EC2_WRITE_PER_SECOND}/s burst ${settings.WORKER_EC2_WRITE_BURST} (env); ` +
-      FIXED_FAMILIES.map((f) => `${f} ${(raised ?? DEFAULT_BUCKETS)[f].refillPerSecond}/s burst ${(raised ?? DEFAULT_BUCKETS)[f].capacity}`).join(", ") +
+      FIXED_FAMILIES.map((f) => `${f} ${(raised ?? INSTANCE_FAMILIES)[f]?.refillPerSecond ?? "?"}/s burst ${(raised ?? INSTANCE_FAMILIES)[f]?.capacity ?? "?"}`).join(", ") +
       (raised ? " (not settable by env: raised by the bench, --fixed-buckets default to keep them)" : " (defaults)"),
   );
   console.log(`isolation cap     : WORKER_ISOLATIONS_PER_MINUTE ${settings.WORKER_ISOLATIONS_PER_MINUTE}`);

@@ -1,6 +1,7 @@
 // Lines the worker benchmark prints about where a job's time and work go.
 import type { WorkerConfig } from "@gdr/worker/config";
-import { bucketsFromConfig, DEFAULT_BUCKETS } from "@gdr/worker/engine/limits/index";
+import { bucketTable, ENGINE_FAMILIES } from "@gdr/worker/engine/limits/index";
+import { INSTANCE_FAMILIES } from "@gdr/worker/playbooks/instance/families";
 import type { ApiFamily } from "@gdr/worker/engine/step";
 import type { PgCounters } from "./dry-run.js";
 import { FIXED_FAMILIES, type LimitWatch, type Tally } from "./instrument.js";
@@ -63,12 +64,16 @@ export function printStatements(label: string, statements: Tally, stat: PgCounte
  * that bucket allows at the worker's defaults and at the benchmark's settings (refill / tokens).
  */
 export function printBucketCaps(label: string, watch: LimitWatch, jobs: number, config: Readonly<WorkerConfig>, raised?: Readonly<Record<ApiFamily, { refillPerSecond: number }>>): void {
-  const fromEnv = bucketsFromConfig(config);
-  const bench = (family: ApiFamily) => (raised && FIXED_FAMILIES.includes(family) ? raised : fromEnv)[family].refillPerSecond;
+  const defaults = bucketTable([
+    { name: "engine", families: ENGINE_FAMILIES },
+    { name: "instance", families: INSTANCE_FAMILIES },
+  ]);
+  const fromEnv = bucketTable([{ name: "defaults", families: defaults }], config);
+  const bench = (family: ApiFamily) => (raised && FIXED_FAMILIES.includes(family) ? raised : fromEnv)[family]?.refillPerSecond ?? Number.NaN;
   const parts = watch.throttle.keys().map((key) => {
-    const family = key as ApiFamily;
+    const family: ApiFamily = key;
     const tokens = watch.throttle.get(family).n / Math.max(1, jobs);
-    const atDefault = DEFAULT_BUCKETS[family].refillPerSecond / tokens;
+    const atDefault = (defaults[family]?.refillPerSecond ?? Number.NaN) / tokens;
     const atBench = bench(family) / tokens;
     return `${family} ${atDefault.toFixed(1)} (bench ${atBench.toFixed(0)})`;
   });

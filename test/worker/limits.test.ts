@@ -3,11 +3,10 @@
 // events (a bucket's own computed wait, a lock's abort signal, keys observed in Redis), never
 // guessed sleeps, and nothing asserts on wall-clock durations.
 import {
-  bucketsFromConfig,
+  bucketTable,
   createIsolationCap,
   createResourceLocks,
   createTokenBucket,
-  DEFAULT_BUCKETS,
   limitsEnvFields,
   limitsPrefix,
   LockLostError,
@@ -17,6 +16,7 @@ import {
   type ResourceLocks,
   type TokenBucket,
 } from "@gdr/worker/engine/limits/index";
+import { INSTANCE_FAMILIES } from "@gdr/worker/playbooks/instance/families";
 import { Redis } from "ioredis";
 import { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -170,19 +170,21 @@ describe("token bucket", () => {
   });
 
   it("defaults to EC2 mutating calls as the tightest bucket, below AWS's 50 and 5/s", () => {
-    const write = DEFAULT_BUCKETS["ec2-write"];
+    const write = INSTANCE_FAMILIES["ec2-write"];
+    if (!write) throw new Error("the Instance playbook declares no ec2-write bucket");
     expect(write.capacity).toBeLessThan(50);
     expect(write.refillPerSecond).toBeLessThan(5);
-    for (const spec of Object.values(DEFAULT_BUCKETS)) {
+    for (const spec of Object.values(INSTANCE_FAMILIES)) {
       expect(spec.refillPerSecond).toBeGreaterThanOrEqual(write.refillPerSecond);
     }
   });
 
-  it("reads its EC2 buckets from the environment, with defaults", () => {
+  it("reads its EC2 buckets from the environment, with the playbook's defaults", () => {
     const schema = z.object(limitsEnvFields);
-    expect(bucketsFromConfig(schema.parse({}))).toEqual(DEFAULT_BUCKETS);
+    const instance = [{ name: "instance", families: INSTANCE_FAMILIES }];
+    expect(bucketTable(instance, schema.parse({}))).toEqual(INSTANCE_FAMILIES);
     const config = schema.parse({ WORKER_EC2_WRITE_PER_SECOND: "1", WORKER_EC2_WRITE_BURST: "5" });
-    expect(bucketsFromConfig(config)["ec2-write"]).toEqual({ capacity: 5, refillPerSecond: 1 });
+    expect(bucketTable(instance, config)["ec2-write"]).toEqual({ capacity: 5, refillPerSecond: 1 });
     expect(config.WORKER_ISOLATIONS_PER_MINUTE).toBe(30);
     expect(config.WORKER_LOCK_TTL_MS).toBe(30_000);
     expect(schema.safeParse({ WORKER_EC2_WRITE_PER_SECOND: "0" }).success).toBe(false);

@@ -14,7 +14,6 @@ export {
 export type { LimitsRedis } from "./script.js";
 export {
   createTokenBucket,
-  DEFAULT_BUCKETS,
   type BucketSpec,
   type BucketSpecs,
   type TokenBucket,
