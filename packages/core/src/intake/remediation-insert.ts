@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Prisma } from "../db/client.js";
+import type { Prisma, RemediationStatus } from "../db/client.js";
 import type { ParsedFinding } from "../findings/types.js";
 import type { NotifiedRemediation } from "../notify/index.js";
 import type { RouteDecision } from "../policy/index.js";
@@ -147,7 +147,7 @@ async function insertRemediation(
   tx: Tx,
   finding: ParsedFinding,
   decision: Remediate,
-  status: "queued" | "escalated",
+  status: Extract<RemediationStatus, "queued" | "escalated">,
   error: string | null,
 ): Promise<Inserted | null> {
   const resourceKey = finding.resourceKey;
