@@ -7,6 +7,7 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { STSClient } from "@aws-sdk/client-sts";
 import type { AwsClients } from "@gdr/core/aws/clients";
 import { awsTestEnv } from "../aws-env.js";
 import { createTestDatabase, type TestDatabase } from "../database.js";
@@ -37,6 +38,7 @@ export interface WorldOptions {
 /** SDK clients straight to moto, for seeding and for asserting (never the code under test's). */
 export interface AwsTestClients extends SeedClients {
   iam: IAMClient;
+  sts: STSClient;
   sqs: SQSClient;
 }
 
@@ -95,11 +97,12 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
       autoscaling: new AutoScalingClient(config),
       elbv2: new ElasticLoadBalancingV2Client(config),
       iam: new IAMClient(config),
+      sts: new STSClient(config),
       sqs: new SQSClient(config),
     };
     aws = clients;
     defer(() => {
-      for (const client of [clients.ec2, clients.autoscaling, clients.elbv2, clients.iam, clients.sqs]) client.destroy();
+      for (const client of [clients.ec2, clients.autoscaling, clients.elbv2, clients.iam, clients.sts, clients.sqs]) client.destroy();
     });
     if (options.credentialsInEnv) defer(putInProcessEnv(env.env));
   }
