@@ -254,6 +254,15 @@ describe("what identify and the policy steps refuse", () => {
     expect((stop as EscalateRemediation).reason).toMatch(/^service_linked_role: /);
   });
 
+  it("escalates a session of the role the responder itself acts through, before any call", async () => {
+    const seeded = await seedRoleSession(seedClients);
+    const own = accessKeyPlaybook({ responderRoleName: seeded.roleName }).steps[0] as Step;
+    sent.length = 0;
+    const stop = await stopOf(own.act(makeContext(roleSessionFinding(seeded), seeded.accessKeyId), undefined));
+    expect((stop as EscalateRemediation).reason).toMatch(new RegExp(`^responder_credentials: role ${seeded.roleName} is the role this service acts through`));
+    expect(sent).toEqual([]);
+  });
+
   it("never overwrites a policy of its name that it did not write", async () => {
     const seeded = await seedRoleSession(seedClients);
     const ctx = makeContext(roleSessionFinding(seeded), seeded.accessKeyId);

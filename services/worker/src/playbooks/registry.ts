@@ -7,6 +7,8 @@ export interface PlaybookOptions {
   instanceTerminate: boolean;
   /** The policy's exemption tag, checked again against the live resource before acting. */
   exemptTag: { key: string; value: string };
+  /** The role the worker assumes in each account (WORKER_ROLE_NAME): never revoked by the Credentials playbook. */
+  responderRoleName?: string | undefined;
 }
 
 /**
@@ -16,6 +18,6 @@ export interface PlaybookOptions {
 export function createPlaybookRegistry(options: PlaybookOptions): ReadonlyMap<PlaybookName, Playbook> {
   return new Map<PlaybookName, Playbook>([
     ["instance", instancePlaybook({ terminate: options.instanceTerminate, exemptTag: options.exemptTag })],
-    ["access-key", accessKeyPlaybook()],
+    ["access-key", accessKeyPlaybook({ responderRoleName: options.responderRoleName })],
   ]);
 }

@@ -37,11 +37,20 @@ async function userKey(ctx: StepContext, accessKeyId: string, userName: string):
   };
 }
 
-async function roleSessions(ctx: StepContext, d: AccessKeyDetails, accessKeyId: string): Promise<RoleSessions> {
+export interface IdentifyOptions {
+  /**
+   * The role this service acts through in every account (the worker's WORKER_ROLE_NAME): revoking
+   * its sessions would end the responder's own, mid-remediation, and lock out the release.
+   */
+  responderRoleName?: string | undefined;
+}
+
+async function roleSessions(ctx: StepContext, d: AccessKeyDetails, accessKeyId: string, options: IdentifyOptions): Promise<RoleSessions> {
   // GuardDuty names an assumed role's session by the role's name (userName) and its principal id,
   // `<role id AROA…>:<session name>`.
   const roleName = d.userName;
   if (roleName === null) throw escalate.inconsistent("an AssumedRole without the role's name (userName)");
+  if (roleName === options.responderRoleName) throw escalate.responderRole(roleName);
   const [roleId, sessionName] = (d.principalId ?? "").split(":", 2);
   if (!roleId?.startsWith("AROA")) throw escalate.inconsistent(`an AssumedRole whose principal id is not a role's (AROA…:session): ${d.principalId ?? "(none)"}`);
   let role;
@@ -67,7 +76,7 @@ async function roleSessions(ctx: StepContext, d: AccessKeyDetails, accessKeyId: 
   };
 }
 
-async function identifyCredentials(ctx: StepContext): Promise<Principal> {
+async function identifyCredentials(ctx: StepContext, options: IdentifyOptions): Promise<Principal> {
   const d = accessKeyDetailsOf(ctx);
   if (d.userType === "Root") throw escalate.rootCredentials(d.accessKeyId);
   if (d.userType === "FederatedUser") throw escalate.federatedUser(d.principalId);
@@ -85,35 +94,37 @@ async function identifyCredentials(ctx: StepContext): Promise<Principal> {
   }
   if (d.userType === "AssumedRole") {
     if (longTerm) throw escalate.inconsistent(`an AssumedRole with a long-term key ${d.accessKeyId}`);
-    return roleSessions(ctx, d, d.accessKeyId);
+    return roleSessions(ctx, d, d.accessKeyId, options);
   }
   throw escalate.unsupportedPrincipal(d.userType, d.accessKeyId);
 }
 
-export const identify: Step = {
-  name: STEP.identify,
-  destructive: false,
-  // Only reads: it runs before an approval plan is frozen, so the plan is built from live state.
-  readOnly: true,
-  output: principalSchema,
+export function createIdentifyStep(options: IdentifyOptions = {}): Step {
+  return {
+    name: STEP.identify,
+    destructive: false,
+    // Only reads: it runs before an approval plan is frozen, so the plan is built from live state.
+    readOnly: true,
+    output: principalSchema,
 
-  // Taken once: a re-run after containment must not record the deactivated key as the state
-  // release goes back to.
-  check(ctx) {
-    if (ctx.outputs.get(STEP.identify) === undefined) return Promise.resolve({ done: false });
-    return Promise.resolve({ done: true, output: principalOf(ctx) });
-  },
+    // Taken once: a re-run after containment must not record the deactivated key as the state
+    // release goes back to.
+    check(ctx) {
+      if (ctx.outputs.get(STEP.identify) === undefined) return Promise.resolve({ done: false });
+      return Promise.resolve({ done: true, output: principalOf(ctx) });
+    },
 
-  act: identifyCredentials,
+    act: (ctx) => identifyCredentials(ctx, options),
 
-  async verify() {
-    // Nothing changed in AWS: act only read.
-  },
+    async verify() {
+      // Nothing changed in AWS: act only read.
+    },
 
-  // Revoking a role's sessions reaches far beyond the finding: the plan says so, and even a policy
-  // in auto mode does not end every session of a role without a person.
-  holdFor(output) {
-    const parsed = principalSchema.safeParse(output);
-    return parsed.success && parsed.data.kind === "role-sessions" ? parsed.data.effect : null;
-  },
-};
+    // Revoking a role's sessions reaches far beyond the finding: the plan says so, and even a policy
+    // in auto mode does not end every session of a role without a person.
+    holdFor(output) {
+      const parsed = principalSchema.safeParse(output);
+      return parsed.success && parsed.data.kind === "role-sessions" ? parsed.data.effect : null;
+    },
+  };
+}

@@ -79,3 +79,11 @@ export function policyNameTaken(roleName: string, policyName: string): EscalateR
 export function policyNotOurs(roleName: string, policyName: string): EscalateRemediation {
   return stop("policy_not_ours", `role ${roleName}'s policy ${policyName} is not the revocation this service wrote; it was left in place`);
 }
+
+export function responderRole(roleName: string): EscalateRemediation {
+  return stop(
+    "responder_credentials",
+    `role ${roleName} is the role this service acts through: revoking its sessions would end the responder's own and lock out the release. ` +
+      "A person must revoke them (IAM console, Revoke active sessions) and check the role's trust policy",
+  );
+}
