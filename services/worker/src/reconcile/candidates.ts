@@ -5,7 +5,10 @@ import type { RemediationJobSource } from "@gdr/core/queues/remediation-job";
 export const MOVING = [RemediationStatus.queued, RemediationStatus.running] as const;
 type Moving = (typeof MOVING)[number] | typeof RemediationStatus.awaiting_approval;
 
-/** `r.status IN (...)` for these statuses: built from the typed list, so a typo cannot hide a status. */
+/**
+ * `r.status IN (...)` for these statuses, built from the typed list so that a typo cannot hide a
+ * status. Inlined, not bound: the values are the enum's own names, never input.
+ */
 export function statusIn(statuses: readonly RemediationStatus[]): string {
   return `r.status IN (${statuses.map((s) => `'${s}'`).join(", ")})`;
 }
