@@ -9,7 +9,7 @@ import { loadIngestConfig } from "@gdr/ingest/config";
 import { createIngestService, type IngestService } from "@gdr/ingest/service";
 import { awsTestEnv } from "../aws-env.js";
 import { metricValue, scrape } from "../metrics.js";
-import type { ServiceSetting } from "./setting.js";
+import { settingEnv, type ServiceSetting } from "./setting.js";
 
 export interface IngestSetting extends ServiceSetting {
   queueUrl: string;
@@ -18,11 +18,8 @@ export interface IngestSetting extends ServiceSetting {
 
 export function ingestEnv(setting: IngestSetting, overrides: Record<string, string> = {}): Record<string, string> {
   return {
-    ...awsTestEnv(setting.endpoint).env,
-    DATABASE_URL: setting.databaseUrl,
-    REDIS_URL: setting.redisUrl,
+    ...settingEnv(setting),
     SQS_QUEUE_URL: setting.queueUrl,
-    QUEUE_PREFIX: setting.prefix,
     INGEST_HTTP_HOST: "127.0.0.1",
     INGEST_HTTP_PORT: "0",
     INGEST_WAIT_TIME_SECONDS: "1",

@@ -5,21 +5,18 @@ import { createLogger } from "@gdr/core/log";
 import { createMetricsRegistry } from "@gdr/core/metrics";
 import { loadWorkerConfig } from "@gdr/worker/config";
 import { createWorkerService, type WorkerService } from "@gdr/worker/service";
-import { MOTO_ACCOUNT_ID, awsTestEnv } from "../aws-env.js";
+import { MOTO_ACCOUNT_ID } from "../aws-env.js";
 import { spawnTs, type TsChild } from "../child.js";
 import { scrape } from "../metrics.js";
 import { createLogSink, type LogSink } from "./log-sink.js";
-import type { ServiceSetting } from "./setting.js";
+import { settingEnv, type ServiceSetting } from "./setting.js";
 
 const WORKER_ENTRY = "services/worker/src/main.ts";
 
 /** Settings every test worker shares: fast postponing, EC2 buckets out of the way (moto never throttles). */
 export function workerEnv(setting: ServiceSetting, overrides: Record<string, string> = {}): Record<string, string> {
   return {
-    ...awsTestEnv(setting.endpoint).env,
-    DATABASE_URL: setting.databaseUrl,
-    REDIS_URL: setting.redisUrl,
-    QUEUE_PREFIX: setting.prefix,
+    ...settingEnv(setting),
     LOG_LEVEL: "info",
     WORKER_ACCOUNT_ID: MOTO_ACCOUNT_ID,
     WORKER_HTTP_HOST: "127.0.0.1",
