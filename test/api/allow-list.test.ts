@@ -36,15 +36,16 @@ type Status = "awaiting_approval" | "failed" | "succeeded";
 
 /** A finding and its remediation in `account`, as ingest and the worker left them. */
 async function seed(account: string, status: Status): Promise<string> {
-  const findingId = `f${(++seq).toString().padStart(8, "0")}`;
+  // A GuardDuty finding id (32 hex), as ingest would have stored it.
+  const findingId = (++seq).toString(16).padStart(32, "0");
   await world.db.pool.query(
     `INSERT INTO findings (id, arn, account_id, region, partition, type, severity, title, resource_type, resource_key, count, archived, sample, gd_created_at, gd_updated_at, raw)
      VALUES ($1, 'arn:aws:guardduty:us-east-1:' || $2 || ':detector/d/finding/' || $1, $2, 'us-east-1', 'aws', 'Execution:Runtime/NewBinaryExecuted', 8, 't', 'Instance', 'i-0123456789abcdef0', 1, false, false, now(), now(), '{}')`,
     [findingId, account],
   );
   const r = await world.db.pool.query<{ id: string }>(
-    `INSERT INTO remediations (id, finding_id, playbook, resource_key, account_id, region, mode, status, rule_name, job_id, plan, plan_hash, updated_at)
-     VALUES (gen_random_uuid(), $1, 'instance', 'i-0123456789abcdef0', $2, 'us-east-1', 'approval', $3, 'r', 'j-' || $1, $4, $5, now())
+    `INSERT INTO remediations (id, finding_id, playbook, resource_key, account_id, region, mode, status, rule_name, job_id, plan, plan_hash, contained_at, updated_at)
+     VALUES (gen_random_uuid(), $1, 'instance', 'i-0123456789abcdef0', $2, 'us-east-1', 'approval', $3, 'r', 'j-' || $1, $4, $5, now(), now())
      RETURNING id::text AS id`,
     [findingId, account, status, status === "awaiting_approval" ? JSON.stringify(PLAN) : null, status === "awaiting_approval" ? HASH : null],
   );

@@ -7,6 +7,7 @@ import { requireRole } from "../../plugins/auth.js";
 import {
   decodeCursor,
   encodeCursor,
+  ACCOUNT_ID,
   FINDING_ID,
   findingSummary,
   iso,
@@ -50,7 +51,7 @@ export function findingRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
           summary: "List findings, newest first",
           querystring: z.object({
             ...pageQuery,
-            accountId: z.string().regex(/^\d{12}$/).optional(),
+            accountId: z.string().regex(ACCOUNT_ID).optional(),
             type: queryText(256).optional(),
             minSeverity: z.coerce.number().min(0).max(10).optional(),
             resourceType: queryText(64).optional(),

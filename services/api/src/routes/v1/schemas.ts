@@ -1,6 +1,7 @@
 import { dryRunPlanSchema, frozenPlanSchema, jsonValueSchema, plannedCallSchema, storedPlanSchema } from "@gdr/core/approvals/plan";
 import { textProblem } from "@gdr/core/text";
-import { RemediationStatus, StepStatus } from "@prisma/client";
+import { RemediationStatus, StepStatus } from "@gdr/core/db/client";
+import { ACCOUNT_ID as ACCOUNT_ID_PATTERN, FINDING_ID as FINDING_ID_PATTERN } from "@gdr/core/findings/patterns";
 import { z } from "zod";
 
 /** Response and request shapes of /v1, shared by the routes and the OpenAPI document. */
@@ -161,8 +162,10 @@ export const decisionBody = z.object({
 
 export const uuidParam = z.object({ id: z.uuid() });
 
-/** Finding ids (GuardDuty's, and the fixtures'): what the finding routes accept. */
-export const FINDING_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** GuardDuty finding ids, as the parser accepts them (core's one set of identifier patterns). */
+export const FINDING_ID = FINDING_ID_PATTERN.regex;
+/** AWS account ids, as everywhere else. */
+export const ACCOUNT_ID = ACCOUNT_ID_PATTERN.regex;
 /** A uuid as Postgres reads it (the remediation ids). */
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
