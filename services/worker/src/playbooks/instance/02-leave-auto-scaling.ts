@@ -15,7 +15,7 @@ import { OUT_OF_SERVICE_STATES, autoScalingMembership, type AutoScalingMembershi
 import { AUTO_SCALING_GROUP_NAME, instanceIdOf } from "./shared/ids.js";
 import { STEP } from "./shared/names.js";
 import { recordedPreState } from "./shared/pre-state.js";
-import { idOf } from "./shared/schema.js";
+import { idOf } from "../kit/schema.js";
 
 /**
  * What this step did, for release: only an instance this remediation put in standby is taken

@@ -43,7 +43,7 @@ import {
 } from "./shared/isolation-group.js";
 import { STEP } from "./shared/names.js";
 import { recordedPreState } from "./shared/pre-state.js";
-import { idOf } from "./shared/schema.js";
+import { idOf } from "../kit/schema.js";
 
 /**
  * What isolate recorded (read back by its check and verify): every id is checked again, since it

@@ -12,7 +12,7 @@ import { VerificationError, type CheckResult, type Step, type StepContext } from
 import { VOLUME_ID, instanceIdOf } from "./shared/ids.js";
 import { requireLiveInstance, volumesOf } from "./shared/instance.js";
 import { STEP } from "./shared/names.js";
-import { idOf } from "./shared/schema.js";
+import { idOf } from "../kit/schema.js";
 
 const protectEvidenceOutput = z.object({
   disableApiTermination: z.boolean(),

@@ -14,7 +14,7 @@ import { answeredId, resultOf } from "../kit/planned.js";
 import { SNAPSHOT_ID, VOLUME_ID, expectId, instanceIdOf } from "./shared/ids.js";
 import { STEP } from "./shared/names.js";
 import { requirePreState } from "./shared/pre-state.js";
-import { idOf } from "./shared/schema.js";
+import { idOf } from "../kit/schema.js";
 import { TAG_FINDING_ID, TAG_INSTANCE_ID, TAG_REMEDIATION_ID, TAG_SOURCE_VOLUME_ID } from "./shared/tags.js";
 
 const snapshotVolumesOutput = z.object({

@@ -9,7 +9,7 @@ import { readEnis, requireLiveInstance, tagValue } from "./shared/instance.js";
 import { hasNoRules } from "./shared/group-rules.js";
 import { groupIdOf, settledIsolationGroup } from "./shared/isolation-group.js";
 import { STEP } from "./shared/names.js";
-import { idOf } from "./shared/schema.js";
+import { idOf } from "../kit/schema.js";
 import { STATE_ISOLATED, TAG_FINDING_ID, TAG_REMEDIATION_ID, TAG_STATE } from "./shared/tags.js";
 
 const verifyOutput = z.object({

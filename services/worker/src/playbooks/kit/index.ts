@@ -5,6 +5,7 @@ export { awsRequestId, classifyAwsError, describeError, errorName, httpStatus, i
 export { expectId, resourceKeyAs, UnexpectedIdentifierError, type IdentifierPattern } from "./ids.js";
 export { OutputShapeError, parseOutput, toJson, toJsonObject, type Json, type JsonObject } from "./json.js";
 export { answeredId, isPlaceholder, resultOf } from "./planned.js";
+export { idOf } from "./schema.js";
 export {
   EscalateRemediation,
   notAvailable,

@@ -8,7 +8,7 @@ import { parseLeaveAutoScalingOutput } from "../02-leave-auto-scaling.js";
 import { autoScalingMembership } from "../shared/auto-scaling.js";
 import { AUTO_SCALING_GROUP_NAME, instanceIdOf } from "../shared/ids.js";
 import { STEP } from "../shared/names.js";
-import { idOf } from "../shared/schema.js";
+import { idOf } from "../../kit/schema.js";
 
 const exitStandbyOutput = z.union([
   z.object({ exited: z.literal(true), groupName: idOf(AUTO_SCALING_GROUP_NAME).nullable() }),

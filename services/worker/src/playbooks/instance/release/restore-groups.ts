@@ -10,7 +10,7 @@ import { NETWORK_INTERFACE_ID, SECURITY_GROUP_ID, instanceIdOf } from "../shared
 import { readEnis, sameGroups } from "../shared/instance.js";
 import { STEP } from "../shared/names.js";
 import { requirePreState } from "../shared/pre-state.js";
-import { idOf } from "../shared/schema.js";
+import { idOf } from "../../kit/schema.js";
 
 /** Each interface with the groups identify recorded, which it holds again. */
 const restoreGroupsOutput = z.object({ enis: z.array(z.object({ id: idOf(NETWORK_INTERFACE_ID), groupIds: z.array(idOf(SECURITY_GROUP_ID)) })) });

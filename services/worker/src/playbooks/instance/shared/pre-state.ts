@@ -19,7 +19,7 @@ import {
   instanceIdOf,
 } from "./ids.js";
 import { STEP } from "./names.js";
-import { idOf } from "./schema.js";
+import { idOf } from "../../kit/schema.js";
 import type { TagPair } from "./tags.js";
 import { findRegistrations } from "./target-groups.js";
 

@@ -1,4 +1,4 @@
-// zod pieces for this playbook's step outputs: an identifier field is checked against its pattern
+// zod pieces for step outputs: an identifier field is checked against its pattern
 // when the engine validates an output and again whenever a stored output is read back.
 import { z } from "zod";
 import type { IdentifierPattern } from "@gdr/core/findings/patterns";
