@@ -319,3 +319,53 @@ describe("credentials the playbook must not act on", () => {
     await lane.stop();
   });
 });
+
+describe("other modes", () => {
+  it("auto mode deactivates a user's key at once, but holds a role's revocation for a person, saying why", async () => {
+    const auto = ["version: 1", 'accounts: { allow: ["*"] }', "rules:", "  - { name: keys-auto, match: { resourceTypes: [AccessKey] }, mode: auto }", ""].join("\n");
+    const lane = await startLane(world, { policy: auto });
+    const user = await seedUserKey(iam);
+    const role = await seedRoleSession(iam);
+    const userDetail = userKeyFinding(user);
+    const roleDetail = roleSessionFinding(role);
+    await lane.send(userDetail);
+    await lane.send(roleDetail);
+
+    const keyRemediation = await remediationForFinding(world.db, findingIdOf(userDetail));
+    expect(keyRemediation.mode).toBe("auto");
+    expect((await waitForStatus(world.db, keyRemediation.id, SETTLED)).status).toBe("succeeded");
+    expect(await keyStatus(iam, user.userName, user.accessKeyId)).toBe("Inactive");
+
+    // Every session of the role would end: identify's hold turns auto into an approval request.
+    const roleRemediation = await remediationForFinding(world.db, findingIdOf(roleDetail));
+    const held = await waitForStatus(world.db, roleRemediation.id, SETTLED);
+    expect(held.status).toBe("awaiting_approval");
+    expect(planOf(held).reason).toMatch(new RegExp(`^every session of role ${role.roleName} issued before the cutoff is denied every action`));
+    const audit = (await auditOf(world.db, roleRemediation.id)).filter((a) => a.action === "remediation.held");
+    expect(audit.map((a) => [a.detail["step"], a.detail["reason"]])).toEqual([["deactivate-key", planOf(held).reason]]);
+    expect(Object.keys(await rolePolicies(iam, role.roleName))).toEqual([OTHER_POLICY.name]);
+    await lane.stop();
+  });
+
+  it("dry-run mode records the calls it would make and changes nothing", async () => {
+    const dry = ["version: 1", 'accounts: { allow: ["*"] }', "rules:", "  - { name: keys-dry, match: { resourceTypes: [AccessKey] }, mode: dry-run }", ""].join("\n");
+    const log = iamCallLog();
+    const lane = await startLane(world, { policy: dry, awsMiddleware: (c) => { log.install(c); } });
+    const role = await seedRoleSession(iam);
+    const detail = roleSessionFinding(role);
+    await lane.send(detail);
+    const queued = await remediationForFinding(world.db, findingIdOf(detail));
+    const done = await waitForStatus(world.db, queued.id, [...SETTLED, "dry_run"]);
+    expect(done.status).toBe("dry_run");
+    const steps = stepMap(await stepsOf(world.db, queued.id));
+    expect(steps.get("revoke-sessions")?.output).toMatchObject({
+      dryRun: true,
+      calls: [{ service: "iam", operation: "PutRolePolicy", params: { RoleName: role.roleName, PolicyDocument: JSON.stringify(denyBefore("(the time this step runs)")) } }],
+      // IAM has no DryRun: said so, not pretended.
+      permissions: [{ permitted: true, detail: "PutRolePolicy: no DryRun for iam; not checked" }],
+    });
+    expect(log.changing()).toEqual([]);
+    expect(Object.keys(await rolePolicies(iam, role.roleName))).toEqual([OTHER_POLICY.name]);
+    await lane.stop();
+  });
+});
