@@ -12,6 +12,9 @@ const auth = (role: Role) => ({ authorization: `Bearer ${world.tokens[role]}` })
 const cursorOf = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
 const UUID = "00000000-0000-4000-8000-000000000000";
 
+/** A GuardDuty-shaped finding id (32 hex), the one finding seeded. */
+const FINDING = "0f100000000000000000000000000000";
+
 beforeAll(async () => {
   world = await createApiWorld({ name: "api-hostile-input-test" });
   app = world.app;
@@ -19,11 +22,11 @@ beforeAll(async () => {
   // against rows (an empty table can hide an error).
   await world.db.pool.query(
     `INSERT INTO findings (id, arn, account_id, region, partition, type, severity, title, resource_type, resource_key, count, archived, sample, gd_created_at, gd_updated_at, raw)
-     VALUES ('f1', 'arn:aws:guardduty:us-east-1:123456789012:detector/d/finding/f1', '123456789012', 'us-east-1', 'aws', 'Execution:Runtime/NewBinaryExecuted', 8, 't', 'Instance', 'i-0123456789abcdef0', 1, false, false, now(), now(), '{}')`,
+     VALUES ('0f100000000000000000000000000000', 'arn:aws:guardduty:us-east-1:123456789012:detector/d/finding/0f100000000000000000000000000000', '123456789012', 'us-east-1', 'aws', 'Execution:Runtime/NewBinaryExecuted', 8, 't', 'Instance', 'i-0123456789abcdef0', 1, false, false, now(), now(), '{}')`,
   );
   await world.db.pool.query(
     `INSERT INTO remediations (id, finding_id, playbook, resource_key, account_id, region, mode, status, rule_name, job_id, updated_at)
-     VALUES (gen_random_uuid(), 'f1', 'instance', 'i-0123456789abcdef0', '123456789012', 'us-east-1', 'auto', 'succeeded', 'r', 'j-f1', now())`,
+     VALUES (gen_random_uuid(), '0f100000000000000000000000000000', 'instance', 'i-0123456789abcdef0', '123456789012', 'us-east-1', 'auto', 'succeeded', 'r', 'j-0f100000000000000000000000000000', now())`,
   );
 });
 
@@ -81,17 +84,17 @@ describe("query strings", () => {
   it("answers 400 for a crafted cursor: not an array, an invalid or out-of-range date, a huge string, an id of the wrong kind", async () => {
     const at = new Date().toISOString();
     const crafted = [
-      cursorOf({ at, id: "f1" }),
+      cursorOf({ at, id: FINDING }),
       cursorOf("just a string"),
       cursorOf(42),
       cursorOf(null),
       cursorOf([at]),
-      cursorOf([at, "f1", "extra"]),
-      cursorOf(["not a date", "f1"]),
-      cursorOf(["2026-02-31T00:00:00.000Z", "f1"]),
-      cursorOf(["+275760-09-13T00:00:00.000Z", "f1"]),
-      cursorOf(["-000001-01-01T00:00:00.000Z", "f1"]),
-      cursorOf([1_700_000_000_000, "f1"]),
+      cursorOf([at, FINDING, "extra"]),
+      cursorOf(["not a date", FINDING]),
+      cursorOf(["2026-02-31T00:00:00.000Z", FINDING]),
+      cursorOf(["+275760-09-13T00:00:00.000Z", FINDING]),
+      cursorOf(["-000001-01-01T00:00:00.000Z", FINDING]),
+      cursorOf([1_700_000_000_000, FINDING]),
       cursorOf([at, 7]),
       cursorOf([at, "x".repeat(140)]),
       cursorOf([at, "f1\u0000"]),
@@ -105,12 +108,12 @@ describe("query strings", () => {
       await expect400(`/v1/remediations?cursor=${encodeURIComponent(cursor)}`);
     }
     // Well-formed for findings (a finding id) but not for remediations (their ids are uuids).
-    expect(await expect400(`/v1/remediations?cursor=${cursorOf([at, "f1"])}`)).toBe("invalid_cursor");
+    expect(await expect400(`/v1/remediations?cursor=${cursorOf([at, FINDING])}`)).toBe("invalid_cursor");
     // The cursors the API gives out still work.
     for (const path of ["/v1/findings", "/v1/remediations"]) {
       const first = await app.inject({ method: "GET", url: `${path}?limit=1`, headers: auth("viewer") });
       expect(first.statusCode).toBe(200);
-      const own = await app.inject({ method: "GET", url: `${path}?cursor=${cursorOf([at, path === "/v1/findings" ? "f1" : UUID])}`, headers: auth("viewer") });
+      const own = await app.inject({ method: "GET", url: `${path}?cursor=${cursorOf([at, path === "/v1/findings" ? FINDING : UUID])}`, headers: auth("viewer") });
       expect(own.statusCode, own.body).toBe(200);
     }
   });
