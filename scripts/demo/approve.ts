@@ -28,19 +28,23 @@ export interface ApprovalOutcome {
 
 /**
  * What an on-call engineer does with the approval gate, over real HTTP with an approver token of
- * their own: list the instance remediations waiting, read each frozen plan, approve it by its
- * hash, and follow it until it has run. The other playbooks arrive in later releases, so only
- * instance remediations are taken (their effect can be checked in moto).
+ * their own: list the remediations of these playbooks waiting, read each frozen plan, approve it by
+ * its hash, and follow it until it has run. Only playbooks whose effect the demo checks in moto
+ * are taken.
  */
-export async function approvePending(prisma: PrismaClient, baseUrl: string): Promise<ApprovalOutcome[]> {
+export async function approvePending(prisma: PrismaClient, baseUrl: string, playbooks: readonly string[]): Promise<ApprovalOutcome[]> {
   const { token, identity } = await createToken(prisma, `demo-approver-${Date.now()}`, "approver");
   const api = client(baseUrl, token);
-  const list = "/v1/remediations?status=awaiting_approval&playbook=instance";
-  const waiting = await api.get(page, list);
   console.log(`\napprovals, through the API with approver token "${identity.name}":`);
-  console.log(`  GET ${list}: ${waiting.items.length} waiting`);
+  const waiting: z.infer<typeof summary>[] = [];
+  for (const playbook of playbooks) {
+    const list = `/v1/remediations?status=awaiting_approval&playbook=${encodeURIComponent(playbook)}`;
+    const items = (await api.get(page, list)).items;
+    console.log(`  GET ${list}: ${items.length} waiting`);
+    waiting.push(...items);
+  }
   const outcomes: ApprovalOutcome[] = [];
-  for (const item of waiting.items) {
+  for (const item of waiting) {
     try {
       outcomes.push(await approveAndFollow(api, item.id));
     } catch (err) {

@@ -90,23 +90,25 @@ try {
     intervalMs: 100,
     what: "every instance and credentials remediation to finish or wait for an approval",
   });
-  const approvals = await approvePending(prisma, apiUrl);
+  // What the leaked key's remediation planned, and the key's state, before anyone approved.
+  const keyBefore = await leakedKeyBeforeApproval(prisma, iam, leakedKey);
+  const approvals = await approvePending(prisma, apiUrl, ["instance", "access-key"]);
 
   const mismatches = await reportReceipts(prisma, sent);
   await reportRemediations(prisma);
   await reportInstances(clients.ec2, clients.autoscaling, instances.map((i) => i.instanceId));
-  const credentialsProblem = await reportLeakedKey(prisma, iam, leakedKey);
+  const credentialsProblem = keyBefore.problem ?? (await reportLeakedKey(prisma, iam, leakedKey));
   iam.destroy();
 
   const failures = [
     ...(mismatches > 0 ? [`${mismatches} message(s) did not end as expected.`] : []),
-    ...(approvals.length === 0 ? ["No instance remediation waited for an approval; the medium finding on instance 4 should have led to one."] : []),
+    ...(approvals.some((a) => a.resourceKey.startsWith("i-")) ? [] : ["No instance remediation waited for an approval; the medium finding on instance 4 should have led to one."]),
     ...approvals.filter((a) => !a.ok).map((a) => `The approved remediation of ${a.resourceKey} did not succeed: ${a.status}.`),
     ...(credentialsProblem ? [credentialsProblem] : []),
   ];
   console.log(
     failures.length === 0
-      ? "\nEvery message is accounted for and the approved remediation ran, as expected. The leaked key's deactivation waits for a person (approve it on the page with --serve). Playbooks for ECS and EKS arrive in later releases; their remediations stay queued."
+      ? "\nEvery message is accounted for and the approved remediations ran, as expected: the instance was isolated and the leaked key deactivated only after a person approved. Playbooks for ECS and EKS arrive in later releases; their remediations stay queued."
       : `\n${failures.join("\n")}`,
   );
   process.exitCode = failures.length === 0 ? 0 : 1;
@@ -120,20 +122,31 @@ try {
 }
 
 /**
- * The leaked key's remediation: identified in IAM, its deactivation planned and waiting for a
- * person, and the key still Active (approval mode changes nothing before the approval). Returns
- * what is wrong, or null.
+ * Before the approval: the leaked key's remediation is identified in IAM, its deactivation planned
+ * (one call) and waiting for a person, and the key still Active (approval mode changes nothing
+ * before the approval).
  */
+async function leakedKeyBeforeApproval(prisma: DemoServices["prisma"], iam: ReturnType<typeof iamClients>, key: SeededUserKey): Promise<{ problem: string | null }> {
+  const r = await prisma.remediation.findFirst({ where: { playbook: "access-key", resourceKey: key.accessKeyId } });
+  const status = await keyStatus(iam, key.userName, key.accessKeyId);
+  console.log(`\ncredentials, before the approval (IAM in moto):`);
+  if (!r) return { problem: `No remediation for the leaked key ${key.accessKeyId}.` };
+  const plan = frozenPlanSchema.safeParse(r.plan);
+  const planned = plan.success ? plan.data.steps.flatMap((s) => s.calls.map((c) => `${s.name}: ${c.operation} ${JSON.stringify(c.params)}`)) : [];
+  console.log(`  ${key.accessKeyId} of ${key.userName}: remediation ${r.status}, the key ${status ?? "gone"}`);
+  for (const line of planned) console.log(`  planned ${line}`);
+  if (r.status !== "awaiting_approval" || planned.length !== 1) return { problem: `The leaked key's remediation should wait for an approval with one planned call; it is ${r.status} with ${planned.length}.` };
+  return { problem: status === "Active" ? null : `The leaked key is ${status ?? "gone"} before anyone approved its deactivation.` };
+}
+
+/** After the approval: the key is Inactive in IAM (never deleted) and the remediation succeeded. */
 async function reportLeakedKey(prisma: DemoServices["prisma"], iam: ReturnType<typeof iamClients>, key: SeededUserKey): Promise<string | null> {
   const r = await prisma.remediation.findFirst({ where: { playbook: "access-key", resourceKey: key.accessKeyId }, include: { steps: { orderBy: { order: "asc" } } } });
   const status = await keyStatus(iam, key.userName, key.accessKeyId);
-  console.log(`\ncredentials (IAM in moto):`);
+  console.log(`\ncredentials, after the approval (IAM in moto):`);
   if (!r) return `No remediation for the leaked key ${key.accessKeyId}.`;
-  const plan = frozenPlanSchema.safeParse(r.plan);
-  const planned = plan.success ? plan.data.steps.flatMap((s) => s.calls.map((c) => `${s.name}: ${c.operation} ${JSON.stringify(c.params)}`)) : [];
   console.log(`  ${key.accessKeyId} of ${key.userName}: remediation ${r.status}; steps ${r.steps.map((s) => `${s.name}=${s.status}`).join(", ")}`);
-  for (const line of planned) console.log(`  planned ${line}`);
   console.log(`  the key is ${status ?? "gone"} in IAM`);
-  if (r.status !== "awaiting_approval" || planned.length !== 1) return `The leaked key's remediation should wait for an approval with one planned call; it is ${r.status} with ${planned.length}.`;
-  return status === "Active" ? null : `The leaked key is ${status ?? "gone"} before anyone approved its deactivation.`;
+  if (r.status !== "succeeded") return `The leaked key's approved remediation did not succeed: ${r.status}.`;
+  return status === "Inactive" ? null : `The leaked key is ${status ?? "gone"} after its deactivation was approved and ran.`;
 }
