@@ -61,7 +61,12 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
     middleware: deps.awsMiddleware,
   });
   const policy = loadPolicyFile(config.POLICY_FILE);
-  const playbooks = createPlaybookRegistry({ instanceTerminate: config.WORKER_INSTANCE_TERMINATE, exemptTag: policy.exemptTag });
+  const playbooks = createPlaybookRegistry({
+    instanceTerminate: config.WORKER_INSTANCE_TERMINATE,
+    exemptTag: policy.exemptTag,
+    // The role this worker acts through in other accounts: the Credentials playbook never revokes it.
+    responderRoleName: config.WORKER_ROLE_NAME,
+  });
   // The buckets of every family a registered playbook (or the engine's confirmation gate) calls;
   // two playbooks disagreeing on one is a StartupError (exit 2).
   const buckets = bucketTable([{ name: "the engine (GuardDuty confirmation)", families: ENGINE_FAMILIES }, ...[...playbooks.values()].map((p) => ({ name: `playbook ${p.name}`, families: p.families }))], config);

@@ -1,34 +1,10 @@
 import { createHash } from "node:crypto";
-import type { DeclinedOutcome, ReleasableStatus } from "@gdr/core/approvals/plan-fields";
+import type { DeclinedOutcome, FrozenPlan, ReleasableStatus } from "@gdr/core/approvals/plan";
 import { deriveCalls, type RecordingContext } from "./derive.js";
-import type { Json, PlannedCall, Step } from "./step.js";
+import type { Json, Step } from "./step.js";
 
-export interface FrozenPlan {
-  remediationId: string;
-  /** Which job carries the plan out once approved: the containment's continuation or a release. */
-  action: "continue" | "release";
-  /**
-   * When the plan was frozen. It makes every freeze's hash its own, so one decision per plan hash
-   * (the approvals key) still lets a plan frozen again later (a second release request on the
-   * same state) be decided anew.
-   */
-  frozenAt: string;
-  /**
-   * What a rejection or an expiry leaves: `contained` when the resource already is (a release
-   * plan, or a destructive step after containment) and the remediation goes back to succeeded;
-   * `nothing_done` when the plan was to start changing things, and it ends rejected or expired.
-   */
-  ifDeclined: DeclinedOutcome;
-  /** A release plan: the status it was asked for from, which a decline puts back. */
-  releaseFrom?: ReleasableStatus;
-  /**
-   * Why a person is asked where the mode alone would not ask (auto mode held back, e.g. by an
-   * exemption tag found on the live resource).
-   */
-  reason?: string;
-  /** The steps still to run, each with the exact AWS calls it will make. */
-  steps: { name: string; destructive: boolean; calls: PlannedCall[] }[];
-}
+/** The plan a person approves, typed once in core (the API, the page and the approvals read it). */
+export type { FrozenPlan } from "@gdr/core/approvals/plan";
 
 /**
  * Runs each remaining step in plan mode, from the live state: the calls its act would make now.
@@ -81,7 +57,7 @@ export function planSlice(steps: readonly Step[], index: number): readonly Step[
  * approver saw is the hash the engine checks, whatever order a step listed parameters in.
  */
 export function planHash(plan: FrozenPlan | Json): string {
-  return createHash("sha256").update(canonical(plan as Json)).digest("hex");
+  return createHash("sha256").update(canonical(plan)).digest("hex");
 }
 
 function canonical(value: Json): string {
@@ -96,5 +72,5 @@ function canonical(value: Json): string {
 }
 
 export function planAsJson(plan: FrozenPlan): Json {
-  return plan as unknown as Json;
+  return plan;
 }

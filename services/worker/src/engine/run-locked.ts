@@ -2,6 +2,7 @@
 // the job's row in the action table (actions.ts) says: which steps, under which approval, what
 // waits for a person, when the isolation cap is taken and when the rest is handed over.
 import type { RemediationJob } from "@gdr/core/queues/catalog";
+import { evidenceJobId } from "@gdr/core/queues/job-ids";
 import { ACTIONS, stepsFor, type ActionRule } from "./actions.js";
 import { approvalFor, covers, holdReason, needsApproval } from "./approval.js";
 import { completesContainment, contains, isContained, isDone, outputsOf, releasableStatus, type StepStatus } from "./containment.js";
@@ -120,7 +121,7 @@ async function runSteps(run: Run, approved: { actor: string } | null, deps: Engi
       // to an evidence job at a lower priority, so that other resources' containment does not
       // queue behind it. (A job that finds containment done by an earlier run, after a crash or
       // on a retry, carries on itself: it has no containment of its own to hurry.)
-      await deps.handOver({ ...job, action: "evidence" }, `${run.attempt.jobId}-evidence`);
+      await deps.handOver({ ...job, action: "evidence" }, evidenceJobId(run.attempt.jobId));
       await deps.store.audit(loaded.ref.id, "worker", "remediation.handed_over", { from: job.action, next: step.name });
       return "handed_over";
     }

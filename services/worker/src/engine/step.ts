@@ -11,15 +11,11 @@ export type Json = string | number | boolean | null | Json[] | { [key: string]: 
 export type JsonObject = { [key: string]: Json };
 
 /**
- * One call that changes something, as shown in a frozen plan and hashed for approval. `service` is
- * the client's name in the step context (`ec2`, `iam`, ... or an outside client's name).
+ * One call that changes something, as shown in a frozen plan and hashed for approval (core's one
+ * plan type). `service` is the client's name in the step context (`ec2`, `iam`, ... or an outside
+ * client's name).
  */
-export interface PlannedCall {
-  service: string;
-  operation: string;
-  /** The exact parameters, minus nothing: approvers see what will be sent. */
-  params: JsonObject;
-}
+export type { PlannedCall } from "@gdr/core/approvals/plan";
 
 /**
  * A rate bucket name (`ec2-write`, `iam-write`, ...). Each playbook declares the families it calls
