@@ -147,6 +147,12 @@ export const EC2_INSTANCE_ARN = pattern(
   "an EC2 instance ARN (arn:<partition>:ec2:<region>:<account>:instance/i-...)",
   new RegExp(`^${arnPrefix("ec2")}instance/(?<instanceId>i-(?:[0-9a-f]{8}|[0-9a-f]{17}))$`),
 );
+// arn:<partition>:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<16 hex> (the
+// Instance playbook records the target groups an instance leaves, and registers it back on release).
+export const TARGET_GROUP_ARN = pattern(
+  "an Elastic Load Balancing target group ARN",
+  new RegExp(`^${arnPrefix("elasticloadbalancing")}targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$`),
+);
 // arn:<partition>:iam::<account>:user/<name> or role/<name>. IAM is global (no region). No path:
 // GuardDuty reports the user or role name without its path, so an ARN with one could never match.
 export const IAM_PRINCIPAL_ARN = pattern(

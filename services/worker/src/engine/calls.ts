@@ -97,7 +97,7 @@ export function callsFor(mode: StepMode, base: CallBase): Pick<StepContext, "rea
     }
   }
 
-  async function dryRunCheck(service: AwsServiceName, family: ApiFamily, command: object, operation: string, params: JsonObject): Promise<DryRunResult> {
+  async function dryRunCheck(service: AwsServiceName, family: ApiFamily, command: object, operation: string, params: JsonObject, tolerates: readonly string[]): Promise<DryRunResult> {
     if (!DRY_RUN_SERVICES.has(service)) return { permitted: true, detail: `${operation}: no DryRun for ${service}; not checked` };
     if (mentions(params, placeholders)) return { permitted: true, detail: `${operation}: not checked, it uses the answer of an earlier call` };
     const Ctor = command.constructor as new (input: object) => object;
@@ -110,6 +110,8 @@ export function callsFor(mode: StepMode, base: CallBase): Pick<StepContext, "rea
       if (isDryRunSuccess(err)) return { permitted: true, detail: `${operation}: DryRunOperation (would succeed)` };
       const c = classifyAwsError(err);
       if (c.code === "UnauthorizedOperation") return { permitted: false, detail: `${operation}: UnauthorizedOperation (not permitted)` };
+      // E.g. revoking a rule an earlier recorded call would have added: EC2 checks the rule, act takes the answer as done.
+      if (tolerates.includes(c.code)) return { permitted: true, detail: `${operation}: ${c.code} (act takes this answer as done)` };
       if (c.kind !== "fatal") throw err;
       const status = c.httpStatus === undefined ? "" : ` (HTTP ${c.httpStatus})`;
       return { permitted: false, detail: `${operation}: ${c.code}${status} (would fail)` };
@@ -130,7 +132,7 @@ export function callsFor(mode: StepMode, base: CallBase): Pick<StepContext, "rea
       if (mode === "act") return send<O>(call.service, call.family, call.command);
       const operation = operationOf(call.command);
       const params = paramsOf(call.command.input);
-      if (mode === "dry_run") recorded.permissions.push(await dryRunCheck(call.service, call.family, call.command, operation, params));
+      if (mode === "dry_run") recorded.permissions.push(await dryRunCheck(call.service, call.family, call.command, operation, params, call.tolerates ?? []));
       record(call.service, operation, params, call.planned);
       return { $metadata: {}, ...call.planned } as O;
     },

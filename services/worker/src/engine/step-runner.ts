@@ -2,7 +2,7 @@ import { contains, escalationOutput } from "./containment.js";
 import type { EngineDeps } from "./deps.js";
 import { classifyStepError, type ClassifiedStepError, unreachableOf } from "./errors.js";
 import { FailedForGood, Postpone, SlowDown, Unavailable } from "./signals.js";
-import { EscalateRemediation, isNotAvailable, type Json, SkipRemediation, type Step, type StepContext } from "./step.js";
+import { EscalateRemediation, isNotAvailable, type Json, OutputShapeError, SkipRemediation, type Step, type StepContext } from "./step.js";
 import type { FinishedStatus, LoadedRemediation } from "./store.js";
 
 export interface Attempt {
@@ -76,7 +76,7 @@ export async function runStep(
       // was already there (a re-run after a crash) and it changed nothing.
       const status = step.checkOnly === true ? "verified" : "skipped";
       end({ outcome: status === "verified" ? "verified" : "already_done" });
-      return await finish(status, output, { note: status === "verified" ? "verified" : "already done" });
+      return await finish(status, output, { note: status === "verified" ? "verified" : (checked.note ?? "already done") });
     }
     const acted = await step.act(ctx, checked.state);
     if (isNotAvailable(acted)) {
@@ -182,10 +182,6 @@ export async function stopWhilePlanning(err: unknown, loaded: LoadedRemediation,
   return { kind: "skipped_remediation" };
 }
 
-/** A step's output does not have the shape its schema declares: a bug, never retried. */
-export class OutputShapeError extends Error {
-  override readonly name = "OutputShapeError";
-}
 
 function validOutput(step: Step, output: Json): Json {
   const parsed = step.output.safeParse(output);

@@ -54,6 +54,12 @@ export interface Change<I extends object, O extends MetadataBearer> {
    * answer.
    */
   planned?: Partial<O>;
+  /**
+   * AWS error codes the step takes as success (revoking a rule already gone, adding one already
+   * there): a dry run that answers one of them reports the call as fine, not as "would fail". The
+   * step still catches them itself when acting.
+   */
+  tolerates?: readonly string[];
 }
 
 /**
@@ -113,8 +119,12 @@ export interface StepContext {
   audit(action: string, detail: JsonObject): Promise<void>;
 }
 
-/** What a step found when it looked before acting. */
-export type CheckResult = { done: true; output: Json } | { done: false; state?: Json };
+/**
+ * What a step found when it looked before acting. `note` says why nothing needs doing when the
+ * reason is not that the step's effect is there already (the step does not apply: "not in an Auto
+ * Scaling group"); it is recorded instead of "already done", so the record says what happened.
+ */
+export type CheckResult = { done: true; output: Json; note?: string } | { done: false; state?: Json };
 
 /**
  * A step that could not do its work, said so (e.g. an API not offered in the region): recorded
@@ -212,6 +222,14 @@ export interface Playbook {
   families: Readonly<Record<ApiFamily, BucketSpec>>;
   /** Outside clients by name (ctx.client(name)). */
   clients?: Readonly<Record<string, OutsideClientFactory>>;
+}
+
+/**
+ * An output (a step's own, or another step's read back) does not have the shape its schema
+ * declares: a bug or a tampered record, never retried.
+ */
+export class OutputShapeError extends Error {
+  override readonly name = "OutputShapeError";
 }
 
 /** The effect a step expected is not there after it acted: worth retrying. */

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { SkipRemediation, VerificationError, type CheckResult, type Step, type StepContext } from "../kit/index.js";
 import { IAM_WRITE } from "./families.js";
 import { STEP } from "./names.js";
-import { notApplicable, notApplicableSchema, principalOf, type UserKey } from "./principal.js";
+import { doesNotApply, notApplicable, notApplicableSchema, principalOf, type UserKey } from "./principal.js";
 import { readKey } from "./user-key.js";
 
 const deactivatedSchema = z.object({
@@ -33,7 +33,7 @@ export const deactivateKey: Step = {
 
   async check(ctx): Promise<CheckResult> {
     const principal = principalOf(ctx);
-    if (principal.kind !== "user-key") return { done: true, output: notApplicable(principal, "there is no long-term key to deactivate") };
+    if (principal.kind !== "user-key") return doesNotApply(principal, "there is no long-term key to deactivate");
     return (await currentStatus(ctx, principal)) === "Inactive" ? { done: true, output: done(principal) } : { done: false };
   },
 

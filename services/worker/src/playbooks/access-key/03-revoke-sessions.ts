@@ -11,7 +11,7 @@ import * as escalate from "./escalations.js";
 import { IAM_WRITE } from "./families.js";
 import { isNoSuchEntity } from "./iam-errors.js";
 import { revokePolicyName, STEP } from "./names.js";
-import { notApplicable, notApplicableSchema, principalOf, type RoleSessions } from "./principal.js";
+import { doesNotApply, notApplicable, notApplicableSchema, principalOf, type RoleSessions } from "./principal.js";
 import { cutoffFor, revokeDocumentText, revokeEffect } from "./revoke-policy.js";
 import { readRevokePolicy } from "./role-policy.js";
 
@@ -51,7 +51,7 @@ export const revokeSessions: Step = {
   // writing it again would move the cutoff and spare sessions issued in between.
   async check(ctx): Promise<CheckResult> {
     const principal = principalOf(ctx);
-    if (principal.kind !== "role-sessions") return { done: true, output: notApplicable(principal, "there are no role sessions to revoke") };
+    if (principal.kind !== "role-sessions") return doesNotApply(principal, "there are no role sessions to revoke");
     const found = await inPlace(ctx, principal, revokePolicyName(ctx.remediation.id));
     return found ? { done: true, output: found } : { done: false };
   },

@@ -57,3 +57,9 @@ export function notApplicable(principal: Principal, what: string): { applies: fa
   const of = principal.kind === "user-key" ? `user ${principal.userName}'s access key` : `sessions of role ${principal.roleName}`;
   return { applies: false, reason: `the credentials are ${of}: ${what}` };
 }
+
+/** A check's answer for a step that does not fit these credentials: done, and recorded as not applying. */
+export function doesNotApply(principal: Principal, what: string): { done: true; output: { applies: false; reason: string }; note: string } {
+  const output = notApplicable(principal, what);
+  return { done: true, output, note: `does not apply: ${output.reason}` };
+}

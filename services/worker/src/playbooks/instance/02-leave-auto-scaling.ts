@@ -62,7 +62,8 @@ export const leaveAutoScaling: Step = {
   async check(ctx): Promise<CheckResult> {
     const membership = await autoScalingMembership(ctx, instanceIdOf(ctx));
     if (!membership || OUT_OF_SERVICE_STATES.has(membership.lifecycleState)) {
-      return { done: true, output: alreadyOut(ctx, membership) };
+      const output = alreadyOut(ctx, membership);
+      return { done: true, output, ...(output.action === "not-in-group" ? { note: "not in an Auto Scaling group" } : {}) };
     }
     return { done: false, state: membership };
   },

@@ -41,7 +41,7 @@ export const leaveTargetGroups: Step = {
     const found = await states(ctx, requirePreState(ctx).targets);
     return found.some((t) => t.state === "registered")
       ? { done: false, state: found }
-      : { done: true, output: { targets: found } };
+      : { done: true, output: { targets: found }, ...(found.length === 0 ? { note: "not registered in any target group" } : {}) };
   },
 
   async act(ctx) {

@@ -6,10 +6,9 @@ import type { Json, JsonObject } from "../../engine/step.js";
 
 export { toJson, type Json, type JsonObject };
 
-/** A recorded step output does not have the shape this code wrote: never retry, look at it. */
-export class OutputShapeError extends Error {
-  override readonly name = "OutputShapeError";
-}
+import { OutputShapeError } from "../../engine/step.js";
+
+export { OutputShapeError };
 
 /** An SDK input as a JSON object (a plan's params, an audit detail). */
 export function toJsonObject(value: object): JsonObject {

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { VerificationError, type CheckResult, type Step } from "../../kit/index.js";
 import { IAM_WRITE } from "../families.js";
 import { STEP } from "../names.js";
-import { notApplicable, notApplicableSchema, principalOf } from "../principal.js";
+import { doesNotApply, notApplicable, notApplicableSchema, principalOf } from "../principal.js";
 import { readKey } from "../user-key.js";
 
 const reactivatedSchema = z.object({ applies: z.literal(true), accessKeyId: z.string(), userName: z.string(), status: z.literal("Active") });
@@ -19,7 +19,7 @@ export const reactivateKey: Step = {
 
   async check(ctx): Promise<CheckResult> {
     const key = principalOf(ctx);
-    if (key.kind !== "user-key") return { done: true, output: notApplicable(key, "there is no key to reactivate") };
+    if (key.kind !== "user-key") return doesNotApply(key, "there is no key to reactivate");
     if (key.statusBefore !== "Active") return { done: true, output: { applies: true, accessKeyId: key.accessKeyId, left: "Inactive before containment: left Inactive" } };
     const state = await readKey(ctx, key.userName, key.accessKeyId);
     if (state.found !== "key") return { done: true, output: { applies: true, accessKeyId: key.accessKeyId, left: "deleted since containment: nothing to reactivate" } };

@@ -27,7 +27,7 @@ export const removeRevokePolicy: Step = {
 
   async check(ctx): Promise<CheckResult> {
     const role = roleOf(ctx);
-    if (!("roleName" in role)) return { done: true, output: role };
+    if (!("roleName" in role)) return { done: true, output: role, note: `does not apply: ${role.reason}` };
     const policyName = revokePolicyName(ctx.remediation.id);
     const found = await readRevokePolicy(ctx, role.roleName, policyName);
     if (found.state === "absent") return { done: true, output: { applies: true, roleName: role.roleName, policyName, removed: false } };

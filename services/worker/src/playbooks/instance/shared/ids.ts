@@ -7,13 +7,14 @@ import {
   REGION,
   SECURITY_GROUP_ID,
   SUBNET_ID,
+  TARGET_GROUP_ARN,
   VPC_ID,
   type IdentifierPattern,
 } from "@gdr/core/findings/patterns";
 import type { StepContext } from "../../../engine/step.js";
 import { resourceKeyAs } from "../../kit/ids.js";
 
-export { ACCOUNT_ID, INSTANCE_ID, NETWORK_INTERFACE_ID, REGION, SECURITY_GROUP_ID, SUBNET_ID, VPC_ID };
+export { ACCOUNT_ID, INSTANCE_ID, NETWORK_INTERFACE_ID, REGION, SECURITY_GROUP_ID, SUBNET_ID, TARGET_GROUP_ARN, VPC_ID };
 export { expectId, UnexpectedIdentifierError } from "../../kit/ids.js";
 
 const hexId = (prefix: string): RegExp => new RegExp(`^${prefix}-(?:[0-9a-f]{8}|[0-9a-f]{17})$`);
@@ -23,11 +24,6 @@ export const SNAPSHOT_ID: IdentifierPattern = { label: "an EBS snapshot id (snap
 export const ENI_ATTACHMENT_ID: IdentifierPattern = {
   label: "a network interface attachment id (eni-attach-...)",
   regex: hexId("eni-attach"),
-};
-export const TARGET_GROUP_ARN: IdentifierPattern = {
-  label: "a target group ARN",
-  regex:
-    /^arn:aws(?:-cn|-us-gov|-iso(?:-[bef])?|-eusc)?:elasticloadbalancing:[a-z]{2,4}(?:-[a-z]{2,10}){1,2}-[0-9]{1,2}:[0-9]{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/,
 };
 // Auto Scaling group names may hold almost any character (AWS's own pattern); refuse only
 // control characters and oversize values, so that an odd name never blocks containment.

@@ -220,12 +220,15 @@ async function groupNamed(ctx: GroupContext, vpcId: string, name: string): Promi
   return (out.SecurityGroups ?? []).find((g) => g.VpcId === vpcId && g.GroupName === name);
 }
 
+const ALREADY_THERE = ["InvalidPermission.Duplicate"] as const;
+const ALREADY_GONE = ["InvalidPermission.NotFound"] as const;
+
 /** Adds the temporary rule; already there is fine. */
 export async function authorizeAllTraffic(ctx: GroupContext, groupId: string): Promise<void> {
   try {
-    await ctx.change({ service: "ec2", family: "ec2-write", command: new AuthorizeSecurityGroupEgressCommand(authorizeInput(groupId)) });
+    await ctx.change({ service: "ec2", family: "ec2-write", command: new AuthorizeSecurityGroupEgressCommand(authorizeInput(groupId)), tolerates: ALREADY_THERE });
   } catch (err) {
-    if (errorName(err) !== "InvalidPermission.Duplicate") throw err;
+    if (!(ALREADY_THERE as readonly (string | undefined)[]).includes(errorName(err))) throw err;
   }
 }
 
@@ -262,9 +265,9 @@ export async function revokeV6Default(ctx: GroupContext, groupId: string): Promi
 
 async function revokeEgress(ctx: GroupContext, input: RevokeSecurityGroupEgressCommandInput): Promise<void> {
   try {
-    await ctx.change({ service: "ec2", family: "ec2-write", command: new RevokeSecurityGroupEgressCommand(input) });
+    await ctx.change({ service: "ec2", family: "ec2-write", command: new RevokeSecurityGroupEgressCommand(input), tolerates: ALREADY_GONE });
   } catch (err) {
-    if (errorName(err) !== "InvalidPermission.NotFound") throw err;
+    if (!(ALREADY_GONE as readonly (string | undefined)[]).includes(errorName(err))) throw err;
   }
 }
 
