@@ -757,8 +757,9 @@ describe("plan and dry-run", () => {
     }
     expect(await observableState(seeded, ctx.tags.remediationId)).toEqual(before);
 
-    // The group act creates first is named in the calls after it as approvers have always read it.
-    const newGroup = "(the group CreateSecurityGroup returns)";
+    // The group act creates first is named in the calls after it, with the VPC it is for (an
+    // instance with interfaces in two VPCs gets a new group in each).
+    const newGroup = `(the group CreateSecurityGroup returns for ${seeded.vpcId})`;
     expect(plans["isolate"]).toEqual([
       { service: "ec2", operation: "CreateSecurityGroup", params: expect.objectContaining({ VpcId: seeded.vpcId }) as unknown },
       { service: "ec2", operation: "RevokeSecurityGroupEgress", params: { GroupId: newGroup, IpPermissions: [{ IpProtocol: "-1", Ipv6Ranges: [{ CidrIpv6: "::/0" }] }] } },

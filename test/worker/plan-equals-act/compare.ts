@@ -1,7 +1,7 @@
 // A step's sent calls against its frozen plan: the same calls in the same order, parameters
 // included, where a placeholder of the plan ("(the group CreateSecurityGroup returns)") stands for
 // one value throughout, and that value is what an earlier call's answer in the step gave.
-import { isPlaceholder, resultOf } from "../../../services/worker/src/playbooks/kit/planned.js";
+import { isPlaceholder, isPlaceholderFor } from "../../../services/worker/src/playbooks/kit/planned.js";
 import type { Json, PlannedCall } from "../../../services/worker/src/engine/step.js";
 import type { SentCall } from "./recorder.js";
 
@@ -40,7 +40,7 @@ export function compareToPlan(planned: readonly PlannedCall[], sent: readonly Se
   for (const [placeholder, { value, at }] of bound) {
     const answered = sent
       .slice(0, at)
-      .some((call) => Object.entries(call.answer ?? {}).some(([field, given]) => given === value && resultOf(call.operation, field) === placeholder));
+      .some((call) => Object.entries(call.answer ?? {}).some(([field, given]) => given === value && isPlaceholderFor(placeholder, call.operation, field)));
     if (!answered) problems.push(`${placeholder} was sent as ${value}, which no earlier answer of the step gave`);
   }
   return { sent: rewritten, problems };

@@ -4,7 +4,8 @@
 import type { AwsClients, AwsServiceName } from "@gdr/core/aws/clients";
 import { awsRequestId, classifyAwsError, isDryRunSuccess } from "@gdr/core/aws/errors";
 import type { MetadataBearer } from "@smithy/types";
-import type { ApiFamily, AwsCommand, Change, Json, JsonObject, PlannedCall, StepContext, StepMode } from "./step.js";
+import { isPlaceholder } from "./placeholders.js";
+import type { ApiFamily, AwsCommand, Change, Json, JsonObject, OutsideChange, PlannedCall, StepContext, StepMode } from "./step.js";
 
 /** One permission check of a dry-run. */
 export interface DryRunResult {
@@ -29,6 +30,28 @@ type Sender = { send(command: unknown, options: { abortSignal: AbortSignal }): P
 
 /** Services whose changing calls take EC2's `DryRun: true` (a permission check that changes nothing). */
 const DRY_RUN_SERVICES: ReadonlySet<AwsServiceName> = new Set(["ec2"]);
+
+/** AWS's read operations: reads are sent in every mode, so nothing else may pass for one. */
+const READ_OPERATION = /^(?:Describe|Get|List)[A-Z]/;
+
+/** A step sent a call through ctx.read that is not a read: a bug in the step, never retried. */
+export class NotAReadError extends Error {
+  override readonly name = "NotAReadError";
+}
+
+/** A read-only step (identify) tried to change something: a bug in the step, never retried. */
+export class ReadOnlyStepError extends Error {
+  override readonly name = "ReadOnlyStepError";
+}
+
+/**
+ * The context a read-only step runs with: it runs before any approval and in dry-run mode, so a
+ * change from it is refused instead of sent.
+ */
+export function readOnlyView<C extends Pick<StepContext, "change" | "changeOutside">>(ctx: C, step: string): C {
+  const refuse = (): Promise<never> => Promise.reject(new ReadOnlyStepError(`read-only step ${step} tried to change something`));
+  return { ...ctx, change: refuse, changeOutside: refuse };
+}
 
 /** The operation a command sends: `CreateTagsCommand` → `CreateTags`. */
 export function operationOf(command: object): string {
@@ -61,10 +84,10 @@ function paramsOf(input: object): JsonObject {
   return json;
 }
 
-function stringsIn(value: unknown, into: Set<string>): void {
-  if (typeof value === "string") into.add(value);
-  else if (Array.isArray(value)) for (const item of value) stringsIn(item, into);
-  else if (value !== null && typeof value === "object") for (const item of Object.values(value)) stringsIn(item, into);
+function placeholdersIn(value: unknown, into: Set<string>): void {
+  if (isPlaceholder(value)) into.add(value);
+  else if (Array.isArray(value)) for (const item of value) placeholdersIn(item, into);
+  else if (value !== null && typeof value === "object") for (const item of Object.values(value)) placeholdersIn(item, into);
 }
 
 function mentions(value: Json, placeholders: ReadonlySet<string>): boolean {
@@ -120,12 +143,15 @@ export function callsFor(mode: StepMode, base: CallBase): Pick<StepContext, "rea
 
   function record(service: string, operation: string, params: JsonObject, planned: unknown): void {
     recorded.calls.push({ service, operation, params });
-    stringsIn(planned, placeholders);
+    placeholdersIn(planned, placeholders);
   }
 
   return {
     recorded,
-    read<I extends object, O extends MetadataBearer>(service: AwsServiceName, family: ApiFamily, command: AwsCommand<I, O>): Promise<O> {
+    async read<I extends object, O extends MetadataBearer>(service: AwsServiceName, family: ApiFamily, command: AwsCommand<I, O>): Promise<O> {
+      // Reads are sent in every mode, before any approval: only what AWS names a read may go here.
+      const operation = operationOf(command);
+      if (!READ_OPERATION.test(operation)) throw new NotAReadError(`${operation} is not a read (Describe*, Get*, List*): send it with ctx.change`);
       return send<O>(service, family, command);
     },
     async change<I extends object, O extends MetadataBearer>(call: Change<I, O>): Promise<O> {
@@ -136,7 +162,7 @@ export function callsFor(mode: StepMode, base: CallBase): Pick<StepContext, "rea
       record(call.service, operation, params, call.planned);
       return { $metadata: {}, ...call.planned } as O;
     },
-    async changeOutside<T>(call: { service: string; family: ApiFamily; operation: string; params: JsonObject; planned?: T; send: (signal: AbortSignal) => Promise<T> }): Promise<T> {
+    async changeOutside<T>(call: OutsideChange<T>): Promise<T> {
       if (mode === "act") {
         await base.throttle(call.family);
         return call.send(base.signal);

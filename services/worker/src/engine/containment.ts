@@ -30,6 +30,14 @@ function isEscalation(output: Json | null): boolean {
   return keys.length === 1 && keys[0] === "escalated" && typeof output["escalated"] === "string";
 }
 
+/**
+ * A dry run's record on a step (`{ dryRun: true, calls, permissions }`): what the step would have
+ * done. It is never the step's output, and it contains nothing.
+ */
+function isDryRunRecord(output: Json | null): boolean {
+  return output !== null && typeof output === "object" && !Array.isArray(output) && output["dryRun"] === true;
+}
+
 export function isDone(row: Pick<StepRow, "status" | "output"> | undefined): boolean {
   return row !== undefined && DONE.has(row.status) && !(row.status === "skipped" && isEscalation(row.output));
 }
@@ -41,7 +49,8 @@ export function contains(status: StepStatus | undefined): boolean {
 /** The outputs of the steps done, by name: what `ctx.outputs` starts from. */
 export function outputsOf(rows: ReadonlyMap<string, StepRow>): Map<string, Json> {
   const outputs = new Map<string, Json>();
-  for (const [name, row] of rows) if (isDone(row) && row.output !== null) outputs.set(name, row.output);
+  // A dry run's records are left out: a retried dry run derives every step again from live state.
+  for (const [name, row] of rows) if (isDone(row) && row.output !== null && !isDryRunRecord(row.output)) outputs.set(name, row.output);
   return outputs;
 }
 
@@ -52,7 +61,13 @@ export function outputsOf(rows: ReadonlyMap<string, StepRow>): Map<string, Json>
  */
 export function isContained(playbook: Playbook, loaded: Pick<LoadedRemediation, "containedAt">, rows: ReadonlyMap<string, Pick<StepRow, "status" | "output">>): boolean {
   if (loaded.containedAt !== null) return true;
-  return playbook.containment.length > 0 && playbook.containment.every((name) => isDone(rows.get(name)) && contains(rows.get(name)?.status));
+  return (
+    playbook.containment.length > 0 &&
+    playbook.containment.every((name) => {
+      const row = rows.get(name);
+      return isDone(row) && contains(row?.status) && !isDryRunRecord(row?.output ?? null);
+    })
+  );
 }
 
 /**

@@ -149,6 +149,11 @@ async function runSteps(run: Run, approved: { actor: string } | null, deps: Engi
     const ran = await runStep(step, index, loaded, ctx, outputs, run.attempt, deps, { completesContainment: last });
     if (ran.kind !== "done") return await stoppedBy(run, step, ran, deps);
     run.statuses.set(step.name, ran.status);
+    if (ran.status === "unavailable" && !rule.undoesContainment && playbook.containment.includes(step.name)) {
+      // A containment step that could not do its work leaves the resource exposed: never carry on
+      // to `succeeded` as if it were contained. A person decides (the step's record says why).
+      return await escalate(stepEscalation(run, step.name, `containment could not be done: ${ran.note ?? "not available"}`), deps);
+    }
     if (last && contains(ran.status)) {
       run.contained = true;
       containedNow = rule.handsOver;

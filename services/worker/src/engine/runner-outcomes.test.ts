@@ -44,7 +44,7 @@ describe("unavailable and verified", () => {
     expect(outcomes?.sort()).toEqual(["block:succeeded", "capture:unavailable", "confirm:verified", "look:succeeded"]);
   });
 
-  it("an unavailable containment step does not contain: no contained_at, no release", async () => {
+  it("an unavailable containment step does not contain: the remediation is escalated with the reason, no contained_at, no release", async () => {
     const unavailableBlock: Step = {
       name: "block",
       destructive: false,
@@ -58,8 +58,15 @@ describe("unavailable and verified", () => {
     const playbook = firewallPlaybook(firewallClients(firewall));
     const world = createEngineWorld({ ...playbook, steps: [playbook.steps[0] as Step, unavailableBlock] });
     const job = world.seed(RESOURCE, "auto");
-    expect(await world.run(job)).toBe("succeeded");
-    expect(world.store.remediations.get(job.remediationId)?.containedAt).toBeNull();
+    // Never "succeeded" while the resource is still exposed: a person is asked, with the reason.
+    expect(await world.run(job)).toBe("escalated");
+    const remediation = world.store.remediations.get(job.remediationId);
+    expect(remediation?.status).toBe("escalated");
+    expect(remediation?.error).toContain("Block is not available for this firewall");
+    expect(remediation?.containedAt).toBeNull();
+    expect(world.store.auditEvents.filter((a) => a.action === "remediation.escalated").map((a) => a.detail)).toEqual([
+      { step: "block", reason: "containment could not be done: Block is not available for this firewall", status: "escalated" },
+    ]);
     expect(world.store.rowsOf(job.remediationId).map((r) => [r.name, r.status])).toEqual([
       ["look", "succeeded"],
       ["block", "unavailable"],

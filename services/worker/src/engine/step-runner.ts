@@ -1,4 +1,5 @@
 import { contains, escalationOutput } from "./containment.js";
+import { readOnlyView } from "./calls.js";
 import type { EngineDeps } from "./deps.js";
 import { classifyStepError, type ClassifiedStepError, unreachableOf } from "./errors.js";
 import { FailedForGood, Postpone, SlowDown, Unavailable } from "./signals.js";
@@ -18,7 +19,7 @@ export interface Attempt {
  * gone), or escalated (the step found something the playbook cannot safely act on; the step is
  * recorded with what it found, and the caller ends the remediation, see escalate.ts).
  */
-export type StepOutcome = { kind: "done"; status: FinishedStatus } | { kind: "skipped_remediation" } | { kind: "escalated"; reason: string };
+export type StepOutcome = { kind: "done"; status: FinishedStatus; note?: string } | { kind: "skipped_remediation" } | { kind: "escalated"; reason: string };
 
 export interface StepOptions {
   /**
@@ -43,7 +44,7 @@ export async function runStep(
   step: Step,
   order: number,
   loaded: LoadedRemediation,
-  ctx: StepContext & { requestIds: string[] },
+  given: StepContext & { requestIds: string[] },
   outputs: Map<string, Json>,
   attempt: Attempt,
   deps: EngineDeps,
@@ -51,6 +52,8 @@ export async function runStep(
 ): Promise<StepOutcome> {
   const { id, playbook } = loaded.ref;
   await deps.store.stepStarted(id, step.name, order);
+  // A read-only step runs before any approval (and in dry runs): it gets no way to change anything.
+  const ctx = step.readOnly === true ? readOnlyView(given, step.name) : given;
   ctx.requestIds.length = 0;
   const timer = deps.metrics.stepSeconds.startTimer({ playbook, step: step.name });
   const end = (labels: { outcome: StepOutcomeLabel }): void => {
@@ -65,7 +68,7 @@ export async function runStep(
       deps.metrics.containedSeconds.observe({ playbook, since: "finding_created" }, (Date.now() - loaded.findingCreatedAt.getTime()) / 1000);
       deps.metrics.containedSeconds.observe({ playbook, since: "ingested" }, (Date.now() - loaded.createdAt.getTime()) / 1000);
     }
-    return { kind: "done", status };
+    return { kind: "done", status, ...(extra.note === undefined ? {} : { note: extra.note }) };
   };
   try {
     const preState = step.preState ? await step.preState(ctx) : undefined;

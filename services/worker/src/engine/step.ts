@@ -63,6 +63,19 @@ export interface Change<I extends object, O extends MetadataBearer> {
 }
 
 /**
+ * A change made through a non-AWS client. `planned` is what plan and dry-run mode hand back in
+ * place of the answer: required unless the call answers nothing, so that act never reads an
+ * answer that is not there.
+ */
+export type OutsideChange<T> = {
+  service: string;
+  family: ApiFamily;
+  operation: string;
+  params: JsonObject;
+  send: (signal: AbortSignal) => Promise<T>;
+} & (undefined extends T ? { planned?: T } : { planned: T });
+
+/**
  * How a step runs: `act` changes AWS; `plan` and `dry_run` run the same act code with every
  * `change` recorded instead of sent (dry_run also checks permissions where AWS can), so what an
  * approver sees is what act sends. Reads are sent in every mode.
@@ -94,7 +107,7 @@ export interface StepContext {
    * Records a change made through a non-AWS client (plan and dry-run: recorded only; act: `send`
    * runs). The outside-client counterpart of `change`.
    */
-  changeOutside<T>(call: { service: string; family: ApiFamily; operation: string; params: JsonObject; planned?: T; send: (signal: AbortSignal) => Promise<T> }): Promise<T>;
+  changeOutside<T>(call: OutsideChange<T>): Promise<T>;
   /**
    * Waits for a token of the account's bucket for an API family before a call the step sends
    * itself (read and change take theirs).

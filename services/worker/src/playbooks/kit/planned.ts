@@ -4,30 +4,10 @@
 // approver reads: "(the group CreateSecurityGroup returns)".
 import type { IdentifierPattern } from "@gdr/core/findings/patterns";
 import type { StepContext } from "../../engine/step.js";
+import { isPlaceholder } from "../../engine/placeholders.js";
 import { expectId } from "./ids.js";
 
-const PLACEHOLDER = /^\(the [a-z0-9 ]+ [A-Za-z0-9]+ returns\)$/;
-
-/** `GroupId` → "group", `ScanId` → "scan", `AccessKeyId` → "access key". */
-function noun(field: string): string {
-  return field
-    .replace(/(?:Id|Arn|Name)$/, "")
-    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
-    .toLowerCase();
-}
-
-/**
- * The placeholder for one field of an operation's answer: resultOf("CreateSecurityGroup",
- * "GroupId") is "(the group CreateSecurityGroup returns)". Use it in a change's `planned`.
- */
-export function resultOf(operation: string, field: string): string {
-  return `(the ${noun(field) || field.toLowerCase()} ${operation} returns)`;
-}
-
-/** Whether a value is a placeholder resultOf built. */
-export function isPlaceholder(value: unknown): value is string {
-  return typeof value === "string" && PLACEHOLDER.test(value);
-}
+export { isPlaceholder, isPlaceholderFor, resultOf } from "../../engine/placeholders.js";
 
 /**
  * An identifier from a change's answer: checked against its pattern in act mode (AWS answered),

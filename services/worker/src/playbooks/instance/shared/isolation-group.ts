@@ -186,7 +186,8 @@ export async function ensureIsolationGroup(
         service: "ec2",
         family: "ec2-write",
         command: new CreateSecurityGroupCommand(createGroupInput(vpcId, name)),
-        planned: { GroupId: resultOf("CreateSecurityGroup", "GroupId") },
+        // One placeholder per VPC: an instance with interfaces in two VPCs gets two new groups.
+        planned: { GroupId: resultOf("CreateSecurityGroup", "GroupId", vpcId) },
       });
       // In plan and dry-run mode the id is the placeholder an approver reads in the later calls.
       const groupId = answeredId(ctx, SECURITY_GROUP_ID, out.GroupId, "the new isolation group id");
