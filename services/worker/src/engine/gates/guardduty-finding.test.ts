@@ -1,5 +1,5 @@
 import type { Finding } from "@aws-sdk/client-guardduty";
-import { instanceFinding, setIn, type JsonObject } from "@gdr/samples/findings";
+import { accessKeyFinding, instanceFinding, setIn, type JsonObject } from "@gdr/samples/findings";
 import { describe, expect, it } from "vitest";
 import type { RemediationRef } from "../step.js";
 import { mismatches, parseGuardDutyFinding, parseStoredFinding } from "./guardduty-finding.js";
@@ -75,5 +75,26 @@ describe("GuardDuty's copy of a finding", () => {
     expect(mismatches(pair.stored, { ...ref, resourceKey: OTHER }, pair.guardduty)).toEqual([]);
     // The remediation of the stored version is the one GuardDuty does not confirm.
     expect(mismatches(pair.stored, ref, pair.guardduty)).toEqual([expect.stringMatching(/^resource: GuardDuty names i-0fedcba9876543210, the remediation acts on i-0123456789abcdef0/), expect.stringMatching(/^type: /), expect.stringMatching(/^severity: /)]);
+  });
+
+  it("differs when GuardDuty names another principal for the same AccessKey finding and key (a forged userName, principalId or userType)", () => {
+    const KEY = "ASIAY34FZKBOKMUTVV7A";
+    const keyRef: RemediationRef = { ...ref, resourceKey: KEY, playbook: "access-key" };
+    const real = accessKeyFinding({ accountId: ACCOUNT, accessKeyId: KEY, userName: "app-server-role", userType: "AssumedRole", principalId: "AROAY34FZKBOKMUTVV7AB:i-0123456789abcdef0" });
+    // The forged message reuses the real finding's id and key, naming another role.
+    const forged = structuredClone(real);
+    setIn(forged, ["resource", "accessKeyDetails", "userName"], "payments-role");
+    setIn(forged, ["resource", "accessKeyDetails", "principalId"], "AROAZZZZZZZZZZZZZZZZZ:i-0123456789abcdef0");
+    const pair = parsedPair(forged, real);
+    expect(mismatches(pair.stored, keyRef, pair.guardduty)).toEqual([
+      "principal: GuardDuty names principalId AROAY34FZKBOKMUTVV7AB:i-0123456789abcdef0, the stored finding AROAZZZZZZZZZZZZZZZZZ:i-0123456789abcdef0",
+      "principal: GuardDuty names userName app-server-role, the stored finding payments-role",
+    ]);
+    const retyped = structuredClone(real);
+    setIn(retyped, ["resource", "accessKeyDetails", "userType"], "IAMUser");
+    const typed = parsedPair(retyped, real);
+    expect(mismatches(typed.stored, keyRef, typed.guardduty)).toEqual(["principal: GuardDuty names userType AssumedRole, the stored finding IAMUser"]);
+    const agreeing = parsedPair(real);
+    expect(mismatches(agreeing.stored, keyRef, agreeing.guardduty)).toEqual([]);
   });
 });

@@ -93,7 +93,27 @@ export function mismatches(stored: ParsedFinding, remediation: RemediationRef, g
   if (stored.severity > guardduty.severity + SEVERITY_EPSILON) {
     out.push(`severity: the stored finding says ${stored.severity}, more than GuardDuty's ${guardduty.severity}`);
   }
+  out.push(...principalMismatches(stored, guardduty));
   return out;
+}
+
+/** The members of resource.accessKeyDetails the Credentials playbook reads to find whom it acts on. */
+const ACCESS_KEY_DETAILS = ["accessKeyId", "principalId", "userName", "userType"] as const;
+
+/**
+ * For AccessKey findings the resource key is only the key id, but the Credentials playbook acts on
+ * the principal the stored finding names (userName, principalId, userType): a forged message that
+ * reuses a real finding's id and key while naming another role would otherwise revoke that role.
+ * Every member is compared, absent ones included. (Instance findings need no such check: the
+ * Instance playbook acts on the instance id alone, which is the resource key.)
+ */
+function principalMismatches(stored: ParsedFinding, guardduty: ParsedFinding): string[] {
+  if (stored.resource.type !== "AccessKey" || guardduty.resource.type !== "AccessKey") return [];
+  const ours = stored.resource;
+  const theirs = guardduty.resource;
+  return ACCESS_KEY_DETAILS.filter((k) => ours[k] !== theirs[k]).map(
+    (k) => `principal: GuardDuty names ${k} ${theirs[k] ?? "(none)"}, the stored finding ${ours[k] ?? "(none)"}`,
+  );
 }
 
 /** The stored finding (`findings.raw`, the event's detail as received) parsed again. */
