@@ -165,6 +165,43 @@ describe("expireApprovals", () => {
     }
   });
 
+  it("contain: a plan held for a person (its reason) is never carried out on expiry: it expires as under cancel, and people hear why", async () => {
+    const hold = "the live instance carries the exemption tag gdr:exempt";
+    const held = await seedWaiting(db, {
+      findingId: next(),
+      mode: "auto",
+      frozenMinutesAgo: 120,
+      plan: { action: "continue", reason: hold, steps: [{ name: "isolate", destructive: false, calls: [] }] },
+    });
+    const plain = await seedWaiting(db, { findingId: next(), frozenMinutesAgo: 120 });
+    const notified: NotificationEvent[] = [];
+    const sweeper = startApprovalSweeper({
+      prisma: db.prisma,
+      queues,
+      logger: createLogger({ level: "silent", name: "sweeper-test" }),
+      approval: { expiry: "1h", expiryMs: HOUR, onExpiry: "contain" },
+      intervalMs: 3_600_000,
+      notifier: { notify: (event) => notified.push(event) },
+      publicUrl: "https://responder.example.org/",
+    });
+    try {
+      await sweeper.sweep();
+    } finally {
+      await sweeper.stop();
+    }
+    // The policy is in force (the plain plan was contained), yet the held one was not.
+    expect((await state(plain)).approvals.map((a) => a.decision)).toEqual(["approved"]);
+    const s = await state(held);
+    const why = `not decided within 1h; held for a person (${hold}), so onExpiry: contain does not apply`;
+    expect(s).toMatchObject({ status: "expired", error: `approval expired: ${why}`, outbox: [], audit: ["approval.expired"] });
+    expect(s.approvals).toEqual([{ decision: "expired", actor: EXPIRY_ACTOR, reason: why }]);
+    const step = await db.pool.query("SELECT status::text AS status FROM remediation_steps WHERE remediation_id = $1", [held]);
+    expect(step.rows).toEqual([{ status: "pending" }]);
+    expect(notified.filter((e) => e.remediationId === held)).toEqual([
+      expect.objectContaining({ kind: "expired", detail: `approval not decided within 1h; nothing was changed; not contained on expiry, it was held for a person: ${hold}` }),
+    ]);
+  });
+
   it("a declined plan on a contained resource leaves it contained, and a plan frozen again later is decided anew", async () => {
     const release = await seedWaiting(db, {
       findingId: next(),

@@ -4,6 +4,7 @@ import { dispatchForRemediations, outboxEntry } from "../queues/outbox.js";
 import { remediationJob, type RemediationJobSource } from "../queues/remediation-job.js";
 import type { RemediationQueues } from "../queues/queues.js";
 import { declinePlan } from "./decide.js";
+import { planHold } from "./plan-fields.js";
 
 /** The actor of every decision the expiry makes; no API token can carry it (tokens are `token:<name>`). */
 export const EXPIRY_ACTOR = "system:expiry";
@@ -45,7 +46,9 @@ interface Candidate extends RemediationJobSource {
  * `cancel`: an `expired` approval row; the remediation ends `expired`, or, when the resource is
  * contained already (a release plan, a termination after containment), stays contained (succeeded).
  * `contain`: without a person, only a plan that changes nothing destructively may go ahead: an
- * approval-mode containment whose frozen plan lists no destructive step. It gets an `approved` row
+ * approval-mode containment whose frozen plan lists no destructive step and carries no hold (a
+ * plan with a `reason` waits for a person by the worker's judgement, not the mode's, and expires
+ * as under `cancel`, its reason in the error and the notification). It gets an `approved` row
  * by `system:expiry` and its continuation is enqueued through the outbox (as an approval would).
  * The worker freezes every containment plan up to, not including, the first destructive step (a
  * destructive step is a plan and a decision of its own, frozen after containment), so with
@@ -100,7 +103,10 @@ async function expireOne(
       // Locked by a deciding approver, decided meanwhile (an approved plan waits for its
       // continuation job), or re-frozen since the candidates were read: not this sweep's to end.
       if (!r || !r.step || r.decided || !r.waiting_since || r.waiting_since > cutoff) return "skipped" as const;
-      const reason = `not decided within ${expiry}`;
+      const hold = planHold(r.plan);
+      // A held plan (the worker found a reason a person must decide) expires like `cancel`
+      // whatever the policy says, and the reason says why it was not contained.
+      const reason = onExpiry === "contain" && hold !== null ? `not decided within ${expiry}; held for a person (${hold}), so onExpiry: contain does not apply` : `not decided within ${expiry}`;
       const planHash = r.plan_hash ?? "";
       const contain = onExpiry === "contain" && r.plan_hash !== null && containableWithoutPerson(r.plan);
       await tx.approval.create({
@@ -139,9 +145,14 @@ async function expireOne(
   }
 }
 
-/** A containment plan (not a release) whose every step is non-destructive; anything unreadable is not. */
+/**
+ * A containment plan (not a release) whose every step is non-destructive and that the worker did
+ * not hold for a person (a `reason` on the plan: e.g. the exemption tag on the live resource, or
+ * the Credentials playbook's revocation of every session of a role); anything unreadable is not.
+ */
 export function containableWithoutPerson(plan: unknown): boolean {
   if (typeof plan !== "object" || plan === null) return false;
+  if (planHold(plan) !== null) return false;
   const { action, steps } = plan as { action?: unknown; steps?: unknown };
   if (action !== "continue" || !Array.isArray(steps)) return false;
   return steps.every((s: unknown) => typeof s === "object" && s !== null && (s as { destructive?: unknown }).destructive === false);

@@ -73,3 +73,14 @@ export function planIsDestructive(plan: unknown): boolean {
   if (!steps) return true;
   return steps.some((s) => field(s, "destructive") !== false);
 }
+
+/**
+ * Why the worker held the plan for a person where its mode alone would not have asked (the live
+ * resource carries the exemption tag, a revocation of every session of a role), or null for no
+ * hold. Any `reason` present counts, readable or not: an unreadable hold is still a hold.
+ */
+export function planHold(plan: unknown): string | null {
+  const reason = field(plan, "reason");
+  if (reason === undefined || reason === null) return null;
+  return typeof reason === "string" && reason.trim() !== "" ? reason : "held for a person (reason unreadable)";
+}

@@ -5,6 +5,7 @@ import { remediationEvent, type Notifier } from "../notify/event.js";
 import { startPeriodic } from "../periodic.js";
 import type { RemediationQueues } from "../queues/queues.js";
 import { expireApprovals, type ExpiryOptions } from "./expire.js";
+import { planHold } from "./plan-fields.js";
 
 /** WORKER_APPROVAL_SWEEP_MS: how often the worker ends approvals past their expiry (in its config). */
 export const approvalSweepEnvFields = { WORKER_APPROVAL_SWEEP_MS: intInRange(1_000, 3_600_000, 30_000) };
@@ -57,6 +58,9 @@ async function notifyExpired(deps: ApprovalSweeperDeps, ids: readonly string[]):
     // `expired`: the plan was to start containment. Otherwise the resource was contained already
     // (back to succeeded, or to failed for a release asked for after a later step failed).
     const left = r.status === "expired" ? "nothing was changed" : "the resource stays contained";
-    deps.notifier.notify(remediationEvent("expired", r, deps.publicUrl, `approval not decided within ${deps.approval.expiry}; ${left}`));
+    // Under `contain`, a held plan was not contained: say why (the plan stays on the row).
+    const hold = deps.approval.onExpiry === "contain" ? planHold(r.plan) : null;
+    const why = hold === null ? "" : `; not contained on expiry, it was held for a person: ${hold}`;
+    deps.notifier.notify(remediationEvent("expired", r, deps.publicUrl, `approval not decided within ${deps.approval.expiry}; ${left}${why}`));
   }
 }
