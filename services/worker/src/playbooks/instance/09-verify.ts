@@ -3,7 +3,8 @@
 // remediation's tags. Records what it found; throws VerificationError when anything is off.
 // A check only (checkOnly): a check that finds everything in place is recorded `verified`.
 import { z } from "zod";
-import { VerificationError, type CheckResult, type Step, type StepContext } from "../../engine/step.js";
+import type { Step, StepContext } from "../../engine/step.js";
+import { checkingStep } from "../kit/checking-step.js";
 import { NETWORK_INTERFACE_ID, SECURITY_GROUP_ID, VPC_ID, instanceIdOf } from "./shared/ids.js";
 import { readEnis, requireLiveInstance, tagValue } from "./shared/instance.js";
 import { hasNoRules } from "./shared/group-rules.js";
@@ -68,24 +69,4 @@ async function inspect(ctx: StepContext): Promise<VerifyOutput> {
   return { ok: problems.length === 0, interfaces, isolationGroups, tags, problems };
 }
 
-export const verifyIsolation: Step = {
-  name: STEP.verify,
-  destructive: false,
-  checkOnly: true,
-  output: verifyOutput,
-
-  async check(ctx): Promise<CheckResult> {
-    const found = await inspect(ctx);
-    return found.ok ? { done: true, output: found } : { done: false, state: found };
-  },
-
-  async act(ctx) {
-    const found = await inspect(ctx);
-    if (!found.ok) throw new VerificationError(`containment not in place: ${found.problems.join("; ")}`);
-    return found;
-  },
-
-  async verify() {
-    // act is the verification.
-  },
-};
+export const verifyIsolation: Step = checkingStep(STEP.verify, verifyOutput, inspect);
