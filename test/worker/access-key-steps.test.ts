@@ -220,14 +220,26 @@ describe("a re-run changes nothing", () => {
 });
 
 describe("what identify and the policy steps refuse", () => {
-  it("skips a key whose user no longer exists", async () => {
+  // identify runs before GuardDuty confirms the finding: a forged name that IAM does not know must
+  // not end a real finding's remediation silently skipped; a person is told to check the finding.
+  it("escalates (never skips) a key whose user does not exist", async () => {
     const seeded = await seedUserKey(seedClients);
     await seedClients.iam.send(new DeleteAccessKeyCommand({ UserName: seeded.userName, AccessKeyId: seeded.accessKeyId }));
     await seedClients.iam.send(new DeleteUserPolicyCommand({ UserName: seeded.userName, PolicyName: OTHER_POLICY.name }));
     await seedClients.iam.send(new DeleteUserCommand({ UserName: seeded.userName }));
     const stop = await stopOf(identify.act(makeContext(userKeyFinding(seeded), seeded.accessKeyId), undefined));
-    expect(stop).toBeInstanceOf(SkipRemediation);
-    expect(stop.message).toMatch(/no longer exists/);
+    expect(stop).toBeInstanceOf(EscalateRemediation);
+    expect((stop as EscalateRemediation).reason).toMatch(new RegExp(`^principal_not_found: IAM user ${seeded.userName} named by the finding was not found in IAM.*check the finding`));
+  });
+
+  it("escalates (never skips) a session of a role that does not exist", async () => {
+    const seeded = await seedRoleSession(seedClients);
+    const forged = { ...seeded, roleName: `no-such-role-${randomUUID().slice(0, 8)}` };
+    sent.length = 0;
+    const stop = await stopOf(identify.act(makeContext(roleSessionFinding(forged), seeded.accessKeyId), undefined));
+    expect(stop).toBeInstanceOf(EscalateRemediation);
+    expect((stop as EscalateRemediation).reason).toMatch(new RegExp(`^principal_not_found: role ${forged.roleName} named by the finding was not found in IAM.*check the finding`));
+    expect(changing()).toEqual([]);
   });
 
   it("escalates a session of a role deleted and created again under the same name", async () => {

@@ -4,7 +4,7 @@
 // Records the key's status before containment (what release goes back to), its last use and the
 // principal's policies as evidence. Anything else escalates with the reason (escalations.ts).
 import { GetAccessKeyLastUsedCommand, GetRoleCommand } from "@aws-sdk/client-iam";
-import { SkipRemediation, type Step, type StepContext } from "../kit/index.js";
+import type { Step, StepContext } from "../kit/index.js";
 import * as escalate from "./escalations.js";
 import { IAM_READ } from "./families.js";
 import { isNoSuchEntity } from "./iam-errors.js";
@@ -17,7 +17,7 @@ import { readKey } from "./user-key.js";
 
 async function userKey(ctx: StepContext, accessKeyId: string, userName: string): Promise<UserKey> {
   const key = await readKey(ctx, userName, accessKeyId);
-  if (key.found === "no_user") throw new SkipRemediation("resource_gone", `IAM user ${userName} no longer exists, and its access keys went with it`);
+  if (key.found === "no_user") throw escalate.principalNotFound(`IAM user ${userName}`);
   if (key.found === "not_this_users") throw escalate.notUsersKey(accessKeyId, userName);
   const used = await ctx.read("iam", IAM_READ, new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }));
   // The answer names the key's owner as well: a second, independent check of ownership.
@@ -57,8 +57,9 @@ async function roleSessions(ctx: StepContext, d: AccessKeyDetails, accessKeyId: 
   try {
     role = (await ctx.read("iam", IAM_READ, new GetRoleCommand({ RoleName: roleName }))).Role;
   } catch (err) {
-    // A role is deleted only once its policies are gone: its sessions carry no permissions.
-    if (isNoSuchEntity(err)) throw new SkipRemediation("resource_gone", `role ${roleName} no longer exists, so its sessions have no permissions left`);
+    // identify runs before GuardDuty confirms the finding: a name IAM does not know may be forged,
+    // so it is never a silent skip.
+    if (isNoSuchEntity(err)) throw escalate.principalNotFound(`role ${roleName}`);
     throw err;
   }
   if (!role?.RoleId || !role.Arn) throw new Error(`GetRole answered no RoleId or Arn for ${roleName}`);

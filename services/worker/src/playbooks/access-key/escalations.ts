@@ -87,3 +87,16 @@ export function responderRole(roleName: string): EscalateRemediation {
       "A person must revoke them (IAM console, Revoke active sessions) and check the role's trust policy",
   );
 }
+
+/**
+ * identify runs before the gate asks GuardDuty for its own copy of the finding: a user or role
+ * that IAM does not know may have been named by a forged message reusing a real finding's id, and
+ * skipping would end that real finding's remediation silently. Said, and notified, instead.
+ */
+export function principalNotFound(principal: string): EscalateRemediation {
+  return stop(
+    "principal_not_found",
+    `${principal} named by the finding was not found in IAM: it was deleted, or the finding names a principal that never existed. ` +
+      "Nothing was done; a person must check the finding against GuardDuty's own copy and find the credentials' owner",
+  );
+}
