@@ -3,6 +3,7 @@ import { RemediationStatus } from "../db/client.js";
 import { jobIdWith } from "../queues/job-ids.js";
 import { dispatchForRemediations, outboxEntry } from "../queues/outbox.js";
 import { remediationJob, type RemediationJobSource } from "../queues/remediation-job.js";
+import { isRemediationContained } from "./contained.js";
 import { fourEyesObjection } from "./four-eyes.js";
 import { planAction, statusAfterDecline } from "./plan-fields.js";
 import type { RemediationQueues } from "../queues/queues.js";
@@ -132,8 +133,9 @@ export async function requestRelease(prisma: PrismaClient, queues: RemediationQu
   if (!r) return { ok: false, error: "not_found", message: `no remediation ${remediationId}` };
   // Contained: succeeded, or failed after its playbook's containment steps were done (a step after
   // containment failed for good, e.g. snapshots refused: the resource is still contained and must
-  // stay releasable). The worker sets contained_at when the containment steps are done.
-  const contained = r.containedAt !== null;
+  // stay releasable). The worker sets contained_at when the containment steps are done; an older
+  // worker during a rolling deploy does not (contained.ts: the fallback, and when it goes).
+  const contained = r.status === RemediationStatus.failed && (await isRemediationContained(prisma, remediationId));
   if (!(r.status === RemediationStatus.succeeded || (r.status === RemediationStatus.failed && contained))) {
     return { ok: false, error: "not_awaiting_approval", message: `only a contained remediation (succeeded, or failed after containment) can be released; it is ${r.status}` };
   }

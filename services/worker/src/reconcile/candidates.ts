@@ -1,3 +1,4 @@
+import { CONTAINED_SQL } from "@gdr/core/approvals/contained";
 import { RemediationStatus, type Prisma } from "@gdr/core/db/client";
 import type { RemediationJobSource } from "@gdr/core/queues/remediation-job";
 
@@ -21,7 +22,11 @@ export interface Candidate extends RemediationJobSource {
   recoveries: number;
   /** The current plan has an approved decision (a continuation or release is owed). */
   approved: boolean;
-  /** Its playbook's containment steps are done, contained_at set (a recovery carries on with the evidence steps). */
+  /**
+   * Its playbook's containment steps are done, contained_at set or, for a remediation an older
+   * worker isolated during a rolling deploy, its isolate step done (core's CONTAINED_SQL); a
+   * recovery carries on with the evidence steps.
+   */
   contained: boolean;
   outbox_job_ids: string[];
 }
@@ -55,7 +60,7 @@ export async function lockCandidates(tx: Prisma.TransactionClient, graceMs: numb
     `SELECT r.id::text AS id, r.status::text AS status, r.finding_id AS "findingId", r.playbook, r.resource_key AS "resourceKey",
             r.account_id AS "accountId", r.region, r.mode::text AS mode, r.job_id, r.plan, r.recoveries,
             ${APPROVED} AS approved,
-            r.contained_at IS NOT NULL AS contained,
+            ${CONTAINED_SQL} AS contained,
             ARRAY(SELECT o.job_id FROM outbox o WHERE o.remediation_id = r.id ORDER BY o.id) AS outbox_job_ids
        FROM remediations r
       WHERE ${SHOULD_MOVE}
