@@ -1,8 +1,10 @@
 // The Instance playbook's scenario: an instance in an Auto Scaling group and a target group, in
 // approval mode. Its containment plan (every step up to the destructive one) is approved and
-// carried out; then a release is requested, approved and carried out. A second instance, with
-// terminate enabled (the worker option WORKER_INSTANCE_TERMINATE), is contained the same way and
-// its termination, a plan and an approval of its own, approved too.
+// carried out; then a release is requested, approved and carried out. A second instance in the same
+// VPC, with terminate enabled (the worker option WORKER_INSTANCE_TERMINATE), is contained the same
+// way: the VPC's isolation group exists by then, so its plan takes the other path (the temporary
+// rule added to the existing group, not a new group); its termination, a plan and an approval of
+// its own, is approved too.
 import { approveRemediation, requestRelease } from "@gdr/core/approvals/decide";
 import { expect } from "vitest";
 import { instancePlaybook } from "../../../services/worker/src/playbooks/instance/index.js";
@@ -44,7 +46,7 @@ async function waitForSteps(env: ScenarioEnv, remediationId: string, names: read
 }
 
 /** Sends a finding for a new instance, approves the containment plan, waits for it to be carried out. */
-async function contain(env: ScenarioEnv, lane: Lane, seedOptions: Parameters<typeof seed>[1]): Promise<{ id: string; runs: StepRun[]; after: RemediationRow }> {
+async function contain(env: ScenarioEnv, lane: Lane, seedOptions: Parameters<typeof seed>[1]): Promise<{ id: string; runs: StepRun[]; after: RemediationRow; seeded: Awaited<ReturnType<typeof seed>> }> {
   const seeded = await seed(env.world, seedOptions);
   const detail = findingFor(seeded);
   await lane.send(detail);
@@ -54,7 +56,7 @@ async function contain(env: ScenarioEnv, lane: Lane, seedOptions: Parameters<typ
   const plan = planOf(waiting);
   await waitForSteps(env, queued.id, plan.map((s) => s.name));
   const after = await waitForStatus(env.world.db, queued.id, SETTLED);
-  return { id: queued.id, runs: await stepRunsOf(env, "instance", queued.id, plan, READ_ONLY), after };
+  return { id: queued.id, runs: await stepRunsOf(env, "instance", queued.id, plan, READ_ONLY), after, seeded };
 }
 
 export const instanceScenario: Scenario = {
@@ -62,12 +64,14 @@ export const instanceScenario: Scenario = {
 
   async run(env) {
     const runs: StepRun[] = [];
+    let firstVpc: { vpcId: string; subnetIds: [string, string] } | undefined;
 
     const lane = await startLane(env.world, { policy: POLICY, awsMiddleware: (clients) => {
         env.recorder.install(clients);
       } });
     try {
       const contained = await contain(env, lane, {});
+      firstVpc = { vpcId: contained.seeded.vpcId, subnetIds: [contained.seeded.subnetId, contained.seeded.subnetId] };
       runs.push(...contained.runs);
       expect(contained.after.status).toBe("succeeded");
 
@@ -90,8 +94,11 @@ export const instanceScenario: Scenario = {
       },
     });
     try {
-      const contained = await contain(env, terminating, { targetGroup: false });
+      const contained = await contain(env, terminating, { targetGroup: false, ...(firstVpc ? { vpc: firstVpc } : {}) });
       runs.push(...contained.runs);
+      // The existing group's path: the temporary rule is authorized on it, then revoked.
+      const isolate = contained.runs.find((r) => r.step === "isolate");
+      expect(isolate?.planned.map((c) => c.operation)).toEqual(["AuthorizeSecurityGroupEgress", "ModifyNetworkInterfaceAttribute", "ModifyNetworkInterfaceAttribute", "RevokeSecurityGroupEgress"]);
       // terminate waits for a decision of its own, with a plan of its own.
       await approve(env, terminating, contained.after);
       const plan = planOf(contained.after);
