@@ -94,7 +94,7 @@ export const instanceScenario: Scenario = {
       },
     });
     try {
-      const contained = await contain(env, terminating, { targetGroup: false, ...(firstVpc ? { vpc: firstVpc } : {}) });
+      const contained = await contain(env, terminating, { targetGroup: false, vpc: firstVpc });
       runs.push(...contained.runs);
       // The existing group's path: the temporary rule is authorized on it, then revoked.
       const isolate = contained.runs.find((r) => r.step === "isolate");
