@@ -170,6 +170,33 @@ describe("reconciler", () => {
     expect(JSON.stringify(slack.requests[0]?.body.blocks)).toMatch(/recovery limit reached/);
   });
 
+  it("fails a remediation whose row no longer makes a valid job, with the reason, and recovers the rest of its batch", async () => {
+    const l = await lane();
+    const rows = await queuedRemediations(world, l, 3);
+    const sorted = [...rows].sort((a, b) => a.id.localeCompare(b.id));
+    const bad = sorted[1];
+    if (!bad) throw new Error("three remediations expected");
+    // An identifier that no longer passes core's pattern (edited by hand, or written before the pattern tightened).
+    await world.db.pool.query(`UPDATE remediations SET region = 'US EAST 1' WHERE id = $1::uuid`, [bad.id]);
+    await loseRedisData(l);
+
+    const t = reconciler(l, { batch: 3 });
+    const pass = await t.reconciler.pass();
+    expect(pass.recoveries.filter((r) => r.kind === "requeued").map((r) => r.id).sort()).toEqual(sorted.filter((r) => r !== bad).map((r) => r.id).sort());
+    expect(pass.recoveries).toContainEqual(expect.objectContaining({ kind: "unqueueable", id: bad.id }));
+    const after = await recoveriesOf(world, bad.id);
+    expect(after.status).toBe("failed");
+    expect(after.error).toMatch(/^its job cannot be built: .*region.*; not retryable until the remediation's row is corrected$/);
+    expect(await reconcilerEvents(world, bad.id)).toMatchObject([{ action: "remediation.recovery_refused", detail: { was: "queued" } }]);
+    expect(await queueFor(l.queues, "instance").getJob(`${bad.job_id}-recovery-1`)).toBeUndefined();
+    for (const r of sorted.filter((r) => r !== bad)) expect(await recoveriesOf(world, r.id)).toMatchObject({ recoveries: 1, status: "queued" });
+    expect(metricValue(await t.registry.metrics(), "gdr_worker_recoveries_total", { outcome: "unqueueable" })).toBe(1);
+
+    await t.close(); // drains the notifier
+    expect(slack.requests).toHaveLength(1);
+    expect(JSON.stringify(slack.requests[0]?.body.blocks)).toMatch(/its job cannot be built/);
+  });
+
   it("counts a remediation stuck past the bound on the gauge and announces each stuck episode once", async () => {
     const l = await lane();
     const [stuck, fresh] = await queuedRemediations(world, l, 2);

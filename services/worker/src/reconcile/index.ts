@@ -108,9 +108,9 @@ async function heldByPause(deps: ReconcilerDeps, stuckAfterMs: number): Promise<
   return Number.isFinite(since) && Date.now() - since < stuckAfterMs;
 }
 
-/** After commit: logs, counters, and a `failed` notification for each remediation given up on. */
+/** After commit: logs, counters, and a `failed` notification for each remediation given up on or unqueueable. */
 async function report(deps: ReconcilerDeps, recoveries: readonly Recovery[]): Promise<void> {
-  const gaveUp: Extract<Recovery, { kind: "gave_up" }>[] = [];
+  const failed: Extract<Recovery, { kind: "gave_up" | "unqueueable" }>[] = [];
   for (const r of recoveries) {
     if (r.kind === "requeued") {
       deps.metrics.recoveries.inc({ outcome: "requeued" });
@@ -118,10 +118,14 @@ async function report(deps: ReconcilerDeps, recoveries: readonly Recovery[]): Pr
     } else if (r.kind === "gave_up") {
       deps.metrics.recoveries.inc({ outcome: "gave_up" });
       deps.logger.error({ remediationId: r.id, why: r.why, error: r.error }, "remediation failed: recovery limit reached");
-      gaveUp.push(r);
+      failed.push(r);
+    } else if (r.kind === "unqueueable") {
+      deps.metrics.recoveries.inc({ outcome: "unqueueable" });
+      deps.logger.error({ remediationId: r.id, error: r.error }, "remediation failed: its row no longer makes a valid job");
+      failed.push(r);
     }
   }
-  if (gaveUp.length === 0) return;
-  const rows = await deps.prisma.remediation.findMany({ where: { id: { in: gaveUp.map((r) => r.id) } } });
+  if (failed.length === 0) return;
+  const rows = await deps.prisma.remediation.findMany({ where: { id: { in: failed.map((r) => r.id) } } });
   for (const row of rows) deps.notifier.notify(remediationEvent("failed", row, deps.publicUrl, row.error ?? "recovery limit reached"));
 }

@@ -1,7 +1,8 @@
 import { planAction } from "@gdr/core/approvals/plan-fields";
 import { RemediationStatus, type Prisma } from "@gdr/core/db/client";
-import { jobOptions, QUEUE_CATALOG, type RemediationJob } from "@gdr/core/queues/catalog";
-import { remediationJob } from "@gdr/core/queues/remediation-job";
+import { jobOptions, QUEUE_CATALOG, remediationJobSchema, type RemediationJob } from "@gdr/core/queues/catalog";
+import { z } from "zod";
+import { remediationJobInput } from "@gdr/core/queues/remediation-job";
 import { queueFor, type RemediationQueues } from "@gdr/core/queues/queues";
 import type { Candidate } from "./candidates.js";
 import { isLive, knownJobIds, recoveryJobId, sightJobs, type JobSighting } from "./job-ids.js";
@@ -12,7 +13,9 @@ export const RECONCILER_ACTOR = "system:reconciler";
 export type Recovery =
   | { kind: "alive"; id: string }
   | { kind: "requeued"; id: string; jobId: string; action: RemediationJob["action"]; why: LostHow }
-  | { kind: "gave_up"; id: string; why: LostHow; error: string };
+  | { kind: "gave_up"; id: string; why: LostHow; error: string }
+  /** Its row no longer makes a valid job payload (an identifier fails its pattern): failed, nothing queued. */
+  | { kind: "unqueueable"; id: string; error: string };
 
 /** How the remediation's job went: none left in BullMQ, failed there, or finished without settling it. */
 export type LostHow = "lost" | "failed" | "finished";
@@ -24,7 +27,11 @@ export type LostHow = "lost" | "failed" | "finished";
  * `limit` recoveries, marks it failed with the reason. Either is an audit event.
  */
 export async function recoverOne(tx: Prisma.TransactionClient, queues: RemediationQueues, c: Candidate, limit: number): Promise<Recovery> {
-  const job = remediationJob(c, recoveryAction(c));
+  // Validated here, not thrown: one row that no longer makes a valid payload would otherwise roll
+  // back the whole batch's transaction, every pass, and hold back every other recovery with it.
+  const parsed = remediationJobSchema.safeParse(remediationJobInput(c, recoveryAction(c)));
+  if (!parsed.success) return failUnqueueable(tx, c, z.prettifyError(parsed.error).replace(/\s*\n\s*/g, "; "));
+  const job = parsed.data;
   const queue = queueFor(queues, job.playbook);
   const sightings = await sightJobs(queue, knownJobIds(c.job_id, c.outbox_job_ids, c.recoveries));
   if (sightings.some(isLive)) return { kind: "alive", id: c.id };
@@ -60,6 +67,22 @@ export async function recoverOne(tx: Prisma.TransactionClient, queues: Remediati
     },
   });
   return { kind: "requeued", id: c.id, jobId, action: job.action, why };
+}
+
+/**
+ * Fails a remediation whose row cannot make a job payload, with the reason and an audit event
+ * (as the recovery limit does); the caller notifies people after commit. A retry rebuilds the
+ * same payload from the same row, so the error says the row must be corrected first.
+ */
+async function failUnqueueable(tx: Prisma.TransactionClient, c: Candidate, reason: string): Promise<Recovery> {
+  const error = `its job cannot be built: ${reason}; not retryable until the remediation's row is corrected`.slice(0, 1_000);
+  await tx.$executeRaw`
+    UPDATE remediations SET status = 'failed', error = ${error}, finished_at = now(), updated_at = now()
+     WHERE id = ${c.id}::uuid`;
+  await tx.auditEvent.create({
+    data: { actor: RECONCILER_ACTOR, action: "remediation.recovery_refused", findingId: c.findingId, remediationId: c.id, detail: { was: c.status, reason: reason.slice(0, 500) } },
+  });
+  return { kind: "unqueueable", id: c.id, error };
 }
 
 /**
