@@ -18,6 +18,7 @@ import {
   GetRoleCommand,
   IAMClient,
   PutRolePolicyCommand,
+  UpdateAccessKeyCommand,
 } from "@aws-sdk/client-iam";
 import type { AwsClients } from "@gdr/core/aws/clients";
 import { createLogger } from "@gdr/core/log";
@@ -216,6 +217,37 @@ describe("a re-run changes nothing", () => {
     expect(await runSteps(playbook.release, rerun(resumed))).toEqual({ "reactivate-key": "already-done", "remove-revoke-policy": "already-done" });
     expect(changing()).toEqual([]);
     expect(Object.keys(await rolePolicies(seedClients, seeded.roleName))).toEqual([OTHER_POLICY.name]);
+  });
+});
+
+describe("release undoes only what this remediation did", () => {
+  it("leaves a key Inactive that someone else deactivated while the approval waited", async () => {
+    const seeded = await seedUserKey(seedClients);
+    const ctx = makeContext(userKeyFinding(seeded), seeded.accessKeyId);
+    await runSteps([identify], ctx);
+    expect(ctx.outputs.get("identify")).toMatchObject({ statusBefore: "Active" });
+    // A person (or another remediation) deactivates the key before this one is approved.
+    await seedClients.iam.send(new UpdateAccessKeyCommand({ UserName: seeded.userName, AccessKeyId: seeded.accessKeyId, Status: "Inactive" }));
+    sent.length = 0;
+    expect(await runSteps(playbook.steps.slice(1), ctx)).toEqual({ "deactivate-key": "already-done", "revoke-sessions": "already-done", verify: "verified" });
+    expect(ctx.outputs.get("deactivate-key")).toMatchObject({ applies: true, status: "Inactive", deactivatedBy: "already inactive when this step acted" });
+    expect(await planNow(playbook.release, ctx)).toEqual({ "reactivate-key": [], "remove-revoke-policy": [] });
+    expect(await runSteps(playbook.release, rerun(ctx))).toEqual({ "reactivate-key": "already-done", "remove-revoke-policy": "already-done" });
+    expect(changing()).toEqual([]);
+    expect(await keyStatus(seedClients, seeded.userName, seeded.accessKeyId)).toBe("Inactive");
+  });
+
+  it("records that it deactivated the key itself, and release reactivates exactly that", async () => {
+    const seeded = await seedUserKey(seedClients);
+    const ctx = makeContext(userKeyFinding(seeded), seeded.accessKeyId);
+    await runSteps(playbook.steps, ctx);
+    expect(ctx.outputs.get("deactivate-key")).toMatchObject({ applies: true, status: "Inactive", deactivatedBy: "this remediation" });
+    // A restart with the output recorded keeps "this remediation".
+    const again = rerun(ctx);
+    await runSteps(playbook.steps, again);
+    expect(again.outputs.get("deactivate-key")).toMatchObject({ deactivatedBy: "this remediation" });
+    expect(await runSteps(playbook.release, rerun(again))).toEqual({ "reactivate-key": "acted", "remove-revoke-policy": "already-done" });
+    expect(await keyStatus(seedClients, seeded.userName, seeded.accessKeyId)).toBe("Active");
   });
 });
 

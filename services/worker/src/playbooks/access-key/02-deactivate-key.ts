@@ -10,12 +10,28 @@ import { STEP } from "./names.js";
 import { doesNotApply, notApplicable, notApplicableSchema, principalOf, type UserKey } from "./principal.js";
 import { readKey } from "./user-key.js";
 
-const deactivatedSchema = z.object({
+/**
+ * Who made the key Inactive, which is what release goes by: it reactivates only a key this
+ * remediation deactivated, never one a person or another remediation deactivated.
+ * - "this remediation": act sent UpdateAccessKey Inactive and recorded it.
+ * - "already inactive at identify": Inactive before this remediation began.
+ * - "already inactive when this step acted": Active at identify, Inactive when this step looked,
+ *   with nothing recorded by this step: someone deactivated it while the approval waited, or this
+ *   step sent UpdateAccessKey and the worker died before recording it. The two cannot be told apart
+ *   from what a step can read (IAM keeps no "deactivated by"; the audit log is not readable here),
+ *   so the safe reading is taken: not this remediation's, and release leaves it Inactive.
+ */
+export const DEACTIVATED_BY = ["this remediation", "already inactive at identify", "already inactive when this step acted"] as const;
+export type DeactivatedBy = (typeof DEACTIVATED_BY)[number];
+
+export const deactivatedSchema = z.object({
   applies: z.literal(true),
   accessKeyId: z.string(),
   userName: z.string(),
   status: z.literal("Inactive"),
+  deactivatedBy: z.enum(DEACTIVATED_BY),
 });
+type Deactivated = z.infer<typeof deactivatedSchema>;
 
 async function currentStatus(ctx: StepContext, key: UserKey): Promise<"Active" | "Inactive"> {
   const state = await readKey(ctx, key.userName, key.accessKeyId);
@@ -24,7 +40,21 @@ async function currentStatus(ctx: StepContext, key: UserKey): Promise<"Active" |
   return state.status;
 }
 
-const done = (key: UserKey): z.infer<typeof deactivatedSchema> => ({ applies: true, accessKeyId: key.accessKeyId, userName: key.userName, status: "Inactive" });
+const done = (key: UserKey, deactivatedBy: DeactivatedBy): Deactivated => ({
+  applies: true,
+  accessKeyId: key.accessKeyId,
+  userName: key.userName,
+  status: "Inactive",
+  deactivatedBy,
+});
+
+/** Who deactivated the key, for a check that finds it Inactive (see DEACTIVATED_BY). */
+function deactivatedByOnCheck(ctx: StepContext, key: UserKey): DeactivatedBy {
+  const recorded = deactivatedSchema.safeParse(ctx.outputs.get(STEP.deactivateKey));
+  // This step's own record, from a run that finished: kept as it was.
+  if (recorded.success && recorded.data.accessKeyId === key.accessKeyId) return recorded.data.deactivatedBy;
+  return key.statusBefore === "Inactive" ? "already inactive at identify" : "already inactive when this step acted";
+}
 
 export const deactivateKey: Step = {
   name: STEP.deactivateKey,
@@ -34,7 +64,9 @@ export const deactivateKey: Step = {
   async check(ctx): Promise<CheckResult> {
     const principal = principalOf(ctx);
     if (principal.kind !== "user-key") return doesNotApply(principal, "there is no long-term key to deactivate");
-    return (await currentStatus(ctx, principal)) === "Inactive" ? { done: true, output: done(principal) } : { done: false };
+    if ((await currentStatus(ctx, principal)) === "Active") return { done: false };
+    const by = deactivatedByOnCheck(ctx, principal);
+    return by === "this remediation" ? { done: true, output: done(principal, by) } : { done: true, output: done(principal, by), note: `access key ${principal.accessKeyId} is Inactive already (${by}): release will leave it Inactive` };
   },
 
   async act(ctx) {
@@ -45,7 +77,7 @@ export const deactivateKey: Step = {
       family: IAM_WRITE,
       command: new UpdateAccessKeyCommand({ UserName: key.userName, AccessKeyId: key.accessKeyId, Status: "Inactive" }),
     });
-    return done(key);
+    return done(key, "this remediation");
   },
 
   // IAM is eventually consistent: a stale read right after the change fails verification, which
