@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { DeclinedOutcome, FrozenPlan, ReleasableStatus } from "@gdr/core/approvals/plan";
 import { deriveCalls, type RecordingContext } from "./derive.js";
-import type { Json, Step } from "./step.js";
+import { EscalateRemediation, type Json, type Step } from "./step.js";
 
 /** The plan a person approves, typed once in core (the API, the page and the approvals read it). */
 export type { FrozenPlan } from "@gdr/core/approvals/plan";
@@ -23,7 +23,14 @@ export async function buildPlan(
   const planned: FrozenPlan["steps"] = [];
   const sofar = new Map(outputs);
   for (const step of steps) {
-    const recorded = await deriveCalls(step, contextFor(sofar), sofar);
+    let recorded;
+    try {
+      recorded = await deriveCalls(step, contextFor(sofar), sofar);
+    } catch (err) {
+      // The plan covers several steps: the record must name the one that escalated.
+      if (err instanceof EscalateRemediation) err.step ??= step.name;
+      throw err;
+    }
     planned.push({ name: step.name, destructive: step.destructive, calls: recorded.calls });
   }
   return {

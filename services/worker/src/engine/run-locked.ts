@@ -166,7 +166,7 @@ async function runSteps(run: Run, approved: { actor: string } | null, deps: Engi
 /** A step that ended the remediation: the resource is gone (skipped), or a person must look. */
 async function stoppedBy(run: Run, step: Step, ran: StoppingOutcome, deps: EngineDeps): Promise<Stopped> {
   if (ran.kind === "skipped_remediation") return { outcome: "skipped" };
-  return await escalate(stepEscalation(run, step.name, ran.reason), deps);
+  return await escalate(stepEscalation(run, ran.step ?? step.name, ran.reason), deps);
 }
 
 /**

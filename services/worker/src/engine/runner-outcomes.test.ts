@@ -174,4 +174,25 @@ describe("escalation", () => {
     expect(r?.error).toBe("escalated: block: the firewall is shared with production");
     expect(firewall.sent).toEqual([]);
   });
+
+  it("while a plan over several steps is derived names the step that escalated, not the one that waits", async () => {
+    const laterEscalates: Step = {
+      name: "inspect",
+      destructive: false,
+      output: z.null(),
+      check: () => Promise.reject(new EscalateRemediation("the firewall is shared with production", "escalate")),
+      act: () => Promise.resolve(null),
+      verify: () => Promise.resolve(),
+    };
+    const firewall = new Firewall();
+    firewall.add(RESOURCE);
+    const playbook = firewallPlaybook(firewallClients(firewall));
+    // look (read-only) runs, block waits for the approval, and inspect escalates while block's plan is derived.
+    const world = createEngineWorld({ ...playbook, steps: [...playbook.steps, laterEscalates] });
+    const job = world.seed(RESOURCE, "approval");
+    expect(await world.run(job)).toBe("escalated");
+    expect(world.store.remediations.get(job.remediationId)?.error).toBe("escalated: inspect: the firewall is shared with production");
+    expect(world.store.auditEvents.filter((a) => a.action === "remediation.escalated").map((a) => (a.detail as { step: string }).step)).toEqual(["inspect"]);
+    expect(firewall.sent).toEqual([]);
+  });
 });

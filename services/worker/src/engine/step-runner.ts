@@ -19,7 +19,7 @@ export interface Attempt {
  * gone), or escalated (the step found something the playbook cannot safely act on; the step is
  * recorded with what it found, and the caller ends the remediation, see escalate.ts).
  */
-export type StepOutcome = { kind: "done"; status: FinishedStatus; note?: string } | { kind: "skipped_remediation" } | { kind: "escalated"; reason: string };
+export type StepOutcome = { kind: "done"; status: FinishedStatus; note?: string } | { kind: "skipped_remediation" } | { kind: "escalated"; reason: string; step?: string };
 
 export interface StepOptions {
   /**
@@ -179,7 +179,7 @@ export type StoppingOutcome = Exclude<StepOutcome, { kind: "done" }>;
  * escalation handed back for the runner to end. Null: the error is not one of them.
  */
 export async function stopWhilePlanning(err: unknown, loaded: LoadedRemediation, deps: EngineDeps): Promise<StoppingOutcome | null> {
-  if (err instanceof EscalateRemediation) return { kind: "escalated", reason: err.reason };
+  if (err instanceof EscalateRemediation) return { kind: "escalated", reason: err.reason, ...(err.step === undefined ? {} : { step: err.step }) };
   if (!(err instanceof SkipRemediation)) return null;
   await deps.store.setStatus(loaded.ref.id, "skipped", { error: `${err.reason}: ${err.message}` });
   return { kind: "skipped_remediation" };

@@ -272,6 +272,11 @@ export class SkipRemediation extends Error {
  */
 export class EscalateRemediation extends Error {
   override readonly name = "EscalateRemediation";
+  /**
+   * The step that escalated, when it is not the one the engine was running: set by the engine
+   * while it freezes a plan over several steps, so that the record names the right one.
+   */
+  step: string | undefined;
   constructor(
     readonly reason: string,
     message: string,
