@@ -2,7 +2,8 @@
 // very first read fails because Postgres is away. The job must be postponed with a growing delay,
 // counted on the job, and end in DelayedError (never a failed attempt), even when Redis refuses
 // the move to delayed too.
-import { DelayedError, type Job } from "bullmq";
+import { DelayedError, type Job, UnrecoverableError } from "bullmq";
+import { QUEUE_CATALOG } from "@gdr/core/queues/catalog";
 import { createLogger } from "@gdr/core/log";
 import { Registry } from "prom-client";
 import { describe, expect, it, vi } from "vitest";
@@ -44,7 +45,8 @@ function fakeJob(data: Record<string, unknown>, moveToDelayed: () => Promise<voi
   };
 }
 
-const processor = createProcessor(postgresAway(), { rateLimit: () => Promise.resolve(), outageBackoff: { baseMs: 200, maxMs: 1_000 } });
+const options = { definition: QUEUE_CATALOG.instance, rateLimit: () => Promise.resolve(), outageBackoff: { baseMs: 200, maxMs: 1_000 } };
+const processor = createProcessor(postgresAway(), options);
 
 describe("processor, Postgres away", () => {
   it("postpones without spending an attempt, the delay growing with the job's outages", async () => {
@@ -63,5 +65,20 @@ describe("processor, Postgres away", () => {
     const job = fakeJob(payload, () => Promise.reject(new Error("Connection is closed.")));
     await expect(processor(job as unknown as Job, "token")).rejects.toBeInstanceOf(DelayedError);
     expect(job.moveToDelayed).toHaveBeenCalledOnce();
+  });
+});
+
+describe("processor, payload", () => {
+  it("refuses, for good and before the engine, a job whose payload names another playbook than its queue's", async () => {
+    const job = fakeJob({ ...payload, playbook: "access-key" }, () => Promise.resolve());
+    await expect(processor(job as unknown as Job, "token")).rejects.toBeInstanceOf(UnrecoverableError);
+    await expect(processor(job as unknown as Job, "token")).rejects.toThrow("playbook access-key on queue instance");
+    expect(job.moveToDelayed).not.toHaveBeenCalled();
+  });
+
+  it("checks the payload with the queue's own schema from the catalog", async () => {
+    const strict = { ...options, definition: { ...QUEUE_CATALOG.instance, payload: QUEUE_CATALOG.instance.payload.refine(() => false, "refused by this queue's schema") } };
+    const job = fakeJob(payload, () => Promise.resolve());
+    await expect(createProcessor(postgresAway(), strict)(job as unknown as Job, "token")).rejects.toThrow("refused by this queue's schema");
   });
 });

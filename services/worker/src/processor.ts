@@ -1,5 +1,5 @@
 import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
-import { remediationJobSchema } from "@gdr/core/queues/catalog";
+import type { QueueDefinition } from "@gdr/core/queues/catalog";
 import type { EngineDeps } from "./engine/deps.js";
 import { unreachableOf } from "./engine/errors.js";
 import { runRemediation, type RunOutcome } from "./engine/runner.js";
@@ -7,6 +7,8 @@ import { FailedForGood, Postpone, SlowDown, Unavailable } from "./engine/signals
 import { outageDelayMs, outagesOf, withOutages } from "./outage-backoff.js";
 
 export interface ProcessorOptions {
+  /** The queue's entry in core's job catalog: its payload schema is what every job is checked with. */
+  definition: QueueDefinition;
   /** Slows the whole queue down (BullMQ rateLimit) after AWS throttled a call. */
   rateLimit: (delayMs: number) => Promise<void>;
   /** Backoff for a job postponed because Postgres or Redis is away: first delay and cap. */
@@ -23,12 +25,17 @@ export interface ProcessorOptions {
  */
 export function createProcessor(deps: EngineDeps, options: ProcessorOptions) {
   return async function process(job: Job, token?: string): Promise<RunOutcome> {
-    const parsed = remediationJobSchema.safeParse(job.data);
+    const parsed = options.definition.payload.safeParse(job.data);
     if (!parsed.success) {
       deps.metrics.jobs.inc({ playbook: job.queueName, outcome: "invalid_payload" });
       throw new UnrecoverableError(`invalid job payload: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
     }
     const payload = parsed.data;
+    if (payload.playbook !== options.definition.name) {
+      // A job for one playbook on another's queue would run that playbook under this queue's limits.
+      deps.metrics.jobs.inc({ playbook: job.queueName, outcome: "invalid_payload" });
+      throw new UnrecoverableError(`invalid job payload: playbook ${payload.playbook} on queue ${options.definition.name}`);
+    }
     const logger = deps.logger.child({
       queue: job.queueName,
       jobId: job.id,

@@ -130,6 +130,7 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
         const worker = new Worker(
           definition.name,
           createProcessor(engine, {
+            definition,
             rateLimit: (delayMs) => queue.rateLimit(delayMs),
             outageBackoff: { baseMs: config.WORKER_POSTPONE_MS, maxMs: config.WORKER_OUTAGE_BACKOFF_MAX_MS },
           }),
