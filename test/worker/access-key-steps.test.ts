@@ -18,6 +18,7 @@ import {
   GetRoleCommand,
   IAMClient,
   PutRolePolicyCommand,
+  UnmodifiableEntityException,
   UpdateAccessKeyCommand,
 } from "@aws-sdk/client-iam";
 import type { AwsClients } from "@gdr/core/aws/clients";
@@ -296,6 +297,32 @@ describe("what identify and the policy steps refuse", () => {
     const finding = roleSessionFinding({ roleName, roleId: role?.RoleId ?? "", roleArn: role?.Arn ?? "", sessionName: "ecs", accessKeyId, principalId: `${role?.RoleId ?? ""}:ecs` });
     const stop = await stopOf(identify.act(makeContext(finding, accessKeyId), undefined));
     expect((stop as EscalateRemediation).reason).toMatch(/^service_linked_role: /);
+  });
+
+  it("escalates a session of an IAM Identity Center role (/aws-reserved/), which IAM cannot change", async () => {
+    const roleName = `AWSReservedSSO_Admin_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+    const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Federated: `arn:aws:iam::${MOTO_ACCOUNT_ID}:saml-provider/AWSSSO_x_DO_NOT_DELETE` }, Action: "sts:AssumeRoleWithSAML" }] });
+    await seedClients.iam.send(new CreateRoleCommand({ RoleName: roleName, Path: "/aws-reserved/sso.amazonaws.com/", AssumeRolePolicyDocument: trust }));
+    const role = (await seedClients.iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
+    const accessKeyId = "ASIA" + randomUUID().replaceAll("-", "").slice(0, 16).toUpperCase();
+    const finding = roleSessionFinding({ roleName, roleId: role?.RoleId ?? "", roleArn: role?.Arn ?? "", sessionName: "alice", accessKeyId, principalId: `${role?.RoleId ?? ""}:alice` });
+    const stop = await stopOf(identify.act(makeContext(finding, accessKeyId), undefined));
+    expect(stop).toBeInstanceOf(EscalateRemediation);
+    expect((stop as EscalateRemediation).reason).toMatch(new RegExp(`^identity_center_role: role ${roleName} .*revoke .*sessions in IAM Identity Center`));
+  });
+
+  it("escalates with the reason when IAM answers UnmodifiableEntity to PutRolePolicy or DeleteRolePolicy", async () => {
+    const seeded = await seedRoleSession(seedClients);
+    const ctx = makeContext(roleSessionFinding(seeded), seeded.accessKeyId);
+    await runSteps([identify], ctx);
+    const refused = (): Promise<never> => Promise.reject(new UnmodifiableEntityException({ message: "Cannot perform the operation on the protected role", $metadata: { httpStatusCode: 400 } }));
+    const put = await stopOf(revokeSessions.act({ ...ctx, change: refused }, undefined));
+    expect(put).toBeInstanceOf(EscalateRemediation);
+    expect((put as EscalateRemediation).reason).toMatch(new RegExp(`^unmodifiable_role: IAM refuses to change role ${seeded.roleName} \\(UnmodifiableEntity`));
+    const removeRevokePolicy = playbook.release[1] as Step;
+    const del = await stopOf(removeRevokePolicy.act({ ...ctx, change: refused }, undefined));
+    expect((del as EscalateRemediation).reason).toMatch(/^unmodifiable_role: /);
+    expect(Object.keys(await rolePolicies(seedClients, seeded.roleName))).toEqual([OTHER_POLICY.name]);
   });
 
   it("escalates a session of the role the responder itself acts through, before any call", async () => {

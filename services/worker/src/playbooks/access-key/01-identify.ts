@@ -64,7 +64,9 @@ async function roleSessions(ctx: StepContext, d: AccessKeyDetails, accessKeyId: 
   }
   if (!role?.RoleId || !role.Arn) throw new Error(`GetRole answered no RoleId or Arn for ${roleName}`);
   if (role.RoleId !== roleId) throw escalate.roleReplaced(roleName, roleId, role.RoleId);
-  if ((role.Path ?? "/").startsWith("/aws-service-role/")) throw escalate.serviceLinkedRole(roleName);
+  const path = role.Path ?? "/";
+  if (path.startsWith("/aws-service-role/")) throw escalate.serviceLinkedRole(roleName);
+  if (path.startsWith("/aws-reserved/")) throw escalate.identityCenterRole(roleName, path);
   return {
     kind: "role-sessions",
     accessKeyId,

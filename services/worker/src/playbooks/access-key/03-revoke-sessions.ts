@@ -6,10 +6,10 @@
 // remediation, so release removes exactly it. Does nothing for a user's key, or when in place.
 import { PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { z } from "zod";
-import { SkipRemediation, VerificationError, type CheckResult, type Step, type StepContext } from "../kit/index.js";
+import { classifyAwsError, SkipRemediation, VerificationError, type CheckResult, type Step, type StepContext } from "../kit/index.js";
 import * as escalate from "./escalations.js";
 import { IAM_WRITE } from "./families.js";
-import { isNoSuchEntity } from "./iam-errors.js";
+import { isNoSuchEntity, isUnmodifiableEntity } from "./iam-errors.js";
 import { revokePolicyName, STEP } from "./names.js";
 import { doesNotApply, notApplicable, notApplicableSchema, principalOf, type RoleSessions } from "./principal.js";
 import { cutoffFor, revokeDocumentText, revokeEffect } from "./revoke-policy.js";
@@ -70,6 +70,7 @@ export const revokeSessions: Step = {
       });
     } catch (err) {
       if (isNoSuchEntity(err)) throw new SkipRemediation("resource_gone", `role ${role.roleName} no longer exists`);
+      if (isUnmodifiableEntity(err)) throw escalate.unmodifiableRole(role.roleName, "PutRolePolicy", classifyAwsError(err).message);
       throw err;
     }
     return revoked(role, policyName, cutoff);

@@ -100,3 +100,26 @@ export function principalNotFound(principal: string): EscalateRemediation {
       "Nothing was done; a person must check the finding against GuardDuty's own copy and find the credentials' owner",
   );
 }
+
+/**
+ * IAM Identity Center's roles (AWSReservedSSO_*, path /aws-reserved/sso.amazonaws.com/) are
+ * managed by Identity Center: IAM answers UnmodifiableEntity to any change, and AWS's guidance is
+ * to revoke the user's sessions in IAM Identity Center.
+ */
+export function identityCenterRole(roleName: string, path: string): EscalateRemediation {
+  return stop(
+    "identity_center_role",
+    `role ${roleName} (path ${path}) is reserved by AWS (IAM Identity Center's permission set roles live under /aws-reserved/): IAM cannot ` +
+      "change it, so its sessions cannot be revoked here. A person must revoke the user's active sessions in IAM Identity Center " +
+      "(and remove or change the permission set assignment)",
+  );
+}
+
+/** IAM answered UnmodifiableEntity to a change of the role (a role AWS manages). */
+export function unmodifiableRole(roleName: string, operation: string, message: string): EscalateRemediation {
+  return stop(
+    "unmodifiable_role",
+    `IAM refuses to change role ${roleName} (UnmodifiableEntity on ${operation}: ${message}): AWS manages the role. Nothing was changed; ` +
+      "a person must revoke the sessions where the role is managed (for IAM Identity Center: revoke the user's sessions there)",
+  );
+}

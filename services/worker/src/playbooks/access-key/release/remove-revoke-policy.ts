@@ -5,10 +5,10 @@
 // approving the release decides on.
 import { DeleteRolePolicyCommand } from "@aws-sdk/client-iam";
 import { z } from "zod";
-import { VerificationError, type CheckResult, type Step, type StepContext } from "../../kit/index.js";
+import { classifyAwsError, VerificationError, type CheckResult, type Step, type StepContext } from "../../kit/index.js";
 import * as escalate from "../escalations.js";
 import { IAM_WRITE } from "../families.js";
-import { isNoSuchEntity } from "../iam-errors.js";
+import { isNoSuchEntity, isUnmodifiableEntity } from "../iam-errors.js";
 import { revokePolicyName, STEP } from "../names.js";
 import { notApplicable, notApplicableSchema, principalOf, type RoleSessions } from "../principal.js";
 import { readRevokePolicy } from "../role-policy.js";
@@ -44,6 +44,7 @@ export const removeRevokePolicy: Step = {
     try {
       await ctx.change({ service: "iam", family: IAM_WRITE, command: new DeleteRolePolicyCommand({ RoleName: role.roleName, PolicyName: policyName }) });
     } catch (err) {
+      if (isUnmodifiableEntity(err)) throw escalate.unmodifiableRole(role.roleName, "DeleteRolePolicy", classifyAwsError(err).message);
       // Gone between the check and the delete (a person removed it): what release wanted.
       if (!isNoSuchEntity(err)) throw err;
     }
