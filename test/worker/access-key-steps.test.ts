@@ -334,6 +334,15 @@ describe("what identify and the policy steps refuse", () => {
     expect(sent).toEqual([]);
   });
 
+  it("knows the responder's own role whatever the case it is written in (IAM role names are unique case-insensitively)", async () => {
+    const seeded = await seedRoleSession(seedClients);
+    const own = accessKeyPlaybook({ responderRoleName: seeded.roleName.toUpperCase() }).steps[0] as Step;
+    sent.length = 0;
+    const stop = await stopOf(own.act(makeContext(roleSessionFinding(seeded), seeded.accessKeyId), undefined));
+    expect((stop as EscalateRemediation).reason).toMatch(/^responder_credentials: /);
+    expect(changing()).toEqual([]);
+  });
+
   it("never overwrites a policy of its name that it did not write", async () => {
     const seeded = await seedRoleSession(seedClients);
     const ctx = makeContext(roleSessionFinding(seeded), seeded.accessKeyId);

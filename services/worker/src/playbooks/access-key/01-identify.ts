@@ -45,12 +45,18 @@ export interface IdentifyOptions {
   responderRoleName?: string | undefined;
 }
 
+/** IAM role names are unique case-insensitively: "Responder" and "responder" are one role. */
+function isResponderRole(roleName: string, options: IdentifyOptions): boolean {
+  const own = options.responderRoleName;
+  return own !== undefined && own !== "" && own.toLowerCase() === roleName.toLowerCase();
+}
+
 async function roleSessions(ctx: StepContext, d: AccessKeyDetails, accessKeyId: string, options: IdentifyOptions): Promise<RoleSessions> {
   // GuardDuty names an assumed role's session by the role's name (userName) and its principal id,
   // `<role id AROA…>:<session name>`.
   const roleName = d.userName;
   if (roleName === null) throw escalate.inconsistent("an AssumedRole without the role's name (userName)");
-  if (roleName === options.responderRoleName) throw escalate.responderRole(roleName);
+  if (isResponderRole(roleName, options)) throw escalate.responderRole(roleName);
   const [roleId, sessionName] = (d.principalId ?? "").split(":", 2);
   if (!roleId?.startsWith("AROA")) throw escalate.inconsistent(`an AssumedRole whose principal id is not a role's (AROA…:session): ${d.principalId ?? "(none)"}`);
   let role;
@@ -63,6 +69,8 @@ async function roleSessions(ctx: StepContext, d: AccessKeyDetails, accessKeyId: 
     throw err;
   }
   if (!role?.RoleId || !role.Arn) throw new Error(`GetRole answered no RoleId or Arn for ${roleName}`);
+  // Again on IAM's own spelling of the name: the role GetRole found is the one that would be revoked.
+  if (isResponderRole(role.RoleName ?? roleName, options)) throw escalate.responderRole(role.RoleName ?? roleName);
   if (role.RoleId !== roleId) throw escalate.roleReplaced(roleName, roleId, role.RoleId);
   const path = role.Path ?? "/";
   if (path.startsWith("/aws-service-role/")) throw escalate.serviceLinkedRole(roleName);
