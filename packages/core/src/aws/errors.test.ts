@@ -6,6 +6,7 @@ import {
   BadRequestException,
   InternalServerErrorException,
 } from "@aws-sdk/client-guardduty";
+import { ConcurrentModificationException, IAMServiceException } from "@aws-sdk/client-iam";
 import { QueueDoesNotExist } from "@aws-sdk/client-sqs";
 import { ExpiredTokenException, STSServiceException } from "@aws-sdk/client-sts";
 import { describe, expect, it } from "vitest";
@@ -52,6 +53,8 @@ const cases: [string, unknown, AwsErrorKind, string, ErrorLabel][] = [
   ["unknown 502", ec2Error("502", 502), "retryable", "502", "server_error"],
   ["GuardDuty InternalServerErrorException", new InternalServerErrorException({ message: "boom", $metadata: { httpStatusCode: 500 } }), "retryable", "InternalServerErrorException", "server_error"],
   ["AutoScaling ResourceContentionFault", new ResourceContentionFault({ message: "busy", $metadata: { httpStatusCode: 500 } }), "retryable", "ResourceContentionFault", "invalid_state"],
+  ["IAM ConcurrentModificationException", new ConcurrentModificationException({ message: "another change to the role", $metadata: { httpStatusCode: 409 } }), "retryable", "ConcurrentModificationException", "invalid_state"],
+  ["IAM ConcurrentModification (wire code)", new IAMServiceException({ name: "ConcurrentModification", $fault: "client", ...meta(409) }), "retryable", "ConcurrentModification", "invalid_state"],
   ["RequestTimeout", ec2Error("RequestTimeout", 400), "retryable", "RequestTimeout", "timeout"],
   ["SDK TimeoutError", Object.assign(new Error("Connection timed out after 1000 ms"), { name: "TimeoutError" }), "retryable", "TimeoutError", "timeout"],
   ["ECONNRESET (socket hang up)", socketError("ECONNRESET", "socket hang up"), "retryable", "ECONNRESET", "network"],

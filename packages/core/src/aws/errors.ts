@@ -46,6 +46,11 @@ const SERVER_CODES = new Set([
   // errors carry the shape name (`…Fault`) as `name` and the wire code in `Code`.
   "ResourceContention",
   "ResourceContentionFault",
+  // IAM: two requests changed the same entity at once (two remediations writing one role's inline
+  // policies): the request did nothing, and sent again it applies. Wire code first, then the
+  // modeled error's name.
+  "ConcurrentModification",
+  "ConcurrentModificationException",
 ]);
 
 const TIMEOUT_CODES = new Set(["TimeoutError", "RequestTimeout", "RequestTimeoutException", "ETIMEDOUT"]);
@@ -203,6 +208,8 @@ const INVALID_STATE_CODES = new Set([
   "ConflictException",
   "ResourceContention",
   "ResourceContentionFault",
+  "ConcurrentModification",
+  "ConcurrentModificationException",
   "ScalingActivityInProgressFault",
   "InstanceRefreshInProgressFault",
 ]);
