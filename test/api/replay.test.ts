@@ -40,6 +40,31 @@ const submit = (payload: string, role: Role = "admin") =>
   app.inject({ method: "POST", url: "/v1/findings", headers: { ...auth(role), "content-type": "application/json" }, payload });
 
 describe("POST /v1/findings", () => {
+  it("never answers that a remediation was queued when its outbox row was set aside: the receipt lists it, people are told", async () => {
+    const body = JSON.stringify(eventBridgeEvent(instanceFinding({ severity: 8 })));
+    const first = await submit(body);
+    expect(first.statusCode, first.body).toBe(201);
+    expect(first.json()).toMatchObject({ outcome: "accepted", setAside: [] });
+    const findingId = first.json<{ findingId: string }>().findingId;
+    const r = await db.pool.query<{ id: string; job_id: string }>("SELECT id::text AS id, job_id FROM remediations WHERE finding_id = $1", [findingId]);
+    const id = r.rows[0]?.id ?? "";
+    // A pending row whose payload no longer passes the catalog (written before a pattern tightened).
+    const payload = (await db.pool.query<{ payload: Record<string, unknown> }>("SELECT payload FROM outbox WHERE remediation_id = $1", [id])).rows[0]?.payload;
+    await db.pool.query("INSERT INTO outbox (remediation_id, queue, job_id, payload) VALUES ($1, 'instance', $2, $3)", [
+      id,
+      `${r.rows[0]?.job_id ?? ""}-bad`,
+      JSON.stringify({ ...payload, region: "us-east-1.evil.example" }),
+    ]);
+
+    const again = await submit(body);
+    expect(again.json()).toMatchObject({ outcome: "duplicate", findingId, setAside: [{ remediationId: id, reason: expect.stringMatching(/region/) as unknown }] });
+    const row = await db.pool.query<{ status: string; error: string }>("SELECT status::text AS status, error FROM remediations WHERE id = $1", [id]);
+    expect(row.rows[0]?.status).toBe("failed");
+    expect(row.rows[0]?.error).toMatch(/its job could not be queued .*region.*retry only once the cause is corrected/);
+    expect(await count("audit_events WHERE remediation_id = $1::uuid AND action = 'outbox.set_aside'", [id])).toBe(1);
+    expect(notified.filter((e) => e.remediationId === id).map((e) => e.kind)).toEqual(["failed"]);
+  });
+
   it("tells people of an exempt outcome of a medium-or-higher finding submitted through the API, as ingest does", async () => {
     // A self-applied exempt tag downgrades containment to an approval request; whichever way the
     // finding arrived, people must hear of it (a workload that can tag itself is never silent).
@@ -137,6 +162,19 @@ describe("POST /v1/remediations/:id/retry", () => {
     await db.pool.query("UPDATE remediations SET status = 'failed', error = 'isolate: AccessDenied', finished_at = now() WHERE id = $1", [id]);
     return { id, jobId: r.rows[0]?.job_id ?? "" };
   }
+
+  it("answers 422 unqueueable, changing nothing, when the remediation's fields no longer make a valid job (a retry would rebuild the same payload)", async () => {
+    const { id } = await failedRemediation();
+    await db.pool.query("UPDATE remediations SET region = 'US EAST 1' WHERE id = $1", [id]);
+    const outboxBefore = await count("outbox WHERE remediation_id = $1::uuid", [id]);
+    const res = await app.inject({ method: "POST", url: `/v1/remediations/${id}/retry`, headers: auth("approver"), payload: { reason: "try again" } });
+    expect(res.statusCode, res.body).toBe(422);
+    expect(res.json()).toMatchObject({ error: "unqueueable", message: expect.stringMatching(/region/) as unknown });
+    expect((await db.pool.query("SELECT status::text AS status, error FROM remediations WHERE id = $1", [id])).rows).toEqual([{ status: "failed", error: "isolate: AccessDenied" }]);
+    expect(await count("outbox WHERE remediation_id = $1::uuid", [id])).toBe(outboxBefore);
+    expect(await count("audit_events WHERE remediation_id = $1::uuid AND action = 'remediation.retried'", [id])).toBe(0);
+    expect(await count("remediation_steps WHERE remediation_id = $1::uuid AND status = 'failed'", [id])).toBe(1);
+  });
 
   it("needs the approver role and answers 409 unless the remediation failed", async () => {
     const { id } = await failedRemediation();

@@ -202,6 +202,26 @@ describe("expireApprovals", () => {
     ]);
   });
 
+  it("a remediation whose fields no longer make a valid job: an approval is refused with nothing recorded, and the expiry's contain expires it instead of failing the sweep", async () => {
+    const approved = await seedWaiting(db, { findingId: next() });
+    const expiring = await seedWaiting(db, { findingId: next() });
+    const fine = await seedWaiting(db, { findingId: next() });
+    await db.pool.query("UPDATE remediations SET region = 'US EAST 1' WHERE id = ANY($1::uuid[])", [[approved, expiring]]);
+    expect(await approveRemediation(db.prisma, queues, { remediationId: approved, actor: "token:alice", reason: "go", planHash: HASH })).toMatchObject({
+      ok: false,
+      error: "unqueueable",
+      message: expect.stringMatching(/region/) as unknown,
+    });
+    expect(await state(approved)).toMatchObject({ status: "awaiting_approval", approvals: [], audit: [], outbox: [] });
+
+    const r = await expireApprovals(db.prisma, queues, { now: later(2 * HOUR), expiryMs: HOUR, expiry: "1h", onExpiry: "contain" });
+    expect(r.contained).toContain(fine);
+    expect(r.expired).toContain(expiring);
+    const s = await state(expiring);
+    expect(s).toMatchObject({ status: "expired", outbox: [] });
+    expect(s.approvals).toEqual([{ decision: "expired", actor: EXPIRY_ACTOR, reason: expect.stringMatching(/^not decided within 1h; not contained: its job cannot be built .*region/) as unknown }]);
+  });
+
   it("a declined plan on a contained resource leaves it contained, and a plan frozen again later is decided anew", async () => {
     const release = await seedWaiting(db, {
       findingId: next(),

@@ -101,7 +101,7 @@ async function expectSetAside(s: Seeded, reason: RegExp, notices: readonly Notif
     [s.remediationId],
   );
   expect(audit).toEqual([
-    { actor: "system:outbox", action: "outbox.set_aside", finding_id: s.findingId, detail: { outboxId: expect.any(String) as unknown, queue: expect.any(String) as unknown, jobId: s.jobId, reason: expect.stringMatching(reason) as unknown } },
+    { actor: "system:outbox", action: "outbox.set_aside", finding_id: s.findingId, detail: { outboxId: expect.any(String) as unknown, queue: expect.any(String) as unknown, jobId: s.jobId, reason: expect.stringMatching(reason) as unknown, remediationFailed: true } },
   ]);
 
   const told = notices.filter((n) => n.remediationId === s.remediationId);
@@ -161,5 +161,32 @@ describe("outbox relay, one bad row in a batch", () => {
     // Closed rows are not taken again.
     expect(await relay.dispatchForFindings([good.findingId, wrongQueue.findingId, badMode.findingId])).toBe(0);
     expect(notifier.events).toHaveLength(2);
+  });
+
+  it("fails only a remediation waiting on the job: a bad row for one that moved on (a release of a contained one) leaves its status", async () => {
+    const contained = await seed({ stale: false, spoil: { payload: { action: "release", region: "us-east-1.evil.example" } } });
+    await world.db.pool.query("UPDATE remediations SET status = 'succeeded', finished_at = now(), error = NULL WHERE id = $1::uuid", [contained.remediationId]);
+    const running = await seed({ stale: false, spoil: { payload: { region: "us-east-1.evil.example" } } });
+    await world.db.pool.query("UPDATE remediations SET status = 'running' WHERE id = $1::uuid", [running.remediationId]);
+    const notifier = recordingNotifier();
+    const relay = createOutboxRelay({
+      prisma: world.db.prisma,
+      queues: world.queues,
+      logger: createLogger({ level: "silent", name: "test" }),
+      metrics: createIngestMetrics(new Registry()),
+      notifier,
+      publicUrl: "http://gdr.test",
+    });
+    expect(await relay.dispatchForFindings([contained.findingId, running.findingId])).toBe(0);
+    expect(await remediation(contained.remediationId)).toMatchObject({ status: "succeeded", error: null });
+    expect(await remediation(running.remediationId)).toMatchObject({ status: "running", error: null });
+    for (const s of [contained, running]) {
+      const [row] = await outboxRows(world.db, { remediationId: s.remediationId });
+      expect(row?.last_error).toMatch(/^set aside: .*region/);
+      const { rows: audit } = await world.db.pool.query("SELECT action, detail->'remediationFailed' AS failed FROM audit_events WHERE remediation_id = $1::uuid", [s.remediationId]);
+      expect(audit).toEqual([{ action: "outbox.set_aside", failed: false }]);
+    }
+    // Nothing failed, so nobody is told a remediation failed; the log and the audit say it.
+    expect(notifier.events).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import type { PrismaClient } from "@gdr/core/db/client";
 import type { Logger } from "@gdr/core/log";
-import { remediationEvent, type Notifier } from "@gdr/core/notify/index";
-import { dispatchRows, type DispatchResult, type OutboxRow, type SetAsideRow } from "@gdr/core/queues/outbox";
+import type { Notifier } from "@gdr/core/notify/index";
+import { dispatchRows, reportSetAside, type DispatchResult, type OutboxRow, type SetAsideRow } from "@gdr/core/queues/outbox";
 import type { RemediationQueues } from "@gdr/core/queues/queues";
 import type { IngestMetrics } from "./metrics.js";
 
@@ -39,14 +39,11 @@ export function createOutboxRelay(deps: OutboxRelayDeps): OutboxRelay {
   }
 
   /** After the rows' transaction committed: a log line, a count and a notice for each row set aside. */
-  async function report(setAside: readonly SetAsideRow[]): Promise<void> {
-    if (setAside.length === 0) return;
-    deps.metrics.outboxSetAside.inc(setAside.length);
-    for (const s of setAside) {
-      deps.logger.error({ remediationId: s.remediationId, jobId: s.jobId, outboxId: s.outboxId.toString(), reason: s.reason }, "outbox row set aside: its job cannot be queued");
-    }
-    const rows = await deps.prisma.remediation.findMany({ where: { id: { in: setAside.map((s) => s.remediationId) } } });
-    for (const row of rows) deps.notifier.notify(remediationEvent("failed", row, deps.publicUrl, row.error ?? "its job could not be queued"));
+  function report(setAside: readonly SetAsideRow[]): Promise<void> {
+    const count = (n: number): void => {
+      deps.metrics.outboxSetAside.inc(n);
+    };
+    return reportSetAside(deps.prisma, { logger: deps.logger, notifier: deps.notifier, publicUrl: deps.publicUrl, count }, setAside);
   }
 
   return {

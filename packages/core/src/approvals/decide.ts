@@ -1,8 +1,10 @@
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { RemediationStatus } from "../db/client.js";
 import { jobIdWith } from "../queues/job-ids.js";
-import { dispatchForRemediations, outboxEntry } from "../queues/outbox.js";
-import { remediationJob, type RemediationJobSource } from "../queues/remediation-job.js";
+import { z } from "zod";
+import { remediationJobSchema, type RemediationJob } from "../queues/catalog.js";
+import { dispatchForRemediations, outboxEntry, reportSetAside, setAsideFor, type SetAsideReport } from "../queues/outbox.js";
+import { remediationJobInput, type RemediationJobSource } from "../queues/remediation-job.js";
 import { isRemediationContained } from "./contained.js";
 import { fourEyesObjection } from "./four-eyes.js";
 import { planAction, statusAfterDecline } from "./plan-fields.js";
@@ -10,7 +12,16 @@ import type { RemediationQueues } from "../queues/queues.js";
 
 export type Decision =
   | { ok: true; remediationId: string; step: string; jobId?: string }
-  | { ok: false; error: "not_found" | "not_awaiting_approval" | "plan_changed" | "already_decided" | "same_actor"; message: string };
+  | {
+      ok: false;
+      /**
+       * `unqueueable`: the remediation's row no longer makes a valid job payload, so nothing was
+       * recorded. `set_aside`: the decision or request was recorded, but its job could not be
+       * queued (the outbox set it aside; the message says what that did to the remediation).
+       */
+      error: "not_found" | "not_awaiting_approval" | "plan_changed" | "already_decided" | "same_actor" | "unqueueable" | "set_aside";
+      message: string;
+    };
 
 export interface DecisionInput {
   remediationId: string;
@@ -40,10 +51,34 @@ interface Waiting extends RemediationJobSource {
  * outbox row of the continuation job; the job is enqueued after commit, exactly once (its id
  * carries the plan hash).
  */
-export async function approveRemediation(prisma: PrismaClient, queues: RemediationQueues, input: DecisionInput): Promise<Decision> {
+export async function approveRemediation(prisma: PrismaClient, queues: RemediationQueues, input: DecisionInput, report?: SetAsideReport): Promise<Decision> {
   const result = await decide(prisma, input, "approved");
-  if (result.ok) await dispatchForRemediations(prisma, queues, [input.remediationId]);
-  return result;
+  if (!result.ok) return result;
+  return queued(prisma, queues, input.remediationId, result, "approved", report);
+}
+
+/**
+ * Dispatches the remediation's outbox row after commit; a row set aside is reported and turns the
+ * answer into `set_aside`, so that nobody is told the job was queued when it was not.
+ */
+async function queued(prisma: PrismaClient, queues: RemediationQueues, remediationId: string, result: Decision, what: string, report?: SetAsideReport): Promise<Decision> {
+  const dispatched = await dispatchForRemediations(prisma, queues, [remediationId]);
+  if (report) await reportSetAside(prisma, report, dispatched.setAside);
+  const aside = setAsideFor(dispatched, remediationId);
+  if (!aside) return result;
+  const left = aside.remediationFailed ? "the remediation failed" : "the remediation is unchanged";
+  return { ok: false, error: "set_aside", message: `${what}, but its job could not be queued: ${aside.reason}; ${left}` };
+}
+
+/**
+ * The job payload for the remediation's row, or why it cannot be built: a retry or decision would
+ * rebuild the same payload from the same row, so the answer is a refusal, never a thrown ZodError.
+ */
+export function jobFor(r: RemediationJobSource, action: RemediationJob["action"]): { ok: true; job: RemediationJob } | { ok: false; message: string } {
+  const parsed = remediationJobSchema.safeParse(remediationJobInput(r, action));
+  if (parsed.success) return { ok: true, job: parsed.data };
+  const why = z.prettifyError(parsed.error).replace(/\s*\n\s*/g, "; ").slice(0, 500);
+  return { ok: false, message: `its job cannot be built from the remediation's fields (${why}); nothing was queued, and nothing will be until they are corrected` };
 }
 
 /** Rejects the plan: the remediation ends `rejected`; nothing else runs. */
@@ -71,6 +106,11 @@ async function decide(prisma: PrismaClient, input: DecisionInput, decision: "app
         const objection = await fourEyesObjection(tx, { id: r.id, findingId: r.findingId, plan: r.plan }, input.actor);
         if (objection) return { ok: false, error: "same_actor", message: `four-eyes: ${input.actor} ${objection.why}, so another person must approve it` } as const;
       }
+      const action = planAction(r.plan) ?? "continue";
+      // Before anything is written: an approval whose job cannot be built would be a decision
+      // nothing carries out.
+      const built = decision === "approved" ? jobFor(r, action) : null;
+      if (built && !built.ok) return { ok: false, error: "unqueueable", message: built.message } as const;
       await tx.approval.create({
         data: { remediationId: r.id, step: r.step, decision, actor: input.actor, reason: input.reason, planHash: input.planHash },
       });
@@ -87,10 +127,9 @@ async function decide(prisma: PrismaClient, input: DecisionInput, decision: "app
         await declinePlan(tx, { id: r.id, plan: r.plan, step: r.step }, "rejected", `rejected by ${input.actor}: ${input.reason}`);
         return { ok: true, remediationId: r.id, step: r.step } as const;
       }
-      const action = planAction(r.plan) ?? "continue";
-      const job = remediationJob(r, action);
+      if (!built) throw new Error("an approval always builds its job");
       const jobId = jobIdWith(r.job_id, { kind: "approved", action, planHash: input.planHash });
-      await tx.outboxEntry.create({ data: outboxEntry(job, jobId) });
+      await tx.outboxEntry.create({ data: outboxEntry(built.job, jobId) });
       return { ok: true, remediationId: r.id, step: r.step, jobId } as const;
     });
   } catch (err) {
@@ -128,7 +167,7 @@ export async function declinePlan(
  * Asks for containment to be undone: enqueues a release job, which freezes the release plan and
  * waits for an approval like any other gate.
  */
-export async function requestRelease(prisma: PrismaClient, queues: RemediationQueues, remediationId: string, actor: string): Promise<Decision> {
+export async function requestRelease(prisma: PrismaClient, queues: RemediationQueues, remediationId: string, actor: string, report?: SetAsideReport): Promise<Decision> {
   const r = await prisma.remediation.findUnique({ where: { id: remediationId } });
   if (!r) return { ok: false, error: "not_found", message: `no remediation ${remediationId}` };
   // Contained: succeeded, or failed after its playbook's containment steps were done (a step after
@@ -139,7 +178,9 @@ export async function requestRelease(prisma: PrismaClient, queues: RemediationQu
   if (!(r.status === RemediationStatus.succeeded || (r.status === RemediationStatus.failed && contained))) {
     return { ok: false, error: "not_awaiting_approval", message: `only a contained remediation (succeeded, or failed after containment) can be released; it is ${r.status}` };
   }
-  const job = remediationJob(r, "release");
+  const built = jobFor(r, "release");
+  if (!built.ok) return { ok: false, error: "unqueueable", message: built.message };
+  const job = built.job;
   // Not deduplicated by id on purpose: a later release request (after a re-containment) is new.
   // A repeated request is harmless: the release job finds the plan already awaiting approval.
   const jobId = jobIdWith(r.jobId, { kind: "release-request", at: Date.now() });
@@ -147,6 +188,5 @@ export async function requestRelease(prisma: PrismaClient, queues: RemediationQu
     prisma.outboxEntry.create({ data: outboxEntry(job, jobId) }),
     prisma.auditEvent.create({ data: { actor, action: "release.requested", findingId: r.findingId, remediationId } }),
   ]);
-  await dispatchForRemediations(prisma, queues, [remediationId]);
-  return { ok: true, remediationId, step: "release", jobId };
+  return queued(prisma, queues, remediationId, { ok: true, remediationId, step: "release", jobId }, "release requested", report);
 }

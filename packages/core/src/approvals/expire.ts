@@ -1,9 +1,9 @@
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { jobIdWith } from "../queues/job-ids.js";
-import { dispatchForRemediations, outboxEntry } from "../queues/outbox.js";
-import { remediationJob, type RemediationJobSource } from "../queues/remediation-job.js";
+import { dispatchForRemediations, outboxEntry, type SetAsideRow } from "../queues/outbox.js";
+import type { RemediationJobSource } from "../queues/remediation-job.js";
 import type { RemediationQueues } from "../queues/queues.js";
-import { declinePlan } from "./decide.js";
+import { declinePlan, jobFor } from "./decide.js";
 import { planHold } from "./plan-fields.js";
 
 /** The actor of every decision the expiry makes; no API token can carry it (tokens are `token:<name>`). */
@@ -23,8 +23,10 @@ export interface ExpiryOptions {
 export interface ExpiryResult {
   /** Declined by the expiry: ended `expired`, or back to `succeeded` for a resource already contained. */
   expired: string[];
-  /** Authorised by the expiry to finish their non-destructive containment. */
+  /** Authorised by the expiry to finish their non-destructive containment, and queued. */
   contained: string[];
+  /** Authorised, but their continuation's outbox row was set aside (the caller reports them). */
+  setAside: SetAsideRow[];
 }
 
 interface Candidate extends RemediationJobSource {
@@ -70,13 +72,18 @@ export async function expireApprovals(prisma: PrismaClient, queues: RemediationQ
        AND NOT EXISTS (SELECT 1 FROM approvals p WHERE p.remediation_id = r.id AND p.plan_hash = r.plan_hash)
      ORDER BY r.updated_at
      LIMIT ${options.limit ?? 500}`;
-  const result: ExpiryResult = { expired: [], contained: [] };
+  const result: ExpiryResult = { expired: [], contained: [], setAside: [] };
   for (const { id } of due) {
     const outcome = await expireOne(prisma, id, cutoff, now, expiry, options.onExpiry);
     if (outcome === "expired") result.expired.push(id);
     if (outcome === "contained") result.contained.push(id);
   }
-  if (result.contained.length > 0) await dispatchForRemediations(prisma, queues, result.contained);
+  if (result.contained.length > 0) {
+    const dispatched = await dispatchForRemediations(prisma, queues, result.contained);
+    result.setAside = dispatched.setAside;
+    const aside = new Set(dispatched.setAside.map((s) => s.remediationId));
+    result.contained = result.contained.filter((id) => !aside.has(id));
+  }
   return result;
 }
 
@@ -106,9 +113,18 @@ async function expireOne(
       const hold = planHold(r.plan);
       // A held plan (the worker found a reason a person must decide) expires like `cancel`
       // whatever the policy says, and the reason says why it was not contained.
-      const reason = onExpiry === "contain" && hold !== null ? `not decided within ${expiry}; held for a person (${hold}), so onExpiry: contain does not apply` : `not decided within ${expiry}`;
       const planHash = r.plan_hash ?? "";
-      const contain = onExpiry === "contain" && r.plan_hash !== null && containableWithoutPerson(r.plan);
+      // Built before deciding: a continuation that cannot be queued (the row's fields fail the
+      // job schema) is not authorised; the plan expires as under `cancel` instead of failing the
+      // sweep for every remediation after it.
+      const built = jobFor(r, "continue");
+      const base = `not decided within ${expiry}`;
+      const reason =
+        onExpiry !== "contain" ? base
+        : hold !== null ? `${base}; held for a person (${hold}), so onExpiry: contain does not apply`
+        : built.ok ? base
+        : `${base}; not contained: ${built.message}`;
+      const contain = onExpiry === "contain" && r.plan_hash !== null && containableWithoutPerson(r.plan) && built.ok;
       await tx.approval.create({
         data: {
           remediationId: r.id,
@@ -133,9 +149,8 @@ async function expireOne(
         await declinePlan(tx, { id: r.id, plan: r.plan, step: r.step }, "expired", `approval expired: ${reason}`, now);
         return "expired" as const;
       }
-      const job = remediationJob(r, "continue");
       const jobId = jobIdWith(r.job_id, { kind: "approved", action: "continue", planHash });
-      await tx.outboxEntry.create({ data: outboxEntry(job, jobId) });
+      await tx.outboxEntry.create({ data: outboxEntry(built.job, jobId) });
       return "contained" as const;
     });
   } catch (err) {

@@ -3,6 +3,7 @@ import { intInRange } from "../config/fields.js";
 import type { Logger } from "../log.js";
 import { remediationEvent, type Notifier } from "../notify/event.js";
 import { startPeriodic } from "../periodic.js";
+import { reportSetAside } from "../queues/outbox.js";
 import type { RemediationQueues } from "../queues/queues.js";
 import { expireApprovals, type ExpiryOptions } from "./expire.js";
 import { planHold } from "./plan-fields.js";
@@ -48,6 +49,8 @@ async function expireAndNotify(deps: ApprovalSweeperDeps): Promise<void> {
   if (result.expired.length + result.contained.length > 0) {
     deps.logger.info({ expired: result.expired, contained: result.contained, onExpiry: deps.approval.onExpiry }, "approvals expired");
   }
+  // A continuation the outbox set aside: its remediation failed with the reason; say so.
+  await reportSetAside(deps.prisma, { logger: deps.logger, notifier: deps.notifier, publicUrl: deps.publicUrl }, result.setAside);
   if (result.expired.length > 0) await notifyExpired(deps, result.expired);
 }
 

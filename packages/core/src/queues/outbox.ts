@@ -1,6 +1,8 @@
 import type { PrismaClient } from "@prisma/client";
 import { z } from "zod";
 import { RemediationStatus } from "../db/client.js";
+import type { Logger } from "../log.js";
+import { remediationEvent, type Notifier } from "../notify/event.js";
 import { jobOptions, QUEUE_CATALOG, remediationJobSchema, type RemediationJob } from "./catalog.js";
 import { PLAYBOOKS, type PlaybookName } from "./playbooks.js";
 import { queueFor, type RemediationQueues } from "./queues.js";
@@ -19,6 +21,12 @@ export interface SetAsideRow {
   remediationId: string;
   jobId: string;
   reason: string;
+  /**
+   * Its remediation was failed: it was waiting for this job (queued, or awaiting_approval with the
+   * approval's continuation owed). False: it had moved on (a release asked for on a contained
+   * remediation, succeeded or failed already): left as it was, the set-aside only in the audit.
+   */
+  remediationFailed: boolean;
 }
 
 export interface DispatchResult {
@@ -54,8 +62,9 @@ function check(row: OutboxRow): Checked {
  *
  * A row that cannot become a job (its payload fails the catalog's schema, its queue is unknown) is
  * set aside on its own, so that it never holds back the rest of the batch: in one statement the
- * row is closed with its reason in `last_error`, its remediation fails with that reason, and an
- * `outbox.set_aside` audit event records it. The caller tells people (it holds the notifier).
+ * row is closed with its reason in `last_error`, its remediation fails with that reason (when it
+ * was waiting on that job), and an `outbox.set_aside` audit event records it. Every caller reports
+ * the result's `setAside` (reportSetAside: log, count, notice) and answers accordingly.
  * Redis failing still fails the call: those rows are fine and are added again later.
  */
 export async function dispatchRows(db: Db, queues: RemediationQueues, rows: readonly OutboxRow[]): Promise<DispatchResult> {
@@ -76,33 +85,83 @@ export async function dispatchRows(db: Db, queues: RemediationQueues, rows: read
   // retry sees the whole batch again.
   const setAside: SetAsideRow[] = [];
   for (const c of checked) {
-    if (!c.ok && (await setRowAside(db, c.row, c.reason))) {
-      setAside.push({ outboxId: c.row.id, remediationId: c.row.remediation_id, jobId: c.row.job_id, reason: c.reason });
-    }
+    if (c.ok) continue;
+    const aside = await setRowAside(db, c.row, c.reason);
+    if (aside) setAside.push({ outboxId: c.row.id, remediationId: c.row.remediation_id, jobId: c.row.job_id, reason: c.reason, ...aside });
   }
   return { dispatched: good.length, setAside };
 }
 
 /**
- * Closes a row that cannot become a job, fails its remediation with the reason and records an
- * audit event, all in one statement. False when the row was closed meanwhile (another relay).
+ * Statuses a remediation has while an unsent job of its own is owed: queued (a new remediation, a
+ * retry) or awaiting_approval (an approval's continuation, the expiry's `contain`). Not running: a
+ * job is carrying it, and failing it under that job would misstate it. Not succeeded or failed: a
+ * release request's job was owed, and the resource is still as contained as before.
  */
-async function setRowAside(db: Db, row: OutboxRow, reason: string): Promise<boolean> {
-  const error = `its job could not be queued (${row.job_id}): ${reason}; retry it once the cause is fixed`.slice(0, 1_000);
+const WAITING_ON_JOB = [RemediationStatus.queued, RemediationStatus.awaiting_approval];
+
+/**
+ * Closes a row that cannot become a job, fails its remediation with the reason if it was waiting
+ * on that job (WAITING_ON_JOB), and records an audit event, all in one statement. Null when the
+ * row was closed meanwhile (another relay).
+ */
+async function setRowAside(db: Db, row: OutboxRow, reason: string): Promise<{ remediationFailed: boolean } | null> {
+  // A retry rebuilds the job from the remediation's own fields (retry.ts), so it only helps once
+  // whatever made this payload bad is corrected: the error says so rather than inviting a retry.
+  const error = `its job could not be queued (${row.job_id}): ${reason}; a retry rebuilds the job from the remediation's fields, so retry only once the cause is corrected`.slice(0, 1_000);
   const detail = JSON.stringify({ outboxId: row.id.toString(), queue: row.queue, jobId: row.job_id, reason });
-  const done = await db.$queryRaw<{ id: string }[]>`
+  const done = await db.$queryRaw<{ failed: boolean }[]>`
     WITH aside AS (
       UPDATE outbox SET dispatched_at = now(), attempts = attempts + 1, last_error = ${`set aside: ${reason}`}
        WHERE id = ${row.id} AND dispatched_at IS NULL
    RETURNING remediation_id),
     failed AS (
       UPDATE remediations r SET status = ${RemediationStatus.failed}::"RemediationStatus", error = ${error}, finished_at = now(), updated_at = now()
-        FROM aside WHERE r.id = aside.remediation_id
-   RETURNING r.id, r.finding_id)
-    INSERT INTO audit_events (actor, action, finding_id, remediation_id, aws_request_ids, detail)
-    SELECT ${OUTBOX_ACTOR}, 'outbox.set_aside', finding_id, id, '{}'::text[], ${detail}::jsonb FROM failed
-    RETURNING remediation_id::text AS id`;
-  return done.length > 0;
+        FROM aside WHERE r.id = aside.remediation_id AND r.status = ANY(${WAITING_ON_JOB}::"RemediationStatus"[])
+   RETURNING r.id),
+    audit AS (
+      INSERT INTO audit_events (actor, action, finding_id, remediation_id, aws_request_ids, detail)
+      SELECT ${OUTBOX_ACTOR}, 'outbox.set_aside', r.finding_id, r.id, '{}'::text[],
+             ${detail}::jsonb || jsonb_build_object('remediationFailed', EXISTS (SELECT 1 FROM failed))
+        FROM aside JOIN remediations r ON r.id = aside.remediation_id
+   RETURNING remediation_id)
+    SELECT EXISTS (SELECT 1 FROM failed) AS failed FROM audit`;
+  return done[0] ? { remediationFailed: done[0].failed } : null;
+}
+
+/** Where a caller of the dispatch functions reports rows set aside (every service has these). */
+export interface SetAsideReport {
+  logger: Pick<Logger, "error">;
+  /** Tells people about each remediation failed by a set-aside; absent, the log and audit say it. */
+  notifier?: Notifier | undefined;
+  publicUrl?: string | undefined;
+  /** Counts the rows set aside (the service's metric). */
+  count?: ((n: number) => void) | undefined;
+}
+
+/**
+ * After the rows' transaction committed: a log line for each row set aside, the count, and a
+ * `failed` notice for each remediation the set-aside failed.
+ */
+export async function reportSetAside(prisma: Pick<PrismaClient, "remediation">, to: SetAsideReport, setAside: readonly SetAsideRow[]): Promise<void> {
+  if (setAside.length === 0) return;
+  to.count?.(setAside.length);
+  for (const s of setAside) {
+    to.logger.error(
+      { remediationId: s.remediationId, jobId: s.jobId, outboxId: s.outboxId.toString(), reason: s.reason, remediationFailed: s.remediationFailed },
+      "outbox row set aside: its job cannot be queued",
+    );
+  }
+  const notifier = to.notifier;
+  const failed = setAside.filter((s) => s.remediationFailed).map((s) => s.remediationId);
+  if (!notifier || failed.length === 0) return;
+  const rows = await prisma.remediation.findMany({ where: { id: { in: failed } } });
+  for (const row of rows) notifier.notify(remediationEvent("failed", row, to.publicUrl ?? "", row.error ?? "its job could not be queued"));
+}
+
+/** The one set-aside among `result`'s for this remediation, if any. */
+export function setAsideFor(result: DispatchResult, remediationId: string): SetAsideRow | undefined {
+  return result.setAside.find((s) => s.remediationId === remediationId);
 }
 
 /** Dispatches the pending outbox rows of these remediations (after the transaction that wrote them). */

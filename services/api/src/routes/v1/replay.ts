@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { DEFAULT_PARSE_OPTIONS, parseMessageBody } from "@gdr/core/findings/index";
 import { route } from "@gdr/core/policy/index";
-import { dispatchForRemediations } from "@gdr/core/queues/outbox";
+import { dispatchForRemediations, reportSetAside, type SetAsideRow } from "@gdr/core/queues/outbox";
 import { sendNotices } from "@gdr/core/intake/notices";
 import { recordBatch } from "@gdr/core/intake/record";
 import type { FastifyPluginCallbackZod } from "fastify-type-provider-zod";
@@ -17,6 +17,11 @@ const receipt = z.object({
   detail: z.string().nullable(),
   findingId: z.string().nullable(),
   remediationsCreated: z.number().int(),
+  /**
+   * Remediations whose job could not be queued (the outbox set the row aside and failed the
+   * remediation with the reason): recorded, but nothing will run for them.
+   */
+  setAside: z.array(z.object({ remediationId: z.string(), reason: z.string() })),
 });
 
 const STATUS = { accepted: 201, duplicate: 200, ignored: 200, rejected: 422 } as const;
@@ -61,9 +66,11 @@ export function replayRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
           { timeout: 30_000, maxWait: 10_000 },
         );
         if (!outcome) throw new Error("recordBatch returned no outcome for one message");
+        let setAside: SetAsideRow[] = [];
         if (outcome.findingId) {
           const remediations = await deps.prisma.remediation.findMany({ where: { findingId: outcome.findingId }, select: { id: true } });
-          await dispatchForRemediations(deps.prisma, deps.queues, remediations.map((r) => r.id));
+          setAside = (await dispatchForRemediations(deps.prisma, deps.queues, remediations.map((r) => r.id))).setAside;
+          await reportSetAside(deps.prisma, { logger: request.log, notifier: deps.notifier, publicUrl: deps.publicUrl }, setAside);
         }
         // After the commit, as ingest does: an exempt outcome of a medium-or-higher finding or an
         // escalated version conflict is news whichever way the finding arrived.
@@ -77,6 +84,7 @@ export function replayRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
           detail: stored?.detail ?? null,
           findingId: outcome.findingId,
           remediationsCreated: outcome.remediationsCreated,
+          setAside: setAside.map((s) => ({ remediationId: s.remediationId, reason: s.reason })),
         });
       },
     );

@@ -1,7 +1,8 @@
 import { RemediationStatus } from "@gdr/core/db/client";
 import { jobIdWith } from "@gdr/core/queues/job-ids";
-import { dispatchForRemediations, outboxEntry } from "@gdr/core/queues/outbox";
-import { remediationJob, type RemediationJobSource } from "@gdr/core/queues/remediation-job";
+import { jobFor } from "@gdr/core/approvals/decide";
+import { dispatchForRemediations, outboxEntry, reportSetAside, setAsideFor } from "@gdr/core/queues/outbox";
+import type { RemediationJobSource } from "@gdr/core/queues/remediation-job";
 import type { FastifyPluginCallbackZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
@@ -38,7 +39,7 @@ export function retryRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
           summary: "Run a failed or escalated remediation again from where it stopped",
           params: uuidParam,
           body: z.object({ reason: freeText(3, 2_000) }),
-          response: { 200: retryResponse, 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody },
+          response: { 200: retryResponse, 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody, 422: errorBody },
         },
       },
       async (request) => {
@@ -53,6 +54,10 @@ export function retryRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
           const r = rows[0];
           if (!r) throw new HttpError(404, "not_found", `no remediation ${remediationId}`);
           if (!RETRYABLE.has(r.status)) throw new HttpError(409, "not_failed", `only a failed or escalated remediation can be retried; it is ${r.status}`);
+          // Before anything is reset: a retry rebuilds the job from the row, and a row that makes
+          // no valid job would only be set aside again (422, never a thrown ZodError's 500).
+          const built = jobFor(r, "contain");
+          if (!built.ok) throw new HttpError(422, "unqueueable", built.message);
 
           const reset = await tx.$queryRaw<{ name: string }[]>`
             UPDATE remediation_steps
@@ -68,7 +73,7 @@ export function retryRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
                SET status = 'queued', error = NULL, finished_at = NULL, plan = NULL, plan_hash = NULL, recoveries = 0, updated_at = now()
              WHERE id = ${r.id}::uuid`;
           const previous = await tx.auditEvent.count({ where: { remediationId: r.id, action: "remediation.retried" } });
-          const job = remediationJob(r, "contain");
+          const job = built.job;
           const jobId = jobIdWith(r.job_id, { kind: "retry", n: previous + 1 });
           const steps = reset.map((s) => s.name);
           await tx.outboxEntry.create({ data: outboxEntry(job, jobId) });
@@ -77,7 +82,13 @@ export function retryRoutes(deps: ApiDeps): FastifyPluginCallbackZod {
           });
           return { remediationId: r.id, steps, jobId };
         });
-        await dispatchForRemediations(deps.prisma, deps.queues, [remediationId]);
+        const dispatched = await dispatchForRemediations(deps.prisma, deps.queues, [remediationId]);
+        await reportSetAside(deps.prisma, { logger: request.log, notifier: deps.notifier, publicUrl: deps.publicUrl }, dispatched.setAside);
+        const aside = setAsideFor(dispatched, remediationId);
+        if (aside) {
+          const left = aside.remediationFailed ? "the remediation failed again" : "the remediation is unchanged";
+          throw new HttpError(422, "set_aside", `retried, but its job could not be queued: ${aside.reason}; ${left}`);
+        }
         return result;
       },
     );
