@@ -17,6 +17,7 @@ import {
   DeleteUserPolicyCommand,
   GetRoleCommand,
   IAMClient,
+  LimitExceededException,
   PutRolePolicyCommand,
   UnmodifiableEntityException,
   UpdateAccessKeyCommand,
@@ -249,6 +250,66 @@ describe("release undoes only what this remediation did", () => {
     expect(again.outputs.get("deactivate-key")).toMatchObject({ deactivatedBy: "this remediation" });
     expect(await runSteps(playbook.release, rerun(again))).toEqual({ "reactivate-key": "acted", "remove-revoke-policy": "already-done" });
     expect(await keyStatus(seedClients, seeded.userName, seeded.accessKeyId)).toBe("Active");
+  });
+});
+
+describe("two remediations on one role", () => {
+  it("each writes the role's inline policies holding the role's lock, and release says which revocations remain", async () => {
+    const seeded = await seedRoleSession(seedClients);
+    const lockName = `iam-role:${MOTO_ACCOUNT_ID}:${seeded.roleName.toLowerCase()}`;
+    /** The lock held when each change was sent. */
+    const underLock: [string, string | null][] = [];
+    const locked = (base: TestContext): TestContext => {
+      let held: string | null = null;
+      const send = base.change.bind(base);
+      return Object.assign(base, {
+        withLock: async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+          held = name;
+          try {
+            return await fn();
+          } finally {
+            held = null;
+          }
+        },
+        change: (call: Parameters<StepContext["change"]>[0]) => {
+          underLock.push([call.command.constructor.name.replace(/Command$/, ""), held]);
+          return send(call);
+        },
+      });
+    };
+    const first = locked(makeContext(roleSessionFinding(seeded), seeded.accessKeyId));
+    const second = locked(makeContext(roleSessionFinding(seeded), seeded.accessKeyId));
+    await runSteps(playbook.steps, first);
+    await runSteps(playbook.steps, second);
+    const firstPolicy = (first.outputs.get("revoke-sessions") as { policyName: string }).policyName;
+    const secondPolicy = (second.outputs.get("revoke-sessions") as { policyName: string }).policyName;
+    expect(Object.keys(await rolePolicies(seedClients, seeded.roleName))).toEqual([OTHER_POLICY.name, firstPolicy, secondPolicy].sort());
+
+    // Released first: the second revocation stays, and the output says so.
+    await runSteps(playbook.release, locked(rerun(first)));
+    const firstRelease = first.outputs.get("remove-revoke-policy") as { note?: string };
+    expect(firstRelease).toMatchObject({ applies: true, removed: true, policyName: firstPolicy, othersRemaining: [secondPolicy] });
+    expect(firstRelease.note).toMatch(new RegExp(`still has 1 other revocation policy of this service \\(${secondPolicy}\\)`));
+    const releaseSecond = locked(rerun(second));
+    await runSteps(playbook.release, releaseSecond);
+    expect(releaseSecond.outputs.get("remove-revoke-policy")).toMatchObject({ removed: true, othersRemaining: [] });
+    expect(underLock).toEqual([
+      ["PutRolePolicy", lockName],
+      ["PutRolePolicy", lockName],
+      ["DeleteRolePolicy", lockName],
+      ["DeleteRolePolicy", lockName],
+    ]);
+    expect(Object.keys(await rolePolicies(seedClients, seeded.roleName))).toEqual([OTHER_POLICY.name]);
+  });
+
+  it("escalates with the reason when the role's inline policies are full (LimitExceeded on PutRolePolicy)", async () => {
+    const seeded = await seedRoleSession(seedClients);
+    const ctx = makeContext(roleSessionFinding(seeded), seeded.accessKeyId);
+    await runSteps([identify], ctx);
+    const full = (): Promise<never> => Promise.reject(new LimitExceededException({ message: "Maximum policy size of 10240 bytes exceeded for role", $metadata: { httpStatusCode: 409 } }));
+    const stop = await stopOf(revokeSessions.act({ ...ctx, change: full }, undefined));
+    expect(stop).toBeInstanceOf(EscalateRemediation);
+    expect((stop as EscalateRemediation).reason).toMatch(new RegExp(`^role_policies_full: role ${seeded.roleName}'s inline policies are full`));
   });
 });
 

@@ -9,8 +9,8 @@ import { z } from "zod";
 import { classifyAwsError, SkipRemediation, VerificationError, type CheckResult, type Step, type StepContext } from "../kit/index.js";
 import * as escalate from "./escalations.js";
 import { IAM_WRITE } from "./families.js";
-import { isNoSuchEntity, isUnmodifiableEntity } from "./iam-errors.js";
-import { revokePolicyName, STEP } from "./names.js";
+import { isLimitExceeded, isNoSuchEntity, isUnmodifiableEntity } from "./iam-errors.js";
+import { revokePolicyName, roleLockName, STEP } from "./names.js";
 import { doesNotApply, notApplicable, notApplicableSchema, principalOf, type RoleSessions } from "./principal.js";
 import { cutoffFor, revokeDocumentText, revokeEffect } from "./revoke-policy.js";
 import { readRevokePolicy } from "./role-policy.js";
@@ -63,14 +63,18 @@ export const revokeSessions: Step = {
     // Now, when act runs; a placeholder in the plan, which cannot know it.
     const cutoff = cutoffFor(ctx);
     try {
-      await ctx.change({
-        service: "iam",
-        family: IAM_WRITE,
-        command: new PutRolePolicyCommand({ RoleName: role.roleName, PolicyName: policyName, PolicyDocument: revokeDocumentText(cutoff) }),
-      });
+      // One writer of the role's inline policies at a time (another remediation's revocation or release).
+      await ctx.withLock(roleLockName(ctx.remediation.accountId, role.roleName), () =>
+        ctx.change({
+          service: "iam",
+          family: IAM_WRITE,
+          command: new PutRolePolicyCommand({ RoleName: role.roleName, PolicyName: policyName, PolicyDocument: revokeDocumentText(cutoff) }),
+        }),
+      );
     } catch (err) {
       if (isNoSuchEntity(err)) throw new SkipRemediation("resource_gone", `role ${role.roleName} no longer exists`);
       if (isUnmodifiableEntity(err)) throw escalate.unmodifiableRole(role.roleName, "PutRolePolicy", classifyAwsError(err).message);
+      if (isLimitExceeded(err)) throw escalate.rolePoliciesFull(role.roleName, classifyAwsError(err).message);
       throw err;
     }
     return revoked(role, policyName, cutoff);

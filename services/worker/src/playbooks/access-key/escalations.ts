@@ -123,3 +123,12 @@ export function unmodifiableRole(roleName: string, operation: string, message: s
       "a person must revoke the sessions where the role is managed (for IAM Identity Center: revoke the user's sessions there)",
   );
 }
+
+/** IAM answered LimitExceeded to PutRolePolicy: the role's inline policies are at their size quota. */
+export function rolePoliciesFull(roleName: string, message: string): EscalateRemediation {
+  return stop(
+    "role_policies_full",
+    `role ${roleName}'s inline policies are full (LimitExceeded on PutRolePolicy: ${message}): the revocation could not be added and ` +
+      "nothing was changed. A person must revoke the sessions (IAM console, Revoke active sessions, after making room) or attach a managed deny policy",
+  );
+}

@@ -14,3 +14,8 @@ export function isNoSuchEntity(err: unknown): boolean {
 export function isUnmodifiableEntity(err: unknown): boolean {
   return isErrorCode(err, "UnmodifiableEntityException", "UnmodifiableEntity");
 }
+
+/** IAM's quota answer (LimitExceeded, modeled LimitExceededException): on PutRolePolicy, the role's inline policies are full. */
+export function isLimitExceeded(err: unknown): boolean {
+  return isErrorCode(err, "LimitExceededException", "LimitExceeded");
+}

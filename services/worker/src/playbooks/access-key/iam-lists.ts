@@ -3,6 +3,7 @@
 import { ListAttachedRolePoliciesCommand, ListAttachedUserPoliciesCommand, ListRolePoliciesCommand, ListUserPoliciesCommand } from "@aws-sdk/client-iam";
 import type { StepContext } from "../kit/index.js";
 import { IAM_READ } from "./families.js";
+import { isNoSuchEntity } from "./iam-errors.js";
 
 const MAX_PAGES = 5;
 
@@ -53,4 +54,24 @@ export async function rolePolicies(ctx: StepContext, roleName: string): Promise<
     return { items: out.PolicyNames ?? [], marker: next(out) };
   });
   return { attached: attached.items, inline: inline.items, truncated: attached.truncated || inline.truncated };
+}
+
+/**
+ * The revocation policies of this service on a role (inline policies named with our prefix), read
+ * to the cap: release says which remain, since each still denies the sessions older than its
+ * cutoff. `truncated` says when the list stopped at the cap.
+ */
+export async function revokePoliciesOn(ctx: StepContext, roleName: string, prefix: string): Promise<{ names: string[]; truncated: boolean }> {
+  let inline;
+  try {
+    inline = await readPages(async (Marker) => {
+      const out = await ctx.read("iam", IAM_READ, new ListRolePoliciesCommand({ RoleName: roleName, Marker }));
+      return { items: out.PolicyNames ?? [], marker: next(out) };
+    });
+  } catch (err) {
+    // The role is gone, and every policy with it.
+    if (isNoSuchEntity(err)) return { names: [], truncated: false };
+    throw err;
+  }
+  return { names: inline.items.filter((n) => n.startsWith(prefix)).sort(), truncated: inline.truncated };
 }

@@ -24,5 +24,17 @@ const REMEDIATION_ID: IdentifierPattern = {
  */
 export function revokePolicyName(remediationId: string): string {
   const id = expectId(REMEDIATION_ID, remediationId, "the remediation id");
-  return `guardduty-responder-revoke-${id.slice(0, 8)}`;
+  return `${REVOKE_POLICY_PREFIX}${id.slice(0, 8)}`;
+}
+
+/** What every revocation policy of this service is named with: how release finds the others on a role. */
+export const REVOKE_POLICY_PREFIX = "guardduty-responder-revoke-";
+
+/**
+ * The lock two remediations take before writing one role's inline policies (PutRolePolicy,
+ * DeleteRolePolicy), so that they never write it at once. IAM role names are unique
+ * case-insensitively: the name is lower-cased so that both spellings take one lock.
+ */
+export function roleLockName(accountId: string, roleName: string): string {
+  return `iam-role:${accountId}:${roleName.toLowerCase()}`;
 }

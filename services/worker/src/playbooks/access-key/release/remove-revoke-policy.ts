@@ -9,11 +9,38 @@ import { classifyAwsError, VerificationError, type CheckResult, type Step, type 
 import * as escalate from "../escalations.js";
 import { IAM_WRITE } from "../families.js";
 import { isNoSuchEntity, isUnmodifiableEntity } from "../iam-errors.js";
-import { revokePolicyName, STEP } from "../names.js";
+import { revokePoliciesOn } from "../iam-lists.js";
+import { REVOKE_POLICY_PREFIX, revokePolicyName, roleLockName, STEP } from "../names.js";
 import { notApplicable, notApplicableSchema, principalOf, type RoleSessions } from "../principal.js";
 import { readRevokePolicy } from "../role-policy.js";
 
-const removedSchema = z.object({ applies: z.literal(true), roleName: z.string(), policyName: z.string(), removed: z.boolean() });
+const removedSchema = z.object({
+  applies: z.literal(true),
+  roleName: z.string(),
+  policyName: z.string(),
+  removed: z.boolean(),
+  /** This service's other revocation policies on the role (other remediations'), which stay. */
+  othersRemaining: z.array(z.string()),
+  note: z.string(),
+});
+type Removed = z.infer<typeof removedSchema>;
+
+/**
+ * The output, with what stays on the role: another remediation's revocation still denies the
+ * sessions issued before its own cutoff, so removing this one does not by itself let them work.
+ */
+async function removed(ctx: StepContext, role: RoleSessions, policyName: string, removedNow: boolean): Promise<Removed> {
+  const found = await revokePoliciesOn(ctx, role.roleName, REVOKE_POLICY_PREFIX);
+  const others = found.names.filter((n) => n !== policyName);
+  const what = removedNow ? `policy ${policyName} removed from role ${role.roleName}` : `policy ${policyName} is not on role ${role.roleName}`;
+  const more = found.truncated ? " (the list stopped at its cap: there may be more)" : "";
+  const note =
+    others.length === 0
+      ? `${what}; no other revocation policy of this service is on the role${more}`
+      : `${what}; the role still has ${others.length} other revocation ${others.length === 1 ? "policy" : "policies"} of this service (${others.join(", ")})${more}: ` +
+        "sessions issued before their cutoffs stay denied until those remediations are released";
+  return { applies: true, roleName: role.roleName, policyName, removed: removedNow, othersRemaining: others, note };
+}
 
 function roleOf(ctx: StepContext): RoleSessions | { applies: false; reason: string } {
   const principal = principalOf(ctx);
@@ -30,7 +57,10 @@ export const removeRevokePolicy: Step = {
     if (!("roleName" in role)) return { done: true, output: role, note: `does not apply: ${role.reason}` };
     const policyName = revokePolicyName(ctx.remediation.id);
     const found = await readRevokePolicy(ctx, role.roleName, policyName);
-    if (found.state === "absent") return { done: true, output: { applies: true, roleName: role.roleName, policyName, removed: false } };
+    if (found.state === "absent") {
+      const output = await removed(ctx, role, policyName, false);
+      return { done: true, output, note: output.note };
+    }
     if (found.state === "foreign") {
       throw escalate.policyNotOurs(role.roleName, policyName);
     }
@@ -42,13 +72,16 @@ export const removeRevokePolicy: Step = {
     if (!("roleName" in role)) return role;
     const policyName = revokePolicyName(ctx.remediation.id);
     try {
-      await ctx.change({ service: "iam", family: IAM_WRITE, command: new DeleteRolePolicyCommand({ RoleName: role.roleName, PolicyName: policyName }) });
+      // One writer of the role's inline policies at a time (another remediation's revocation or release).
+      await ctx.withLock(roleLockName(ctx.remediation.accountId, role.roleName), () =>
+        ctx.change({ service: "iam", family: IAM_WRITE, command: new DeleteRolePolicyCommand({ RoleName: role.roleName, PolicyName: policyName }) }),
+      );
     } catch (err) {
       if (isUnmodifiableEntity(err)) throw escalate.unmodifiableRole(role.roleName, "DeleteRolePolicy", classifyAwsError(err).message);
       // Gone between the check and the delete (a person removed it): what release wanted.
       if (!isNoSuchEntity(err)) throw err;
     }
-    return { applies: true, roleName: role.roleName, policyName, removed: true };
+    return removed(ctx, role, policyName, true);
   },
 
   async verify(ctx) {
