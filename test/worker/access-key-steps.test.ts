@@ -244,6 +244,8 @@ describe("release undoes only what this remediation did", () => {
     const ctx = makeContext(userKeyFinding(seeded), seeded.accessKeyId);
     await runSteps(playbook.steps, ctx);
     expect(ctx.outputs.get("deactivate-key")).toMatchObject({ applies: true, status: "Inactive", deactivatedBy: "this remediation" });
+    // Said, not implied: the key's own requests stop, sessions it already obtained do not.
+    expect((ctx.outputs.get("deactivate-key") as { effect?: string }).effect).toMatch(/does not end role sessions already assumed with it/);
     // A restart with the output recorded keeps "this remediation".
     const again = rerun(ctx);
     await runSteps(playbook.steps, again);

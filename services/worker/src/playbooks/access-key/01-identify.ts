@@ -13,6 +13,7 @@ import { rolePolicies, userPolicies } from "./iam-lists.js";
 import { STEP } from "./names.js";
 import { principalOf, principalSchema, type Principal, type RoleSessions, type UserKey } from "./principal.js";
 import { revokeEffect } from "./revoke-policy.js";
+import { instanceSourceOf } from "./session-source.js";
 import { readKey } from "./user-key.js";
 
 async function userKey(ctx: StepContext, accessKeyId: string, userName: string): Promise<UserKey> {
@@ -82,7 +83,7 @@ async function roleSessions(ctx: StepContext, d: AccessKeyDetails, accessKeyId: 
     roleId: role.RoleId,
     roleArn: role.Arn,
     sessionName: sessionName ?? null,
-    effect: revokeEffect(roleName),
+    effect: revokeEffect(roleName, instanceSourceOf(sessionName ?? null, typeof ctx.finding["type"] === "string" ? ctx.finding["type"] : null)),
     policies: await rolePolicies(ctx, roleName),
   };
 }

@@ -30,7 +30,22 @@ export const deactivatedSchema = z.object({
   userName: z.string(),
   status: z.literal("Inactive"),
   deactivatedBy: z.enum(DEACTIVATED_BY),
+  /** What deactivating does and does not end, in words, for the record. */
+  effect: z.string(),
 });
+
+/**
+ * Temporary credentials STS issued are valid until they expire and cannot be revoked (IAM User
+ * Guide, "Permissions for temporary security credentials"): a role session assumed with the key,
+ * or a session token it obtained, outlives the key's deactivation.
+ */
+function deactivateEffect(key: UserKey): string {
+  return (
+    `requests signed with access key ${key.accessKeyId} of user ${key.userName} are refused. Deactivating it does not end role sessions ` +
+    "already assumed with it, nor session tokens obtained with it (GetSessionToken, GetFederationToken): they stay valid until they expire. " +
+    "A person must look for AssumeRole calls made with this key (CloudTrail) and revoke those roles' sessions"
+  );
+}
 type Deactivated = z.infer<typeof deactivatedSchema>;
 
 async function currentStatus(ctx: StepContext, key: UserKey): Promise<"Active" | "Inactive"> {
@@ -46,6 +61,7 @@ const done = (key: UserKey, deactivatedBy: DeactivatedBy): Deactivated => ({
   userName: key.userName,
   status: "Inactive",
   deactivatedBy,
+  effect: deactivateEffect(key),
 });
 
 /** Who deactivated the key, for a check that finds it Inactive (see DEACTIVATED_BY). */

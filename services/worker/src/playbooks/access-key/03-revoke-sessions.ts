@@ -12,7 +12,7 @@ import { IAM_WRITE } from "./families.js";
 import { isLimitExceeded, isNoSuchEntity, isUnmodifiableEntity } from "./iam-errors.js";
 import { revokePolicyName, roleLockName, STEP } from "./names.js";
 import { doesNotApply, notApplicable, notApplicableSchema, principalOf, type RoleSessions } from "./principal.js";
-import { cutoffFor, revokeDocumentText, revokeEffect } from "./revoke-policy.js";
+import { cutoffFor, revokeDocumentText } from "./revoke-policy.js";
 import { readRevokePolicy } from "./role-policy.js";
 
 export const revokedSchema = z.object({
@@ -30,7 +30,7 @@ export type Revoked = z.infer<typeof revokedSchema>;
 export const revokeOutputSchema = z.union([revokedSchema, notApplicableSchema]);
 
 function revoked(role: RoleSessions, policyName: string, cutoff: string): Revoked {
-  return { applies: true, roleName: role.roleName, policyName, cutoff, document: revokeDocumentText(cutoff), effect: revokeEffect(role.roleName) };
+  return { applies: true, roleName: role.roleName, policyName, cutoff, document: revokeDocumentText(cutoff), effect: role.effect };
 }
 
 async function inPlace(ctx: StepContext, role: RoleSessions, policyName: string): Promise<Revoked | null> {

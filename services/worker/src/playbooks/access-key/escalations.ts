@@ -32,8 +32,10 @@ export function federatedUser(principalId: string | null): EscalateRemediation {
 export function userSessionToken(accessKeyId: string, userName: string | null): EscalateRemediation {
   return stop(
     "user_session_token",
-    `${accessKeyId} is a temporary key of IAM user ${userName ?? "(unnamed)"} (GetSessionToken): it cannot be deactivated, and ending it ` +
-      "means a deny policy on the user, which also stops the user's own work. A person decides; the user's long-term keys are the likely source",
+    `${accessKeyId} is a temporary key of IAM user ${userName ?? "(unnamed)"} (GetSessionToken): it cannot be deactivated and stays valid ` +
+      "until it expires. A person can end it with a deny-all policy on the user conditioned on aws:TokenIssueTime before now: that denies " +
+      "the user's session tokens issued before then, while requests signed with the user's long-term access keys carry no token issue time and are not affected. " +
+      "The user's long-term keys are the likely source (GetSessionToken is called with one) and must be deactivated too, or the attacker gets new tokens",
   );
 }
 

@@ -15,11 +15,23 @@ export const REVOKE_SID = "GuardDutyResponderRevokeSessionsIssuedBeforeCutoff";
  */
 export const CUTOFF_PLACEHOLDER = "(the time this step runs)";
 
-/** What the revocation does, in words, for the plan and the record. */
-export function revokeEffect(roleName: string): string {
+/**
+ * What the revocation does, in words, for the plan and the record. It does not end the source:
+ * whoever can still get credentials for the role (from an instance profile, a CI secret that
+ * assumes it) gets new sessions after the cutoff, the attacker included. `instance` is the
+ * instance whose profile issued the session (session-source.ts), or null.
+ */
+export function revokeEffect(roleName: string, instance: string | null): string {
+  const source =
+    instance === null
+      ? "so the source must be contained too"
+      : `these credentials come from ${instance === "an instance" ? "an instance's instance profile" : `instance ${instance}'s instance profile`}: ` +
+        "the instance's own remediation (isolating it) is what cuts the source, and must be done too";
   return (
     `every session of role ${roleName} issued before the cutoff is denied every action: ` +
-    "every instance, task, function or person using the role is affected until it assumes the role again"
+    "every instance, task, function or person using the role is affected until it assumes the role again. " +
+    "Sessions issued after the cutoff work, including the attacker's if they can still get credentials at the source " +
+    `(an instance profile, a CI secret): ${source}`
   );
 }
 
