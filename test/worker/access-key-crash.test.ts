@@ -119,8 +119,8 @@ async function crashAndResume(point: KillPoint, expect: ExpectStatic): Promise<v
       // Exactly one revocation, with the cutoff on record (after a restart: the one IAM holds).
       const cutoff = (steps.get("revoke-sessions")?.output as { cutoff: string }).cutoff;
       const policies = await rolePolicies(iam, role.roleName);
-      expect(Object.keys(policies)).toEqual([OTHER_POLICY.name, `guardduty-responder-revoke-${r.id.slice(0, 8)}`].sort());
-      expect(policies[`guardduty-responder-revoke-${r.id.slice(0, 8)}`]).toMatchObject({ Statement: [{ Effect: "Deny", Condition: { DateLessThan: { "aws:TokenIssueTime": cutoff } } }] });
+      expect(Object.keys(policies)).toEqual([OTHER_POLICY.name, `guardduty-responder-revoke-${r.id}`].sort());
+      expect(policies[`guardduty-responder-revoke-${r.id}`]).toMatchObject({ Statement: [{ Effect: "Deny", Condition: { DateLessThan: { "aws:TokenIssueTime": cutoff } } }] });
     }
   } finally {
     for (const w of workers) await w.kill();

@@ -410,7 +410,7 @@ describe("what identify and the policy steps refuse", () => {
     const seeded = await seedRoleSession(seedClients);
     const ctx = makeContext(roleSessionFinding(seeded), seeded.accessKeyId);
     await runSteps([identify], ctx);
-    const policyName = `guardduty-responder-revoke-${ctx.remediation.id.slice(0, 8)}`;
+    const policyName = `guardduty-responder-revoke-${ctx.remediation.id}`;
     const foreign = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "s3:*", Resource: "*" }] });
     await seedClients.iam.send(new PutRolePolicyCommand({ RoleName: seeded.roleName, PolicyName: policyName, PolicyDocument: foreign }));
     sent.length = 0;

@@ -206,7 +206,7 @@ describe("an assumed role's session", () => {
     await lane.send(detail);
     const queued = await remediationForFinding(world.db, findingIdOf(detail));
     expect(queued).toMatchObject({ playbook: "access-key", mode: "approval", resource_key: seeded.accessKeyId });
-    const policyName = `guardduty-responder-revoke-${queued.id.slice(0, 8)}`;
+    const policyName = `guardduty-responder-revoke-${queued.id}`;
 
     const waiting = await waitForStatus(world.db, queued.id, SETTLED);
     expect(waiting.status).toBe("awaiting_approval");

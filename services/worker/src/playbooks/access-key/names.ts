@@ -18,13 +18,14 @@ const REMEDIATION_ID: IdentifierPattern = {
 };
 
 /**
- * The inline policy one remediation adds to a role: named after the remediation, so that two
- * remediations on one role each add, and release, their own, and nothing else is ever touched.
- * IAM inline policy names allow [\w+=,.@-], up to 128 characters.
+ * The inline policy one remediation adds to a role: named after the whole remediation id (63
+ * characters), so that two remediations on one role each add, and release, their own, and nothing
+ * else is ever touched (a prefix of the id could be shared). IAM inline policy names allow
+ * [\w+=,.@-], up to 128 characters.
  */
 export function revokePolicyName(remediationId: string): string {
   const id = expectId(REMEDIATION_ID, remediationId, "the remediation id");
-  return `${REVOKE_POLICY_PREFIX}${id.slice(0, 8)}`;
+  return `${REVOKE_POLICY_PREFIX}${id}`;
 }
 
 /** What every revocation policy of this service is named with: how release finds the others on a role. */
