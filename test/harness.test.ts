@@ -1,6 +1,7 @@
 // Checks the test harness itself on the real services: if these fail, every other integration
 // test would fail for reasons that have nothing to do with the code under test.
 import { CreateQueueCommand, ListQueuesCommand, SQSClient, SQSServiceException } from "@aws-sdk/client-sqs";
+import { createServer } from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pgConfigFromUrl } from "../packages/core/src/db/pg-config.js";
@@ -17,6 +18,7 @@ import {
   type TestDatabase,
   type TestRedis,
 } from "./support/index.js";
+import { createWorld } from "./support/world/index.js";
 
 let db: TestDatabase;
 let redis: TestRedis;
@@ -160,5 +162,30 @@ describe("child processes", () => {
     await expect(waitUntil(() => false, { attempts: 2, intervalMs: 1, what: "nothing" })).rejects.toThrow(
       /timed out waiting for nothing/,
     );
+  });
+});
+
+describe("world, a start that fails half-way", () => {
+  /** TCP sockets this process holds (Redis, Postgres, HTTP listeners): what a leaked service keeps open. */
+  const sockets = (): number => process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap" || r === "TCPServerWrap").length;
+
+  it("stops a worker whose start failed after it made its queues and Redis connections (its port was taken)", async () => {
+    const world = await createWorld({ moto: false });
+    const taken = createServer();
+    try {
+      await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+      const address = taken.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      const env = world.workerEnv({ endpoint: "http://127.0.0.1:9" }, { WORKER_HTTP_PORT: String(port), LOG_LEVEL: "silent" });
+      // Every other socket is open and steady before the worker is tried.
+      await world.db.pool.query("SELECT 1");
+      const before = sockets();
+      await expect(world.startWorker(env)).rejects.toThrow(/EADDRINUSE/);
+      // Its queues, workers and connections closed without the test (or the world) holding a handle.
+      await waitUntil(() => sockets() <= before, { attempts: 100, what: `the failed worker's sockets to close (${sockets()} open, ${before} before)` });
+    } finally {
+      taken.close();
+      await world.close();
+    }
   });
 });

@@ -11,6 +11,7 @@ import { buildApp } from "../../../services/api/src/app.js";
 import type { ApiDeps } from "../../../services/api/src/deps.js";
 import type { TestDatabase } from "../database.js";
 import type { TestRedis } from "../redis.js";
+import { startOrStop } from "./start.js";
 
 export interface ApiOptions {
   name: string;
@@ -40,7 +41,27 @@ export interface RunningApi {
 
 export async function startApi(db: TestDatabase, redis: TestRedis, prefix: string, options: ApiOptions): Promise<RunningApi> {
   const queues = createQueues(redis.connection, prefix);
-  const app = await buildApp(
+  // Closed here if the app cannot be built or its tokens made: the caller gets no handle.
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closed ??= (async () => {
+      await app?.close();
+      await closeQueues(queues);
+    })());
+  const tokens: Record<Role, string> = { viewer: "", approver: "", admin: "" };
+  await startOrStop(
+    (async () => {
+      app = await build();
+      for (const role of ["viewer", "approver", "admin"] as const) tokens[role] = (await createToken(db.prisma, `t-${role}`, role)).token;
+    })(),
+    close,
+  );
+  if (!app) throw new Error("the API app was not built");
+  return { queues, app, tokens, close };
+
+  function build(): ReturnType<typeof buildApp> {
+    return buildApp(
     {
       prisma: db.prisma,
       queues,
@@ -59,17 +80,5 @@ export async function startApi(db: TestDatabase, redis: TestRedis, prefix: strin
       ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
     },
   );
-  const tokens: Record<Role, string> = { viewer: "", approver: "", admin: "" };
-  for (const role of ["viewer", "approver", "admin"] as const) tokens[role] = (await createToken(db.prisma, `t-${role}`, role)).token;
-  let closed: Promise<void> | undefined;
-  return {
-    queues,
-    app,
-    tokens,
-    close: () =>
-      (closed ??= (async () => {
-        await app.close();
-        await closeQueues(queues);
-      })()),
-  };
+  }
 }

@@ -81,10 +81,18 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
   const defer = (stop: () => unknown): void => {
     closers.push(stop);
   };
-  const [db, moto] = await Promise.all([
+  // Settled, not all: when one fails, the other may have started, and must be stopped here (the
+  // caller gets no world to close).
+  const [dbStarted, motoStarted] = await Promise.allSettled([
     options.database === false ? undefined : createTestDatabase(),
     options.moto === false ? undefined : startMoto(),
   ]);
+  const db = dbStarted.status === "fulfilled" ? dbStarted.value : undefined;
+  const moto = motoStarted.status === "fulfilled" ? motoStarted.value : undefined;
+  if (dbStarted.status === "rejected" || motoStarted.status === "rejected") {
+    await Promise.allSettled([db?.drop(), moto?.stop()]);
+    throw dbStarted.status === "rejected" ? dbStarted.reason : (motoStarted as PromiseRejectedResult).reason;
+  }
   const redis = options.redis === false ? undefined : createTestRedis();
   defer(() => Promise.allSettled([db?.drop(), redis?.cleanup(), moto?.stop()]));
 

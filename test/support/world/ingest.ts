@@ -10,6 +10,7 @@ import { createIngestService, type IngestService } from "@gdr/ingest/service";
 import { awsTestEnv } from "../aws-env.js";
 import { metricValue, scrape } from "../metrics.js";
 import { settingEnv, type ServiceSetting } from "./setting.js";
+import { startOrStop } from "./start.js";
 
 export interface IngestSetting extends ServiceSetting {
   queueUrl: string;
@@ -73,8 +74,10 @@ export async function startIngest(env: Record<string, string>, options: IngestOp
     ...(options.notifier ? { notifier: options.notifier } : {}),
     ...(options.policy === undefined ? {} : { policy: parsePolicy(options.policy, "test policy") }),
   });
-  await service.start();
   let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopped ??= service.stop());
+  // A failed start is stopped here: the caller gets no handle to stop it with.
+  await startOrStop(service.start(), stop);
   return {
     service,
     async get(path) {
@@ -84,6 +87,6 @@ export async function startIngest(env: Record<string, string>, options: IngestOp
     async metric(name, labels = {}) {
       return metricValue(await scrape(service.port()), name, labels);
     },
-    stop: () => (stopped ??= service.stop()),
+    stop,
   };
 }

@@ -10,6 +10,7 @@ import { spawnTs, type TsChild } from "../child.js";
 import { scrape } from "../metrics.js";
 import { createLogSink, type LogSink } from "./log-sink.js";
 import { settingEnv, type ServiceSetting } from "./setting.js";
+import { startOrStop } from "./start.js";
 
 const WORKER_ENTRY = "services/worker/src/main.ts";
 
@@ -61,14 +62,12 @@ export async function startWorkerInProcess(env: Record<string, string>, awsMiddl
     registry: createMetricsRegistry({ service: "worker" }),
     ...(awsMiddleware ? { awsMiddleware } : {}),
   });
-  await service.start();
   let stopped: Promise<void> | undefined;
-  return {
-    service,
-    logs,
-    metrics: () => scrape(service.port()),
-    stop: () => (stopped ??= service.stop()),
-  };
+  const stop = (): Promise<void> => (stopped ??= service.stop());
+  // A start that fails half-way (queues and Redis connections made, then the port refused) leaves
+  // them open unless stopped here: the caller never gets a handle to stop.
+  await startOrStop(service.start(), stop);
+  return { service, logs, metrics: () => scrape(service.port()), stop };
 }
 
 export interface WorkerProcess {
@@ -82,7 +81,13 @@ export interface WorkerProcess {
 
 export async function spawnWorker(env: Record<string, string>): Promise<WorkerProcess> {
   const child = spawnTs(WORKER_ENTRY, env);
-  await child.waitForLine(/"msg":"worker started"/, 30_000);
+  const kill = async (): Promise<void> => {
+    child.kill("SIGKILL");
+    await child.exited;
+  };
+  // A child that never says it started (it crashed, or hangs on an unreachable Redis) is killed
+  // here: the caller gets no handle to kill it with.
+  await startOrStop(child.waitForLine(/"msg":"worker started"/, 30_000).then(() => undefined), kill);
   return {
     child,
     finished() {
@@ -92,10 +97,7 @@ export async function spawnWorker(env: Record<string, string>): Promise<WorkerPr
         return [{ resource: line.resource, outcome: line.outcome, jobId: line.jobId }];
       });
     },
-    async kill() {
-      child.kill("SIGKILL");
-      await child.exited;
-    },
+    kill,
     async stop() {
       child.kill("SIGTERM");
       await child.exited;
