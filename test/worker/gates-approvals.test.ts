@@ -132,7 +132,7 @@ describe("contain-only approvals (termination enabled)", () => {
     // The termination plan expires too: the expiry never authorises it; the instance stays contained.
     const afterThat = new Date(later.getTime() + 25 * 3_600_000);
     const again = await expireApprovals(world.db.prisma, lane.queues, { now: afterThat, expiryMs: 24 * 3_600_000, expiry: "24h", onExpiry: "contain" });
-    expect(again).toEqual({ expired: [queued.id], contained: [] });
+    expect(again).toEqual({ expired: [queued.id], contained: [], setAside: [] });
     expect(await remediation(world.db, queued.id)).toMatchObject({ status: "succeeded" });
     const after = await viewInstance(world.aws, seeded);
     expect(after.state).toBe("running");
