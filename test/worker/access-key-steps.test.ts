@@ -234,6 +234,11 @@ describe("release undoes only what this remediation did", () => {
     expect(await runSteps(playbook.steps.slice(1), ctx)).toEqual({ "deactivate-key": "already-done", "revoke-sessions": "already-done", verify: "verified" });
     expect(ctx.outputs.get("deactivate-key")).toMatchObject({ applies: true, status: "Inactive", deactivatedBy: "already inactive when this step acted" });
     expect(await planNow(playbook.release, ctx)).toEqual({ "reactivate-key": [], "remove-revoke-policy": [] });
+    // The release plan says why the key stays Inactive (the frozen plan's step note).
+    const reactivate = playbook.release[0];
+    if (!reactivate) throw new Error("the playbook has no release step");
+    const planCtx = makeContext(ctx.finding, ctx.remediation.resourceKey, { remediationId: ctx.remediation.id, outputs: new Map(ctx.outputs), mode: "plan" });
+    expect((await deriveCalls(reactivate, planCtx, new Map(ctx.outputs))).note).toMatch(/^left Inactive: the key was made Inactive by someone else/);
     expect(await runSteps(playbook.release, rerun(ctx))).toEqual({ "reactivate-key": "already-done", "remove-revoke-policy": "already-done" });
     expect(changing()).toEqual([]);
     expect(await keyStatus(seedClients, seeded.userName, seeded.accessKeyId)).toBe("Inactive");

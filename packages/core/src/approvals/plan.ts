@@ -47,6 +47,8 @@ export const planStepSchema = z.strictObject({
   /** Terminate, delete, stop…: four-eyes bars more people from approving it. */
   destructive: z.boolean(),
   calls: z.array(plannedCallSchema),
+  /** Why the step makes no call, when it says (e.g. a release that leaves a key someone else deactivated). */
+  note: z.string().exactOptional(),
 });
 export type PlanStep = z.infer<typeof planStepSchema>;
 

@@ -17,6 +17,8 @@ export interface DryRunResult {
 export interface Recorded {
   calls: PlannedCall[];
   permissions: DryRunResult[];
+  /** Why the step makes no call (its check's note: "does not apply: …", "left Inactive: …"). */
+  note?: string;
 }
 
 interface CallBase {

@@ -17,6 +17,7 @@ export async function deriveCalls(step: Step, ctx: RecordingContext, outputs: Ma
   const checked = await step.check(ctx);
   if (checked.done) {
     outputs.set(step.name, checked.output);
+    if (checked.note !== undefined) ctx.recorded.note = checked.note;
     return ctx.recorded;
   }
   const output = await step.act(ctx, checked.state);

@@ -31,7 +31,7 @@ export async function buildPlan(
       if (err instanceof EscalateRemediation) err.step ??= step.name;
       throw err;
     }
-    planned.push({ name: step.name, destructive: step.destructive, calls: recorded.calls });
+    planned.push({ name: step.name, destructive: step.destructive, calls: recorded.calls, ...(recorded.note === undefined ? {} : { note: recorded.note }) });
   }
   return {
     remediationId,

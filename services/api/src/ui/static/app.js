@@ -229,6 +229,7 @@ function renderPlan(r) {
     const title = el("h4", step.name);
     if (step.destructive) title.append(el("span", "destructive", "badge"));
     box.append(title);
+    if ("note" in step && step.note) box.append(el("p", step.note, "note"));
     if (step.calls.length === 0) {
       box.append(el("p", "No calls."));
     } else {
