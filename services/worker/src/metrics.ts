@@ -54,7 +54,7 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
     }),
     recoveries: new Counter({
       name: "gdr_worker_recoveries_total",
-      help: "Remediations whose job was lost or failed in BullMQ: re-enqueued from Postgres (requeued) or failed past the recovery limit (gave_up)",
+      help: "Remediations whose job was lost or failed in BullMQ: re-enqueued from Postgres (requeued), failed past the recovery limit (gave_up), or failed because their job cannot be built from the record (unqueueable)",
       labelNames: ["outcome"],
       registers,
     }),

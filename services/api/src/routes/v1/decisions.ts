@@ -37,7 +37,8 @@ export function decisionRoutes(deps: ApiDeps, options: DecisionOptions): Fastify
       async (request) => {
         const actor = actorOf(request.identity);
         await refuseOutsideAllowList(deps, request.params.id, "approve", actor);
-        return answer(await approveRemediation(deps.prisma, deps.queues, { remediationId: request.params.id, actor, ...request.body, fourEyes: options.fourEyes }));
+        const report = { logger: request.log, notifier: deps.notifier, publicUrl: deps.publicUrl };
+        return answer(await approveRemediation(deps.prisma, deps.queues, { remediationId: request.params.id, actor, ...request.body, fourEyes: options.fourEyes }, report));
       },
     );
 
@@ -61,7 +62,8 @@ export function decisionRoutes(deps: ApiDeps, options: DecisionOptions): Fastify
       async (request) => {
         const actor = actorOf(request.identity);
         await refuseOutsideAllowList(deps, request.params.id, "release", actor);
-        return answer(await requestRelease(deps.prisma, deps.queues, request.params.id, actor));
+        // A job that cannot be queued is logged and people are told, not only answered 409.
+        return answer(await requestRelease(deps.prisma, deps.queues, request.params.id, actor, { logger: request.log, notifier: deps.notifier, publicUrl: deps.publicUrl }));
       },
     );
     done();
