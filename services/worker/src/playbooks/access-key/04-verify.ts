@@ -3,7 +3,7 @@
 // but enforces neither (an Inactive key still authenticates there): this checks the state IAM
 // holds, which is what AWS enforces.
 import { z } from "zod";
-import { parseOutput, VerificationError, type CheckResult, type Step, type StepContext } from "../kit/index.js";
+import { checkingStep, parseOutput, type Step, type StepContext } from "../kit/index.js";
 import { revokePolicyName, STEP } from "./names.js";
 import { principalOf } from "./principal.js";
 import { revokedSchema } from "./03-revoke-sessions.js";
@@ -34,24 +34,4 @@ async function inspect(ctx: StepContext): Promise<Verified> {
   return { ok: problems.length === 0, checked: `role ${principal.roleName} denies sessions issued before ${written.cutoff} (${policyName})`, problems };
 }
 
-export const verifyContainment: Step = {
-  name: STEP.verify,
-  destructive: false,
-  checkOnly: true,
-  output: verifiedSchema,
-
-  async check(ctx): Promise<CheckResult> {
-    const found = await inspect(ctx);
-    return found.ok ? { done: true, output: found } : { done: false, state: found };
-  },
-
-  async act(ctx) {
-    const found = await inspect(ctx);
-    if (!found.ok) throw new VerificationError(`containment not in place: ${found.problems.join("; ")}`);
-    return found;
-  },
-
-  async verify() {
-    // act has just looked.
-  },
-};
+export const verifyContainment: Step = checkingStep(STEP.verify, verifiedSchema, inspect);
