@@ -116,10 +116,10 @@ async function crashAndResume(point: KillPoint, expect: ExpectStatic): Promise<v
 
     if (user) {
       expect(await keyStatus(iam, user.userName, user.accessKeyId)).toBe("Inactive");
-      // The rule release goes by (playbooks/access-key/README.md): a key found Inactive with
-      // nothing recorded cannot be told from one someone else deactivated, so it is not counted as
-      // this remediation's and release leaves it Inactive.
-      expect(steps.get("deactivate-key")?.output).toMatchObject({ deactivatedBy: point.alreadyDone ? "already inactive when this step acted" : "this remediation" });
+      // Killed before or after UpdateAccessKey, the key is this remediation's doing: the mark
+      // written before the call (an audit event) tells the restart so, and release will reactivate it.
+      expect(steps.get("deactivate-key")?.output).toMatchObject({ deactivatedBy: "this remediation" });
+      expect(await world.db.pool.query("SELECT 1 FROM audit_events WHERE remediation_id = $1 AND action = 'key.deactivating'", [r.id])).toMatchObject({ rowCount: point.alreadyDone ? 1 : 2 });
     }
     if (role) {
       // Exactly one revocation, with the cutoff on record (after a restart: the one IAM holds).

@@ -80,6 +80,9 @@ interface TestContext extends StepContext {
   families: ApiFamily[];
 }
 
+/** Each remediation's audit marks (ctx.audit in act mode), kept across a "restart" as Postgres keeps them. */
+const marks = new Map<string, Set<string>>();
+
 function makeContext(finding: JsonObject, resourceKey: string, options: { remediationId?: string; outputs?: Map<string, Json>; mode?: StepMode } = {}): TestContext {
   const remediationId = options.remediationId ?? randomUUID();
   const findingId = typeof finding["id"] === "string" ? finding["id"] : "";
@@ -109,7 +112,12 @@ function makeContext(finding: JsonObject, resourceKey: string, options: { remedi
     noteRequestId: () => undefined,
     tags: { findingId, remediationId },
     withLock: (_name, fn) => fn(),
-    audit: () => Promise.resolve(),
+    audit: (action) => {
+      // As the engine does: nothing is written outside act mode.
+      if (mode === "act") marks.set(remediationId, new Set([...(marks.get(remediationId) ?? []), action]));
+      return Promise.resolve();
+    },
+    marked: (action) => Promise.resolve(marks.get(remediationId)?.has(action) ?? false),
     families,
   };
 }

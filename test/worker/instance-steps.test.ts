@@ -189,6 +189,8 @@ function makeContext(
     withLock: options.withLock ?? ((_name, fn) => fn()),
     // The engine writes these to audit_events; this stand-in has no Postgres.
     audit: () => Promise.resolve(),
+    // The Instance playbook reads no marks.
+    marked: () => Promise.resolve(false),
     requestIds,
     families,
   };

@@ -130,6 +130,7 @@ function makeContext(instanceId: string, ec2: EC2Client = clients.ec2): StepCont
     tags: { findingId, remediationId },
     withLock: (name, fn) => locks.withLock(name, () => fn()),
     audit: (action, detail) => store.audit(remediationId, "worker", action, detail),
+    marked: (action) => store.hasAudit(remediationId, action),
   };
 }
 

@@ -53,6 +53,7 @@ export function contextFor(base: ContextBase, mode: StepMode, outputs: ReadonlyM
     tags: { findingId: loaded.ref.findingId, remediationId: loaded.ref.id },
     withLock: (name, fn) => (acting ? deps.limits.withLock(name, fn) : fn()),
     audit: (action, detail) => (acting ? deps.store.audit(loaded.ref.id, "worker", action, detail) : Promise.resolve()),
+    marked: (action) => deps.store.hasAudit(loaded.ref.id, action),
     requestIds,
   };
 }

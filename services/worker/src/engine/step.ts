@@ -130,6 +130,12 @@ export interface StepContext {
    * nothing in plan and dry-run mode.
    */
   audit(action: string, detail: JsonObject): Promise<void>;
+  /**
+   * Whether this remediation recorded an audit event with this action before (ctx.audit, in an
+   * earlier run of the step): how a step tells, after a crash, a change it was about to make from
+   * one someone else made (the Credentials playbook marks a key it is deactivating).
+   */
+  marked(action: string): Promise<boolean>;
 }
 
 /**

@@ -198,6 +198,11 @@ export function createEngineStore(prisma: PrismaClient) {
       await prisma.auditEvent.create({ data: { actor, action, remediationId, detail: detail as Prisma.InputJsonValue } });
     },
 
+    /** Whether the remediation has an audit event with this action (a step's mark before a change). */
+    async hasAudit(remediationId: string, action: string): Promise<boolean> {
+      return (await prisma.auditEvent.findFirst({ where: { remediationId, action }, select: { id: true } })) !== null;
+    },
+
     /**
      * The approval of a plan: approved, for exactly this plan hash. Looked up by hash, not by the
      * step that waited, so a continuation retried after an error or a crash (its step no longer

@@ -176,6 +176,9 @@ export function createInMemoryStore(): InMemoryStore {
       return Promise.resolve();
     },
 
+    hasAudit(remediationId, action) {
+      return Promise.resolve(auditEvents.some((a) => a.remediationId === remediationId && a.action === action));
+    },
     audit(remediationId, actor, action, detail) {
       audit(remediationId, actor, action, detail);
       return Promise.resolve();

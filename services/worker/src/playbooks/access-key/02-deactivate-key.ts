@@ -13,13 +13,15 @@ import { readKey } from "./user-key.js";
 /**
  * Who made the key Inactive, which is what release goes by: it reactivates only a key this
  * remediation deactivated, never one a person or another remediation deactivated.
- * - "this remediation": act sent UpdateAccessKey Inactive and recorded it.
+ * - "this remediation": act sent UpdateAccessKey Inactive, or marked (DEACTIVATING, an audit
+ *   event written before the call) that it was about to and the worker died before recording the
+ *   step: a restart finds the key Inactive and the mark, and counts it as its own.
  * - "already inactive at identify": Inactive before this remediation began.
  * - "already inactive when this step acted": Active at identify, Inactive when this step looked,
- *   with nothing recorded by this step: someone deactivated it while the approval waited, or this
- *   step sent UpdateAccessKey and the worker died before recording it. The two cannot be told apart
- *   from what a step can read (IAM keeps no "deactivated by"; the audit log is not readable here),
- *   so the safe reading is taken: not this remediation's, and release leaves it Inactive.
+ *   and no mark: someone else (a person, another remediation) deactivated it while the approval
+ *   waited, and release leaves it Inactive. The one reading left wrong: a person deactivating the
+ *   key in the instant between the mark and the call of a worker that then dies; release would then
+ *   reactivate it.
  */
 export const DEACTIVATED_BY = ["this remediation", "already inactive at identify", "already inactive when this step acted"] as const;
 export type DeactivatedBy = (typeof DEACTIVATED_BY)[number];
@@ -64,12 +66,16 @@ const done = (key: UserKey, deactivatedBy: DeactivatedBy): Deactivated => ({
   effect: deactivateEffect(key),
 });
 
+/** The audit event act writes before UpdateAccessKey (read back by a restart's check). */
+export const DEACTIVATING = "key.deactivating";
+
 /** Who deactivated the key, for a check that finds it Inactive (see DEACTIVATED_BY). */
-function deactivatedByOnCheck(ctx: StepContext, key: UserKey): DeactivatedBy {
+async function deactivatedByOnCheck(ctx: StepContext, key: UserKey): Promise<DeactivatedBy> {
   const recorded = deactivatedSchema.safeParse(ctx.outputs.get(STEP.deactivateKey));
   // This step's own record, from a run that finished: kept as it was.
   if (recorded.success && recorded.data.accessKeyId === key.accessKeyId) return recorded.data.deactivatedBy;
-  return key.statusBefore === "Inactive" ? "already inactive at identify" : "already inactive when this step acted";
+  if (key.statusBefore === "Inactive") return "already inactive at identify";
+  return (await ctx.marked(DEACTIVATING)) ? "this remediation" : "already inactive when this step acted";
 }
 
 export const deactivateKey: Step = {
@@ -81,13 +87,16 @@ export const deactivateKey: Step = {
     const principal = principalOf(ctx);
     if (principal.kind !== "user-key") return doesNotApply(principal, "there is no long-term key to deactivate");
     if ((await currentStatus(ctx, principal)) === "Active") return { done: false };
-    const by = deactivatedByOnCheck(ctx, principal);
+    const by = await deactivatedByOnCheck(ctx, principal);
     return by === "this remediation" ? { done: true, output: done(principal, by) } : { done: true, output: done(principal, by), note: `access key ${principal.accessKeyId} is Inactive already (${by}): release will leave it Inactive` };
   },
 
   async act(ctx) {
     const key = principalOf(ctx);
     if (key.kind !== "user-key") return notApplicable(key, "there is no long-term key to deactivate");
+    // Marked before the call (written only when acting): a worker that dies after the call and
+    // before the step's record still knows, after a restart, that the Inactive key is its doing.
+    await ctx.audit(DEACTIVATING, { accessKeyId: key.accessKeyId, userName: key.userName });
     await ctx.change({
       service: "iam",
       family: IAM_WRITE,
