@@ -49,11 +49,16 @@ export async function rolePolicies(ctx: StepContext, roleName: string): Promise<
     const out = await ctx.read("iam", IAM_READ, new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker }));
     return { items: (out.AttachedPolicies ?? []).map((p) => p.PolicyArn ?? p.PolicyName ?? "?"), marker: next(out) };
   });
-  const inline = await readPages(async (Marker) => {
+  const inline = await roleInlinePolicies(ctx, roleName);
+  return { attached: attached.items, inline: inline.items, truncated: attached.truncated || inline.truncated };
+}
+
+/** The names of a role's inline policies, read to the cap (evidence, and our revocations on it). */
+function roleInlinePolicies(ctx: StepContext, roleName: string): Promise<{ items: string[]; truncated: boolean }> {
+  return readPages(async (Marker) => {
     const out = await ctx.read("iam", IAM_READ, new ListRolePoliciesCommand({ RoleName: roleName, Marker }));
     return { items: out.PolicyNames ?? [], marker: next(out) };
   });
-  return { attached: attached.items, inline: inline.items, truncated: attached.truncated || inline.truncated };
 }
 
 /**
@@ -64,10 +69,7 @@ export async function rolePolicies(ctx: StepContext, roleName: string): Promise<
 export async function revokePoliciesOn(ctx: StepContext, roleName: string, prefix: string): Promise<{ names: string[]; truncated: boolean }> {
   let inline;
   try {
-    inline = await readPages(async (Marker) => {
-      const out = await ctx.read("iam", IAM_READ, new ListRolePoliciesCommand({ RoleName: roleName, Marker }));
-      return { items: out.PolicyNames ?? [], marker: next(out) };
-    });
+    inline = await roleInlinePolicies(ctx, roleName);
   } catch (err) {
     // The role is gone, and every policy with it.
     if (isNoSuchEntity(err)) return { names: [], truncated: false };
