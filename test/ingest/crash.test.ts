@@ -2,7 +2,6 @@
 // enqueued, before SQS deleted the messages. A new process must recognise the redelivered messages
 // and finish them without a second finding, remediation or job. And when a crash leaves outbox
 // rows pending, the relay enqueues each exactly once.
-import { randomUUID } from "node:crypto";
 import {
   accessKeyFinding,
   containerFinding,
@@ -10,11 +9,11 @@ import {
   eksFinding,
   eventBridgeEvent,
   instanceFinding,
-  newFindingId,
 } from "@gdr/samples/findings";
-import { jobIdFor, type RemediationJob } from "@gdr/core/queues/catalog";
+import type { RemediationJob } from "@gdr/core/queues/catalog";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnTs, startAwsProxy, waitUntil, type AwsProxy, type TsChild } from "../support/index.js";
+import { seedPendingOutbox } from "../support/seed/outbox.js";
 import {
   auditActions,
   createWorld,
@@ -128,59 +127,8 @@ describe("a crash between commit and SQS delete", () => {
 describe("the outbox relay", () => {
   /** A finding with its remediation and an outbox row left pending by a crash a minute ago. */
   async function pendingRemediation(): Promise<RemediationJob & { jobId: string }> {
-    const detail = instanceFinding();
-    const findingId = newFindingId();
-    const resourceKey = `i-${findingId.slice(0, 17)}`;
-    await world.db.prisma.finding.create({
-      data: {
-        id: findingId,
-        arn: `arn:aws:guardduty:us-east-1:111122223333:detector/d/finding/${findingId}`,
-        accountId: "111122223333",
-        region: "us-east-1",
-        partition: "aws",
-        type: "CryptoCurrency:Runtime/BitcoinTool.B!DNS",
-        severity: 8,
-        title: "test",
-        resourceType: "Instance",
-        resourceKey,
-        count: 1,
-        archived: false,
-        sample: false,
-        gdCreatedAt: new Date(),
-        gdUpdatedAt: new Date(),
-        raw: detail,
-      },
-    });
-    const job: RemediationJob & { jobId: string } = {
-      remediationId: randomUUID(),
-      findingId,
-      playbook: "instance",
-      mode: "auto",
-      accountId: "111122223333",
-      region: "us-east-1",
-      resourceKey,
-      action: "contain",
-      jobId: jobIdFor("instance", findingId, resourceKey),
-    };
-    await world.db.prisma.remediation.create({
-      data: {
-        id: job.remediationId,
-        findingId,
-        playbook: "instance",
-        resourceKey,
-        accountId: job.accountId,
-        region: job.region,
-        mode: "auto",
-        ruleName: "workload-high-critical",
-        jobId: job.jobId,
-      },
-    });
-    const { jobId: _jobId, ...payload } = job;
-    await world.db.pool.query(
-      "INSERT INTO outbox (remediation_id, queue, job_id, payload, created_at) VALUES ($1, 'instance', $2, $3, now() - interval '1 minute')",
-      [job.remediationId, job.jobId, JSON.stringify(payload)],
-    );
-    return job;
+    const pending = await seedPendingOutbox(world.db, { ageMinutes: 1 });
+    return { ...pending.payload, jobId: pending.jobId };
   }
 
   it("enqueues outbox rows left pending by a crash exactly once, also when BullMQ already has the job", async () => {

@@ -2,17 +2,14 @@
 // queue) must not hold back the rows beside it: the relay queues the good ones, sets the bad one
 // aside with its reason (closed row, failed remediation, audit event) and tells people. Checked
 // on the stale-row pass of a running ingest and on the batch path (dispatchForFindings).
-import { randomUUID } from "node:crypto";
 import { createLogger } from "@gdr/core/log";
 import type { NotificationEvent } from "@gdr/core/notify/index";
-import { jobIdFor } from "@gdr/core/queues/job-ids";
-import type { RemediationJob } from "@gdr/core/queues/catalog";
-import { instanceFinding, newFindingId } from "@gdr/samples/findings";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIngestMetrics } from "../../services/ingest/src/metrics.js";
 import { createOutboxRelay } from "../../services/ingest/src/outbox.js";
 import { waitUntil } from "../support/index.js";
+import { seedPendingOutbox, type PendingOutbox } from "../support/seed/outbox.js";
 import { createWorld, ingestEnv, outboxRows, queueOf, recordingNotifier, startIngest, type World } from "./harness.js";
 
 let world: World;
@@ -25,52 +22,11 @@ afterAll(async () => {
   await world.close();
 });
 
-interface Seeded {
-  remediationId: string;
-  findingId: string;
-  jobId: string;
-  payload: RemediationJob;
-}
+type Seeded = PendingOutbox;
 
-/**
- * A finding, its remediation and a pending outbox row, as a committed batch leaves them. `spoil`
- * changes what the row carries (its payload or queue), not the remediation.
- */
-async function seed(options: { stale: boolean; spoil?: { payload?: Record<string, unknown>; queue?: string } }): Promise<Seeded> {
-  const findingId = newFindingId();
-  const resourceKey = `i-${findingId.slice(0, 17)}`;
-  await world.db.prisma.finding.create({
-    data: {
-      id: findingId,
-      arn: `arn:aws:guardduty:us-east-1:111122223333:detector/d/finding/${findingId}`,
-      accountId: "111122223333",
-      region: "us-east-1",
-      partition: "aws",
-      type: "CryptoCurrency:Runtime/BitcoinTool.B!DNS",
-      severity: 8,
-      title: "test",
-      resourceType: "Instance",
-      resourceKey,
-      count: 1,
-      archived: false,
-      sample: false,
-      gdCreatedAt: new Date(),
-      gdUpdatedAt: new Date(),
-      raw: instanceFinding(),
-    },
-  });
-  const remediationId = randomUUID();
-  const jobId = jobIdFor("instance", findingId, resourceKey);
-  await world.db.prisma.remediation.create({
-    data: { id: remediationId, findingId, playbook: "instance", resourceKey, accountId: "111122223333", region: "us-east-1", mode: "auto", ruleName: "workload-high-critical", jobId },
-  });
-  const payload: RemediationJob = { remediationId, findingId, playbook: "instance", mode: "auto", accountId: "111122223333", region: "us-east-1", resourceKey, action: "contain" };
-  await world.db.pool.query(
-    `INSERT INTO outbox (remediation_id, queue, job_id, payload, created_at)
-     VALUES ($1, $2, $3, $4, now() - ($5::int * interval '1 minute'))`,
-    [remediationId, options.spoil?.queue ?? "instance", jobId, JSON.stringify({ ...payload, ...options.spoil?.payload }), options.stale ? 1 : 0],
-  );
-  return { remediationId, findingId, jobId, payload };
+/** A pending outbox row, stale (left to the relay) or not; `spoil` changes what the row carries. */
+function seed(options: { stale: boolean; spoil?: { payload?: Record<string, unknown>; queue?: string } }): Promise<Seeded> {
+  return seedPendingOutbox(world.db, { ageMinutes: options.stale ? 1 : 0, ...(options.spoil ? { spoil: options.spoil } : {}) });
 }
 
 async function remediation(id: string): Promise<{ status: string; error: string | null; finished: boolean }> {
