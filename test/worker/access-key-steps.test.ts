@@ -32,6 +32,7 @@ import { deriveCalls } from "../../services/worker/src/engine/derive.js";
 import { EscalateRemediation, SkipRemediation, type ApiFamily, type Json, type Step, type StepContext, type StepMode } from "../../services/worker/src/engine/step.js";
 import { accessKeyPlaybook } from "../../services/worker/src/playbooks/access-key/index.js";
 import { awsTestEnv, MOTO_ACCOUNT_ID, startMoto, type Moto } from "../support/index.js";
+import { runSteps } from "../support/steps.js";
 import {
   iamClients,
   keyStatus,
@@ -125,26 +126,6 @@ function makeContext(finding: JsonObject, resourceKey: string, options: { remedi
 /** The same remediation after a restart: its outputs so far, fresh bookkeeping. */
 function rerun(ctx: TestContext, outputs = ctx.outputs): TestContext {
   return makeContext(ctx.finding, ctx.remediation.resourceKey, { remediationId: ctx.remediation.id, outputs });
-}
-
-type Outcome = "acted" | "already-done" | "verified";
-
-/** The engine's loop minus Postgres: check → act → verify, outputs through the step's schema. */
-async function runSteps(steps: readonly Step[], ctx: TestContext): Promise<Record<string, Outcome>> {
-  const outcomes: Record<string, Outcome> = {};
-  for (const step of steps) {
-    const checked = await step.check(ctx);
-    if (checked.done) {
-      ctx.outputs.set(step.name, step.output.parse(checked.output));
-      outcomes[step.name] = step.checkOnly === true ? "verified" : "already-done";
-      continue;
-    }
-    const output = step.output.parse(await step.act(ctx, checked.state));
-    await step.verify(ctx, output);
-    ctx.outputs.set(step.name, output);
-    outcomes[step.name] = "acted";
-  }
-  return outcomes;
 }
 
 /** What an approver would be shown now for these steps (engine/derive.ts), from these outputs. */

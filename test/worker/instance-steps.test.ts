@@ -39,7 +39,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { callsFor, type Recorded } from "../../services/worker/src/engine/calls.js";
 import { deriveCalls } from "../../services/worker/src/engine/derive.js";
 import {
-  isNotAvailable,
   SkipRemediation,
   type ApiFamily,
   type Json,
@@ -61,6 +60,7 @@ import {
   type Moto,
   type SeededInstance,
 } from "../support/index.js";
+import { runSteps } from "../support/steps.js";
 
 const ACCOUNT = "123456789012";
 const ISOLATION_GROUP = "guardduty-responder-isolation";
@@ -200,31 +200,6 @@ function makeContext(
 function rerunContext(ctx: TestContext): TestContext {
   const again = makeContext(ctx.remediation.resourceKey, { outputs: ctx.outputs, remediationId: ctx.remediation.id });
   return { ...again, remediation: ctx.remediation, tags: ctx.tags };
-}
-
-type Outcome = "acted" | "already-done" | "verified" | "unavailable";
-
-/**
- * check → act → verify for each step, outputs checked by the step's schema and passed on: the
- * engine's loop, minus Postgres (a checkOnly step whose check passes is `verified`; an act that
- * says notAvailable is `unavailable`, its output kept).
- */
-async function runSteps(steps: readonly Step[], ctx: TestContext): Promise<Record<string, Outcome>> {
-  const outcomes: Record<string, Outcome> = {};
-  for (const step of steps) {
-    const checked = await step.check(ctx);
-    if (checked.done) {
-      ctx.outputs.set(step.name, step.output.parse(checked.output));
-      outcomes[step.name] = step.checkOnly === true ? "verified" : "already-done";
-      continue;
-    }
-    const result = await step.act(ctx, checked.state);
-    const output = step.output.parse(isNotAvailable(result) ? result.output : result);
-    await step.verify(ctx, output);
-    ctx.outputs.set(step.name, output);
-    outcomes[step.name] = isNotAvailable(result) ? "unavailable" : "acted";
-  }
-  return outcomes;
 }
 
 /**
