@@ -101,6 +101,7 @@ function makeContext(finding: JsonObject, resourceKey: string, options: { remedi
     read: calls.read,
     change: calls.change,
     changeOutside: calls.changeOutside,
+    startRemediation: () => Promise.reject(new Error("this playbook starts no other remediation")),
     recorded: calls.recorded,
     client: () => Promise.reject(new Error("the access-key playbook has no outside client")),
     remediation: { id: remediationId, findingId, accountId: MOTO_ACCOUNT_ID, region: "us-east-1", resourceKey, playbook: "access-key", mode: "approval" },

@@ -32,6 +32,8 @@ import {
   StartMalwareScanCommand,
 } from "@aws-sdk/client-guardduty";
 import { IAMClient } from "@aws-sdk/client-iam";
+import { ECRClient } from "@aws-sdk/client-ecr";
+import { ECSClient } from "@aws-sdk/client-ecs";
 import { createLogger } from "@gdr/core/log";
 import type { AwsClients } from "@gdr/core/aws/clients";
 import { mockClient } from "aws-sdk-client-mock";
@@ -81,8 +83,10 @@ beforeAll(async () => {
     elbv2: new ElasticLoadBalancingV2Client(config),
     guardduty: new GuardDutyClient(config),
     iam: new IAMClient(config),
+    ecs: new ECSClient(config),
+    ecr: new ECRClient(config),
   };
-  destroyOnExit.push(clients.ec2, clients.autoscaling, clients.elbv2, clients.guardduty, clients.iam);
+  destroyOnExit.push(clients.ec2, clients.autoscaling, clients.elbv2, clients.guardduty, clients.iam, clients.ecs, clients.ecr);
 });
 
 afterAll(async () => {
@@ -167,6 +171,7 @@ function makeContext(
     read: calls.read,
     change: calls.change,
     changeOutside: calls.changeOutside,
+    startRemediation: () => Promise.reject(new Error("this playbook starts no other remediation")),
     recorded: calls.recorded,
     client: () => Promise.reject(new Error("the instance playbook has no outside client")),
     remediation: {

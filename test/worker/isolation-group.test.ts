@@ -23,6 +23,8 @@ import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { GuardDutyClient } from "@aws-sdk/client-guardduty";
 import { IAMClient } from "@aws-sdk/client-iam";
+import { ECRClient } from "@aws-sdk/client-ecr";
+import { ECSClient } from "@aws-sdk/client-ecs";
 import type { AwsClients } from "@gdr/core/aws/clients";
 import { createAwsClientFactory } from "@gdr/core/aws/factory";
 import { createLogger } from "@gdr/core/log";
@@ -85,8 +87,10 @@ beforeAll(async () => {
     elbv2: new ElasticLoadBalancingV2Client(config),
     guardduty: new GuardDutyClient(config),
     iam: new IAMClient(config),
+    ecs: new ECSClient(config),
+    ecr: new ECRClient(config),
   };
-  destroyOnExit.push(clients.autoscaling, clients.elbv2, clients.guardduty, clients.iam);
+  destroyOnExit.push(clients.autoscaling, clients.elbv2, clients.guardduty, clients.iam, clients.ecs, clients.ecr);
 });
 
 afterAll(async () => {
@@ -131,6 +135,7 @@ function makeContext(instanceId: string, ec2: EC2Client = clients.ec2): StepCont
     withLock: (name, fn) => locks.withLock(name, () => fn()),
     audit: (action, detail) => store.audit(remediationId, "worker", action, detail),
     marked: (action) => store.hasAudit(remediationId, action),
+    startRemediation: () => Promise.reject(new Error("isolation starts no other remediation")),
   };
 }
 

@@ -7,7 +7,9 @@ import { createProbeServer } from "@gdr/core/http/probes";
 import { loadPolicyFile } from "@gdr/core/policy/index";
 import type { Logger } from "@gdr/core/log";
 import type { Registry } from "@gdr/core/metrics";
+import { recordDerivedRemediation } from "@gdr/core/intake/derived";
 import { createNotifier } from "@gdr/core/notify/index";
+import { dispatchForRemediations, reportSetAside } from "@gdr/core/queues/outbox";
 import { jobOptions, QUEUE_CATALOG } from "@gdr/core/queues/catalog";
 import { closeQueues, createQueues, type RemediationQueues } from "@gdr/core/queues/queues";
 import { createRedis } from "@gdr/core/queues/redis";
@@ -95,7 +97,23 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
       if (!queue) throw new Error(`no queue for playbook ${job.playbook} in this worker`);
       await queue.add(job.playbook, job, jobOptions(QUEUE_CATALOG[job.playbook], jobId, job.action));
     },
+    async startRemediation(parent, request) {
+      const started = await recordDerivedRemediation(prisma, parent, request);
+      if (started.created) {
+        // Queued now rather than on the relay's next pass. If Redis does not take it, the row
+        // stays in the outbox and ingest's relay (dispatchStale) queues it later: nothing is lost.
+        derivedQueues ??= createQueues(redis, config.QUEUE_PREFIX);
+        try {
+          const result = await dispatchForRemediations(prisma, derivedQueues, [started.remediationId]);
+          await reportSetAside(prisma, { logger, notifier, publicUrl: config.PUBLIC_URL }, result.setAside);
+        } catch (err) {
+          logger.warn({ remediationId: started.remediationId, err: { message: err instanceof Error ? err.message : String(err) } }, "started remediation recorded; its job is left to the outbox relay");
+        }
+      }
+      return started;
+    },
   };
+  let derivedQueues: RemediationQueues | undefined;
 
   const workers: Worker[] = [];
   const queues: Queue[] = [];
@@ -234,6 +252,7 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
         await Promise.all(queues.map((q) => q.close()));
         for (const connection of workerConnections) connection.disconnect();
         if (sweeper) await closeQueues(sweeper.queues);
+        if (derivedQueues) await closeQueues(derivedQueues);
         if (reconciler) {
           await closeQueues(reconciler.queues);
           reconciler.connection.disconnect();

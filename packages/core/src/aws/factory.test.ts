@@ -202,4 +202,6 @@ const SERVICE_IDS: Record<AwsServiceName, string> = {
   elbv2: "elasticloadbalancingv2",
   guardduty: "guardduty",
   iam: "iam",
+  ecs: "ecs",
+  ecr: "ecr",
 };

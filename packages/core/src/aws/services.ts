@@ -3,6 +3,8 @@
 // client set's type (clients.ts) and the factory's lazy getters follow from this table.
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { EC2Client } from "@aws-sdk/client-ec2";
+import { ECRClient } from "@aws-sdk/client-ecr";
+import { ECSClient } from "@aws-sdk/client-ecs";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { GuardDutyClient } from "@aws-sdk/client-guardduty";
 import { IAMClient } from "@aws-sdk/client-iam";
@@ -21,6 +23,8 @@ export const AWS_SERVICES = {
   autoscaling: (settings: ServiceClientSettings) => new AutoScalingClient(settings),
   elbv2: (settings: ServiceClientSettings) => new ElasticLoadBalancingV2Client(settings),
   guardduty: (settings: ServiceClientSettings) => new GuardDutyClient(settings),
+  ecs: (settings: ServiceClientSettings) => new ECSClient(settings),
+  ecr: (settings: ServiceClientSettings) => new ECRClient(settings),
   // IAM is global: the client signs for the partition's global endpoint whatever the region.
   iam: (settings: ServiceClientSettings) => new IAMClient(settings),
 } as const;

@@ -3,8 +3,12 @@ import type { AwsClients } from "@gdr/core/aws/clients";
 import { callsFor } from "./calls.js";
 import type { EngineDeps } from "./deps.js";
 import type { RecordingContext } from "./derive.js";
-import type { Json, StepMode } from "./step.js";
+import { resultOf } from "./placeholders.js";
+import type { Json, StartedRemediation, StepMode } from "./step.js";
 import type { LoadedRemediation } from "./store.js";
+
+/** The service and rate family of the responder's own changes (ctx.startRemediation). */
+export const RESPONDER_SERVICE = "responder";
 
 /** The pieces of a step context that do not depend on the mode, resolved once per job. */
 export interface ContextBase {
@@ -54,6 +58,16 @@ export function contextFor(base: ContextBase, mode: StepMode, outputs: ReadonlyM
     withLock: (name, fn) => (acting ? deps.limits.withLock(name, fn) : fn()),
     audit: (action, detail) => (acting ? deps.store.audit(loaded.ref.id, "worker", action, detail) : Promise.resolve()),
     marked: (action) => deps.store.hasAudit(loaded.ref.id, action),
+    // A row in Postgres, not an AWS call, but an approver must see it in the plan like one.
+    startRemediation: (request) =>
+      calls.changeOutside<StartedRemediation>({
+        service: RESPONDER_SERVICE,
+        family: RESPONDER_SERVICE,
+        operation: "StartRemediation",
+        params: { playbook: request.playbook, resourceKey: request.resourceKey, mode: request.mode, reason: request.reason },
+        planned: { remediationId: resultOf("StartRemediation", "remediationId", `${request.playbook} ${request.resourceKey}`), created: true },
+        send: () => deps.startRemediation(loaded.ref, request),
+      }),
     requestIds,
   };
 }

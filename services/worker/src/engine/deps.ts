@@ -5,7 +5,7 @@ import type { RemediationJob } from "@gdr/core/queues/catalog";
 import type { PlaybookName } from "@gdr/core/queues/playbooks";
 import type { EngineMetrics } from "../metrics.js";
 import type { EngineGates } from "./gates/index.js";
-import type { ApiFamily, Playbook, RemediationRef } from "./step.js";
+import type { ApiFamily, Playbook, RemediationRef, StartedRemediation, StartRemediationRequest } from "./step.js";
 import type { EngineStore } from "./store.js";
 
 /** The limits the engine honours, backed by Redis so they hold across worker processes. */
@@ -48,4 +48,10 @@ export interface EngineDeps {
    * this job id; adding an id BullMQ already holds does nothing, so a re-run hands over once.
    */
   handOver(job: RemediationJob, jobId: string): Promise<void>;
+  /**
+   * Records a remediation a step started (ctx.startRemediation, act mode only) with `parent` as
+   * its parent, and queues its job; a remediation already holding (finding, playbook, resource)
+   * is answered instead.
+   */
+  startRemediation(parent: RemediationRef, request: StartRemediationRequest): Promise<StartedRemediation>;
 }

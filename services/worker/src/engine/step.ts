@@ -136,6 +136,35 @@ export interface StepContext {
    * one someone else made (the Credentials playbook marks a key it is deactivating).
    */
   marked(action: string): Promise<boolean>;
+  /**
+   * Starts another remediation of the same finding on a resource this playbook found (an ECS
+   * task on bridge or host networking shares its EC2 host's network: the host gets an Instance
+   * remediation). It is a remediation of its own: its row (linked to this one as its parent),
+   * job, plan and approval, deduplicated on (finding, playbook, resource) like ingest's. Recorded
+   * in plan and dry-run mode as the call `responder StartRemediation` (service and family
+   * `responder`, which the playbook declares), carried out in act mode only. The new remediation
+   * is confirmed with GuardDuty on its parent's resource, which is what the finding names.
+   */
+  startRemediation(request: StartRemediationRequest): Promise<StartedRemediation>;
+}
+
+export interface StartRemediationRequest {
+  playbook: PlaybookName;
+  /** What the new remediation acts on, in that playbook's key format (an instance id). */
+  resourceKey: string;
+  /**
+   * How it runs. `approval` for anything that reaches beyond this resource (a shared host): the
+   * policy chose this remediation's mode for this resource, not for its neighbours.
+   */
+  mode: Extract<RemediationMode, "approval" | "dry_run" | "notify">;
+  /** Why, as people read it in the audit trail and the new remediation's record. */
+  reason: string;
+}
+
+export interface StartedRemediation {
+  remediationId: string;
+  /** False when a remediation of this finding, playbook and resource existed already. */
+  created: boolean;
 }
 
 /**
@@ -241,6 +270,15 @@ export interface Playbook {
   families: Readonly<Record<ApiFamily, BucketSpec>>;
   /** Outside clients by name (ctx.client(name)). */
   clients?: Readonly<Record<string, OutsideClientFactory>>;
+  /**
+   * Containment fallbacks: containment step name → the destructive step that contains instead
+   * when that step could not do its work (it returned `notAvailable`, e.g. AWS refused changing
+   * the groups of an ECS-managed task ENI). Without a fallback such a step escalates the
+   * remediation. With one, the playbook carries on (evidence first), and the fallback step waits
+   * at the approval gate like any destructive step, in every mode, its plan saying why; once it
+   * succeeds the remediation counts as contained.
+   */
+  fallbacks?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -2,9 +2,12 @@
 // in-memory part (store, limits, notifier, hand-over queue, outside clients) or the real thing
 // (gates, metrics). AWS clients exist, as EngineDeps requires, but any request they would send
 // fails: these tests run with no AWS at all.
+import { randomUUID } from "node:crypto";
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { ECRClient } from "@aws-sdk/client-ecr";
+import { ECSClient } from "@aws-sdk/client-ecs";
 import { GuardDutyClient } from "@aws-sdk/client-guardduty";
 import { IAMClient } from "@aws-sdk/client-iam";
 import type { AwsClientFactory, AwsClients } from "@gdr/core/aws/clients";
@@ -19,7 +22,7 @@ import { createEngineGates } from "../gates/index.js";
 import { bucketTable, ENGINE_FAMILIES } from "../limits/index.js";
 import { createOutsideClients, type OutsideClients } from "../outside-clients.js";
 import { runRemediation, type RunOutcome } from "../runner.js";
-import type { Playbook } from "../step.js";
+import type { Playbook, RemediationRef, StartRemediationRequest } from "../step.js";
 import { createInMemoryLimits, type InMemoryLimits } from "./in-memory-limits.js";
 import { createInMemoryStore, type InMemoryStore } from "./in-memory-store.js";
 
@@ -46,6 +49,8 @@ function offlineAwsFactory(): AwsClientFactory & { targets: string[] } {
         elbv2: new ElasticLoadBalancingV2Client(config),
         guardduty: new GuardDutyClient(config),
         iam: new IAMClient(config),
+        ecs: new ECSClient(config),
+        ecr: new ECRClient(config),
       });
     },
     destroy: () => undefined,
@@ -58,6 +63,8 @@ export interface EngineWorld {
   limits: InMemoryLimits;
   clients: OutsideClients;
   notified: NotificationEvent[];
+  /** Remediations steps started (ctx.startRemediation), in order. */
+  started: { parent: RemediationRef; request: StartRemediationRequest; remediationId: string }[];
   /** Jobs handed over (the evidence jobs), with their ids, in order. */
   handedOver: { job: RemediationJob; jobId: string }[];
   metrics: Registry;
@@ -79,6 +86,7 @@ export function createEngineWorld(playbook: Playbook, options: { allow?: string[
   const clients = createOutsideClients(playbookFor, logger);
   const notified: NotificationEvent[] = [];
   const handedOver: EngineWorld["handedOver"] = [];
+  const started: EngineWorld["started"] = [];
   const metrics = new Registry();
   let seeded = 0;
   let jobs = 0;
@@ -101,6 +109,14 @@ export function createEngineWorld(playbook: Playbook, options: { allow?: string[
       if (!handedOver.some((h) => h.jobId === jobId)) handedOver.push({ job, jobId });
       return Promise.resolve();
     },
+    startRemediation(parent, request) {
+      // Deduplicated on (finding, playbook, resource), like the store's unique key.
+      const held = started.find((s) => s.parent.findingId === parent.findingId && s.request.playbook === request.playbook && s.request.resourceKey === request.resourceKey);
+      if (held) return Promise.resolve({ remediationId: held.remediationId, created: false });
+      const remediationId = randomUUID();
+      started.push({ parent, request, remediationId });
+      return Promise.resolve({ remediationId, created: true });
+    },
   };
 
   return {
@@ -110,6 +126,7 @@ export function createEngineWorld(playbook: Playbook, options: { allow?: string[
     clients,
     notified,
     handedOver,
+    started,
     metrics,
     seed(resourceKey, mode) {
       seeded += 1;

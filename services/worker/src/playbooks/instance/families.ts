@@ -2,6 +2,7 @@
 // limits config may override them). Each call names its family: ctx.read / ctx.change.
 import type { ApiFamily } from "../../engine/step.js";
 import type { BucketSpec } from "../../engine/limits/token-bucket.js";
+import { EC2_READ, EC2_WRITE, ELBV2, familiesOf } from "../kit/families.js";
 
 /**
  * Defaults well below AWS's own throttling, because the account's other users (consoles, CI,
@@ -26,9 +27,8 @@ import type { BucketSpec } from "../../engine/limits/token-bucket.js";
  *   calls per remediation, so this costs nothing and risks nothing.
  */
 export const INSTANCE_FAMILIES: Readonly<Record<ApiFamily, BucketSpec>> = Object.freeze({
-  "ec2-write": Object.freeze({ capacity: 20, refillPerSecond: 2 }),
-  "ec2-read": Object.freeze({ capacity: 40, refillPerSecond: 8 }),
+  // EC2 and ELB v2 are shared with the ECS playbooks (kit/families.ts): one bucket each.
+  ...familiesOf([EC2_WRITE, EC2_READ, ELBV2]),
   autoscaling: Object.freeze({ capacity: 10, refillPerSecond: 2 }),
-  elbv2: Object.freeze({ capacity: 10, refillPerSecond: 2 }),
   guardduty: Object.freeze({ capacity: 10, refillPerSecond: 2 }),
 });
