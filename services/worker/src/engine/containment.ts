@@ -55,27 +55,48 @@ export function outputsOf(rows: ReadonlyMap<string, StepRow>): Map<string, Json>
 }
 
 /**
+ * Whether a containment step's work is done: it contained itself, or it could not (`unavailable`)
+ * and the playbook's fallback for it (Playbook.fallbacks) contained instead.
+ */
+function containmentMet(playbook: Playbook, name: string, status: (step: string) => StepStatus | undefined): boolean {
+  if (contains(status(name))) return true;
+  const fallback = playbook.fallbacks?.[name];
+  return fallback !== undefined && status(name) === "unavailable" && contains(status(fallback));
+}
+
+/**
+ * The containment step whose fallback `step` is, when that containment step could not do its work
+ * (so `step` is the containment left, offered for approval): undefined otherwise.
+ */
+export function fallbackFor(playbook: Playbook, step: string, status: (step: string) => StepStatus | undefined): string | undefined {
+  return Object.entries(playbook.fallbacks ?? {}).find(([name, fallback]) => fallback === step && status(name) === "unavailable")?.[0];
+}
+
+/**
  * Whether the remediation is contained: `contained_at` is on record, or (a remediation whose
  * containment was recorded before the column existed, and not backfilled) every containment step
- * is done with an effect. A playbook that names no containment step never contains.
+ * is done with an effect, its own or its fallback's. A playbook that names no containment step
+ * never contains.
  */
 export function isContained(playbook: Playbook, loaded: Pick<LoadedRemediation, "containedAt">, rows: ReadonlyMap<string, Pick<StepRow, "status" | "output">>): boolean {
   if (loaded.containedAt !== null) return true;
-  return (
-    playbook.containment.length > 0 &&
-    playbook.containment.every((name) => {
-      const row = rows.get(name);
-      return isDone(row) && contains(row?.status) && !isDryRunRecord(row?.output ?? null);
-    })
-  );
+  const status = (name: string): StepStatus | undefined => {
+    const row = rows.get(name);
+    return isDone(row) && !isDryRunRecord(row?.output ?? null) ? row?.status : undefined;
+  };
+  return playbook.containment.length > 0 && playbook.containment.every((name) => containmentMet(playbook, name, status));
 }
 
 /**
  * Whether finishing `step` (with an effect) completes containment: it is one of the playbook's
- * containment steps and every other one already contains.
+ * containment steps, or the fallback of one that could not do its work, and every other
+ * containment step already contains (itself or through its fallback).
  */
 export function completesContainment(playbook: Playbook, step: string, statuses: ReadonlyMap<string, StepStatus>): boolean {
-  return playbook.containment.includes(step) && playbook.containment.every((name) => name === step || contains(statuses.get(name)));
+  const status = (name: string): StepStatus | undefined => statuses.get(name);
+  const fallbackOf = fallbackFor(playbook, step, status);
+  if (!playbook.containment.includes(step) && fallbackOf === undefined) return false;
+  return playbook.containment.every((name) => name === step || name === fallbackOf || containmentMet(playbook, name, status));
 }
 
 /** The status a release starts from, or null when the remediation is not contained. */

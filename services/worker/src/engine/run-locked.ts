@@ -5,7 +5,7 @@ import type { RemediationJob } from "@gdr/core/queues/catalog";
 import { evidenceJobId } from "@gdr/core/queues/job-ids";
 import { ACTIONS, stepsFor, type ActionRule } from "./actions.js";
 import { approvalFor, covers, holdReason, needsApproval } from "./approval.js";
-import { completesContainment, contains, isContained, isDone, outputsOf, releasableStatus, type StepStatus } from "./containment.js";
+import { completesContainment, contains, fallbackFor, isContained, isDone, outputsOf, releasableStatus, type StepStatus } from "./containment.js";
 import { baseFor, contextFor, type ContextBase } from "./context.js";
 import type { EngineDeps } from "./deps.js";
 import { dryRun } from "./dry-run.js";
@@ -53,6 +53,8 @@ interface Run {
   contained: boolean;
   /** A release's starting status (succeeded, or failed after containment), or null. */
   releaseFrom: "succeeded" | "failed" | null;
+  /** Why a fallback step (Playbook.fallbacks) is offered, when this job saw its step fail to contain. */
+  fallbackReasons: Map<string, string>;
 }
 
 /** Whether the remediation's status leaves this job anything to do (jobs can be redelivered). */
@@ -95,7 +97,7 @@ export async function runLocked(job: RemediationJob, playbook: Playbook, lockLos
   const signal = AbortSignal.any([deps.signal, lockLost]);
   const releaseFrom = releasableStatus(loaded.status, contained);
   const base = await outsideStep({ action: job.action, loaded, attempt, releaseFrom, signal, doing: "credentials" }, deps, () => baseFor(loaded, signal, deps));
-  const run: Run = { job, rule, playbook, loaded, steps: stepsFor(rule, playbook), rows, attempt, base, outputs: outputsOf(rows), statuses, contained, releaseFrom };
+  const run: Run = { job, rule, playbook, loaded, steps: stepsFor(rule, playbook), rows, attempt, base, outputs: outputsOf(rows), statuses, contained, releaseFrom, fallbackReasons: new Map() };
 
   if (loaded.ref.mode === "dry_run") return await dryRunJob(run, deps);
 
@@ -150,9 +152,14 @@ async function runSteps(run: Run, approved: { actor: string } | null, deps: Engi
     if (ran.kind !== "done") return await stoppedBy(run, step, ran, deps);
     run.statuses.set(step.name, ran.status);
     if (ran.status === "unavailable" && !rule.undoesContainment && playbook.containment.includes(step.name)) {
+      const fallback = playbook.fallbacks?.[step.name];
       // A containment step that could not do its work leaves the resource exposed: never carry on
-      // to `succeeded` as if it were contained. A person decides (the step's record says why).
-      return await escalate(stepEscalation(run, step.name, `containment could not be done: ${ran.note ?? "not available"}`), deps);
+      // to `succeeded` as if it were contained. Without a fallback a person decides (the step's
+      // record says why); with one, evidence work carries on and the fallback waits at the gate.
+      if (fallback === undefined) {
+        return await escalate(stepEscalation(run, step.name, `containment could not be done: ${ran.note ?? "not available"}`), deps);
+      }
+      run.fallbackReasons.set(fallback, `${step.name} could not be done: ${ran.note ?? "not available"}; ${fallback} is the containment left`);
     }
     if (last && contains(ran.status)) {
       run.contained = true;
@@ -177,7 +184,11 @@ async function freeze(run: Run, index: number, step: Step, hold: string | null, 
   const { job, rule, loaded, steps, outputs } = run;
   // Declining a release, or a destructive step after containment, leaves the resource contained.
   const contained = rule.undoesContainment || run.contained;
-  if (step.destructive && !contained) {
+  // The containment step this one stands in for (it could not do its work), if any.
+  const standsInFor = fallbackFor(run.playbook, step.name, (name) => run.statuses.get(name));
+  // A playbook without containment steps (it finds and, behind approval, removes) has no order to keep.
+  const ordered = run.playbook.containment.length > 0;
+  if (step.destructive && !contained && ordered && standsInFor === undefined) {
     // Destructive steps come after containment, in every mode; a playbook that orders them
     // otherwise is refused rather than offered to an approver.
     const error = `playbook ${job.playbook} puts destructive step ${step.name} before its containment (${run.playbook.containment.join(", ")})`;
@@ -185,7 +196,11 @@ async function freeze(run: Run, index: number, step: Step, hold: string | null, 
     throw new FailedForGood(error);
   }
   // The hold explains a containment plan; a destructive step waits for its own reason.
-  const reason = step.destructive ? null : hold;
+  const reason = step.destructive
+    ? standsInFor === undefined
+      ? null
+      : (run.fallbackReasons.get(step.name) ?? `${standsInFor} could not be done (see its record); ${step.name} is the containment left`)
+    : hold;
   const at = { action: job.action, loaded, attempt: run.attempt, releaseFrom: run.releaseFrom, signal: run.base.signal, doing: "plan", step: step.name } as const;
   let plan;
   try {
