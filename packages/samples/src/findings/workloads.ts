@@ -132,13 +132,84 @@ export function eksFinding(o: EksFindingOptions = {}): JsonObject {
   );
 }
 
+export interface EcsContainerOption {
+  name: string;
+  image: string;
+  /** The runtime's container id. Default: `<task id>-<digits>`, as ECS on Fargate reports it. */
+  id?: string;
+}
+
 export interface EcsFindingOptions extends FindingOptions {
   clusterName?: string;
   /** Without a task the finding names only the cluster. Default true. */
   withTask?: boolean;
+  /**
+   * The task's ARN, e.g. one a test ran in moto (its cluster must be `clusterName`'s, or the
+   * parser drops it), or an old-format ARN without the cluster. Default: derived from the seed.
+   */
+  taskArn?: string;
+  /** Default `arn:...:task-definition/payments-api:42`. */
+  definitionArn?: string;
+  /** Default FARGATE. */
+  launchType?: "FARGATE" | "EC2" | "EXTERNAL";
+  /** `service:<name>` for a service's task, `family:<name>` for a standalone one. Default `service:payments-api`. */
+  group?: string;
+  /** Default `ecs-svc/...` for a service's group, else absent. */
+  startedBy?: string;
+  /** Default one container `api` running `<account ECR>/payments-api:1.8.2`. */
+  containers?: EcsContainerOption[];
+  /**
+   * service.runtimeDetails.context.modifyingProcess: the process that wrote the file the finding
+   * is about. Absent (the default), a malicious file came with the image itself, which is how the
+   * policy tells an image finding from a runtime one. `true` adds a default one (`curl`).
+   */
+  modifyingProcess?: boolean | { name: string; executablePath: string };
 }
 
-/** An ECS (Fargate) Runtime Monitoring finding (resourceType "ECSCluster") on a task. */
+function ecsContainers(o: EcsFindingOptions, c: Common, taskId: string): JsonObject[] {
+  const registry = `${c.accountId}.dkr.ecr.${c.region}.amazonaws.com`;
+  const containers = o.containers ?? [{ name: "api", image: `${registry}/payments-api:1.8.2` }];
+  return containers.map((container, i) => {
+    const slash = container.image.indexOf("/");
+    const prefix = slash > 0 ? container.image.slice(0, slash) : "";
+    return {
+      containerRuntime: "containerd",
+      id: container.id ?? `${taskId}-${2970111234 + i}`,
+      name: container.name,
+      image: container.image,
+      imagePrefix: prefix,
+    };
+  });
+}
+
+function ecsRuntimeDetails(o: EcsFindingOptions, c: Common): JsonObject {
+  const details = runtimeDetails(c, "curl", "/usr/bin/curl");
+  if (o.modifyingProcess === undefined || o.modifyingProcess === false) return details;
+  const writer = o.modifyingProcess === true ? { name: "curl", executablePath: "/usr/bin/curl" } : o.modifyingProcess;
+  const writerUuid = uuid(c.seed, `modifying-${writer.name}`);
+  return {
+    ...details,
+    context: {
+      modifyingProcess: {
+        name: writer.name,
+        executablePath: writer.executablePath,
+        executableSha256: hexId(64, c.seed, `sha-modifying-${writer.name}`),
+        pid: 4300,
+        namespacePid: 21,
+        pwd: "/tmp",
+        uuid: writerUuid,
+        startTime: c.createdAt,
+        user: "root",
+        uid: 0,
+        euid: 0,
+        userId: 0,
+      },
+      modifiedAt: c.createdAt,
+    },
+  };
+}
+
+/** An ECS Runtime Monitoring finding (resourceType "ECSCluster") on a task (Fargate by default). */
 export function ecsFinding(o: EcsFindingOptions = {}): JsonObject {
   const c = common(o);
   const clusterName = o.clusterName ?? "payments";
@@ -149,30 +220,24 @@ export function ecsFinding(o: EcsFindingOptions = {}): JsonObject {
     arn: `${prefix}:cluster/${clusterName}`,
     status: "ACTIVE",
     activeServicesCount: 3,
-    registeredContainerInstancesCount: 0,
+    registeredContainerInstancesCount: o.launchType === "EC2" ? 1 : 0,
     runningTasksCount: 6,
     tags: tagList(o, [{ key: "team", value: "payments" }]),
   };
   if (o.withTask ?? true) {
+    const group = o.group ?? "service:payments-api";
+    const startedBy = o.startedBy ?? (group.startsWith("service:") ? "ecs-svc/1234567890123456789" : undefined);
     cluster["taskDetails"] = {
-      arn: `${prefix}:task/${clusterName}/${taskId}`,
-      definitionArn: `${prefix}:task-definition/payments-api:42`,
+      arn: o.taskArn ?? `${prefix}:task/${clusterName}/${taskId}`,
+      definitionArn: o.definitionArn ?? `${prefix}:task-definition/payments-api:42`,
       version: "3",
       createdAt: 1_730_800_000_000,
       startedAt: 1_730_800_030_000,
-      startedBy: "ecs-svc/1234567890123456789",
-      launchType: "FARGATE",
-      group: "service:payments-api",
+      ...(startedBy === undefined ? {} : { startedBy }),
+      launchType: o.launchType ?? "FARGATE",
+      group,
       tags: [],
-      containers: [
-        {
-          containerRuntime: "containerd",
-          id: `${taskId}-2970111234`,
-          name: "api",
-          image: `${c.accountId}.dkr.ecr.${c.region}.amazonaws.com/payments-api:1.8.2`,
-          imagePrefix: `${c.accountId}.dkr.ecr.${c.region}.amazonaws.com`,
-        },
-      ],
+      containers: ecsContainers(o, c, taskId),
     };
   }
   return finding(
@@ -188,7 +253,7 @@ export function ecsFinding(o: EcsFindingOptions = {}): JsonObject {
       featureName: "RuntimeMonitoring",
     },
     { resourceType: "ECSCluster", ecsClusterDetails: cluster },
-    { runtimeDetails: runtimeDetails(c, "curl", "/usr/bin/curl") },
+    { runtimeDetails: ecsRuntimeDetails(o, c) },
   );
 }
 
