@@ -1,0 +1,69 @@
+// What a security group's rules say, read without calling AWS: whether it carries one of the
+// service's role tags, whether it is empty, and which rules the service itself never leaves on a
+// group of that role (how a tagged look-alike is told apart from a group of ours).
+import type { IpPermission, SecurityGroup } from "@aws-sdk/client-ec2";
+import { ROLE_TAG_VALUE, TAG_ROLE, type GroupRole } from "./tags.js";
+
+export function isTagged(group: SecurityGroup, role: GroupRole): boolean {
+  return (group.Tags ?? []).some((t) => t.Key === TAG_ROLE && t.Value === ROLE_TAG_VALUE[role]);
+}
+
+function ruleEntries(p: IpPermission): number {
+  return (p.IpRanges?.length ?? 0) + (p.Ipv6Ranges?.length ?? 0) + (p.PrefixListIds?.length ?? 0) + (p.UserIdGroupPairs?.length ?? 0);
+}
+
+export function hasNoRules(group: SecurityGroup): boolean {
+  return [...(group.IpPermissions ?? []), ...(group.IpPermissionsEgress ?? [])].every((p) => ruleEntries(p) === 0);
+}
+
+export function isAllTrafficV4(p: IpPermission): boolean {
+  return p.IpProtocol === "-1" && (p.IpRanges ?? []).some((r) => r.CidrIp === "0.0.0.0/0");
+}
+
+export function isAllTrafficV6(p: IpPermission): boolean {
+  return p.IpProtocol === "-1" && (p.Ipv6Ranges ?? []).some((r) => r.CidrIpv6 === "::/0");
+}
+
+export function hasAllTrafficEgress(group: SecurityGroup): boolean {
+  return (group.IpPermissionsEgress ?? []).some(isAllTrafficV4);
+}
+
+/** Whether the group holds any all-traffic egress to anywhere (ours, or the defaults it was born with). */
+export function hasServiceEgress(group: SecurityGroup): boolean {
+  return (group.IpPermissionsEgress ?? []).some((p) => isAllTrafficV4(p) || isAllTrafficV6(p));
+}
+
+/**
+ * Rules the service never leaves on a group of its own: any ingress, and any egress but all
+ * traffic to 0.0.0.0/0 or ::/0. On a transit group those two are its rule (and an IPv6 default it
+ * was born with); on a containment group they are what a new group is born with before its
+ * defaults are revoked, or what the previous procedure's crash left: revoked before use, never a
+ * reason to refuse the group. Empty when the group holds only what the service itself puts there.
+ */
+export function unexpectedRules(group: SecurityGroup): string[] {
+  const found: string[] = [];
+  for (const p of group.IpPermissions ?? []) {
+    if (ruleEntries(p) > 0) found.push(`ingress ${describeRule(p)}`);
+  }
+  for (const p of group.IpPermissionsEgress ?? []) {
+    const other =
+      p.IpProtocol !== "-1" ||
+      (p.IpRanges ?? []).some((r) => r.CidrIp !== "0.0.0.0/0") ||
+      (p.Ipv6Ranges ?? []).some((r) => r.CidrIpv6 !== "::/0") ||
+      (p.PrefixListIds?.length ?? 0) > 0 ||
+      (p.UserIdGroupPairs?.length ?? 0) > 0;
+    if (other) found.push(`egress ${describeRule(p)}`);
+  }
+  return found;
+}
+
+function describeRule(p: IpPermission): string {
+  const ports = p.FromPort === undefined ? "" : ` ${p.FromPort}-${p.ToPort ?? p.FromPort}`;
+  const peers = [
+    ...(p.IpRanges ?? []).map((r) => r.CidrIp),
+    ...(p.Ipv6Ranges ?? []).map((r) => r.CidrIpv6),
+    ...(p.PrefixListIds ?? []).map((r) => r.PrefixListId),
+    ...(p.UserIdGroupPairs ?? []).map((r) => r.GroupId),
+  ];
+  return `${p.IpProtocol ?? "?"}${ports} ${peers.join(",")}`;
+}
