@@ -5,7 +5,7 @@
 // share a few instances, each with a finding id of its own.
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "@gdr/core/db/client";
-import { parseMessageBody } from "@gdr/core/findings/index";
+import { parseMessageBody, type ParsedFinding } from "@gdr/core/findings/index";
 import type { RemediationMode } from "@gdr/core/queues/playbooks";
 import { recordBatch, type ParsedMessage } from "@gdr/core/intake/record";
 import type { SeededInstance } from "../../test/support/index.js";
@@ -34,7 +34,7 @@ export async function recordRemediations(
     findingIds.push(findingId);
     items.push({ message: { messageId: randomUUID(), receiptHandle: "bench", body, receiveCount: 1 }, parsed });
   }
-  const route = () => ({ action: "remediate" as const, playbook: "instance" as const, mode, rule: `bench-${mode}` });
+  const route = (finding: ParsedFinding) => ({ action: "remediate" as const, playbook: "instance" as const, mode, rule: `bench-${mode}`, resourceKey: finding.resourceKey ?? "", additional: [], unresolved: [] });
   // One batch after another: remediations are created (and their outbox rows numbered) in order.
   for (let i = 0; i < items.length; i += 10) {
     const batch = items.slice(i, i + 10);

@@ -115,6 +115,11 @@ const service = z.object({
   additionalInfo: z.object({ sample: z.union([z.boolean(), z.string().max(16)]).nullish() }).nullish(),
   eventFirstSeen: timestamp.nullish(),
   eventLastSeen: timestamp.nullish(),
+  // Runtime Monitoring findings: only whether the context names the process that created or
+  // modified the file (or process) involved is read; the rest stays in the raw finding.
+  runtimeDetails: z
+    .object({ context: z.object({ modifyingProcess: z.record(z.string(), z.unknown()).nullish() }).nullish() })
+    .nullish(),
 });
 
 export const findingDetailSchema = z.object({

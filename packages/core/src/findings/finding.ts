@@ -75,6 +75,7 @@ export function parseFinding(detail: Record<string, unknown>, envelope: ParsedFi
     resource,
     resourceKey,
     tags: collectTags(d.resource),
+    ...(d.service.runtimeDetails == null ? {} : { runtime: { modifyingProcess: d.service.runtimeDetails.context?.modifyingProcess != null } }),
     detail,
     envelope,
   };

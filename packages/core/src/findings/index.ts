@@ -11,6 +11,7 @@ export * from "./patterns.js";
 export { DEFAULT_PARSE_OPTIONS, type ParseOptions } from "./safe-json.js";
 export { parseTimestamp, type TimestampResult } from "./timestamps.js";
 export { resourceKeyOf } from "./resource.js";
+export { imagesOf, targetKeyOf, type TargetKey } from "./targets.js";
 export { GUARDDUTY_SOURCE, GUARDDUTY_FINDING_DETAIL_TYPE } from "./envelope.js";
 
 export type ParseResult =

@@ -32,6 +32,9 @@ export const IGNORE_REASONS = [
   "unsupported_resource_type",
   "policy_ignore",
   "no_matching_rule",
+  // The playbook a rule chose cannot tell what to act on (an image rule on a task that runs
+  // several images, and the finding does not say which one carried the file).
+  "no_target",
 ] as const;
 
 export const ACCEPT_REASONS = [

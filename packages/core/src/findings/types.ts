@@ -115,6 +115,13 @@ export interface ParsedFinding {
   resourceKey: string | null;
   /** Tags GuardDuty reported on the resource, used for the exemption tag. */
   tags: Tag[];
+  /**
+   * Runtime Monitoring findings (`service.runtimeDetails`): whether GuardDuty names the process
+   * that created or modified the file or process involved (`context.modifyingProcess`). None named
+   * means the file came with the container's image as far as GuardDuty saw, which is what the
+   * policy's `modifyingProcess: absent` matches. Absent for findings without runtime details.
+   */
+  runtime?: { modifyingProcess: boolean };
   /** The finding (`detail`) as received, for the audit store. */
   detail: Record<string, unknown>;
   /** How the finding arrived: a raw EventBridge event or one wrapped in an SNS notification. */

@@ -8,6 +8,7 @@ import { exemptionNotice } from "./exemption-notice.js";
 import { upsertFinding } from "./finding-upsert.js";
 import type { MessageOutcome, ReceivedMessage } from "./messages.js";
 import type { Pending } from "./pending.js";
+import { noticeFinding, type Notice } from "./notices.js";
 import { createRemediation, escalateConflict } from "./remediation-insert.js";
 
 type Tx = Prisma.TransactionClient;
@@ -117,7 +118,9 @@ async function recordMessage(tx: Tx, { message, parsed }: ParsedMessage, deps: R
     return { ...outcome(message, "ignored", decision.reason, finding.id), notices: notice ? [notice] : [] };
   }
 
-  const created = await createRemediation(tx, finding, decision, pending, deps.submittedBy);
+  const created = await createRemediation(tx, finding, decision, pending, deps.submittedBy, decision.resourceKey);
+  // Fan-out: the policy's `additional` entries, each its own remediation (deduplicated alike).
+  const extra = await createAdditional(tx, finding, decision, pending, deps.submittedBy);
   const reason = version.kind === "inserted" ? "new_finding" : version.kind === "updated" ? "finding_updated" : "finding_replaced";
   const replaced = version.kind === "replaced" ? `; ${version.message}` : "";
   const exempt = decision.exemption ? `; ${decision.exemption.message}` : "";
@@ -126,13 +129,50 @@ async function recordMessage(tx: Tx, { message, parsed }: ParsedMessage, deps: R
     ...findingRef,
     outcome: "accepted",
     reason,
-    detail: created
-      ? `remediation ${created.id} queued: playbook ${decision.playbook}, mode ${decision.mode}, rule ${decision.rule}${exempt}${replaced}`
-      : `remediation for ${finding.resourceKey ?? "?"} already exists; finding updated to count ${finding.count}${replaced}`,
+    detail:
+      (created
+        ? `remediation ${created.id} queued: playbook ${decision.playbook}, mode ${decision.mode}, rule ${decision.rule}${exempt}${replaced}`
+        : `remediation for ${decision.resourceKey} already exists; finding updated to count ${finding.count}${replaced}`) + extra.detail,
   });
   // An exemption is told about with the remediation it shaped, once: not again for each update.
   const notice = created ? await exemptionNotice(tx, finding, decision.exemption, created, pending) : null;
-  return { ...outcome(message, "accepted", reason, finding.id), remediationsCreated: created ? 1 : 0, notices: notice ? [notice] : [] };
+  return {
+    ...outcome(message, "accepted", reason, finding.id),
+    remediationsCreated: (created ? 1 : 0) + extra.created,
+    notices: [...(notice ? [notice] : []), ...extra.notices],
+  };
+}
+
+/**
+ * The remediations the policy's `additional` entries add beside the chosen one (an image's beside
+ * its task's), and an `additional` entry that matched with nothing to act on: recorded (an audit
+ * event) and told, once per finding and entry, never dropped silently.
+ */
+async function createAdditional(
+  tx: Tx,
+  finding: ParsedFinding,
+  decision: Extract<RouteDecision, { action: "remediate" }>,
+  pending: Pending,
+  submittedBy: string | undefined,
+): Promise<{ created: number; detail: string; notices: Notice[] }> {
+  const parts: string[] = [];
+  const notices: Notice[] = [];
+  let created = 0;
+  for (const extra of decision.additional) {
+    const row = await createRemediation(tx, finding, { ...extra, ...(decision.exemption ? { exemption: decision.exemption } : {}) }, pending, submittedBy, extra.resourceKey);
+    if (row) created += 1;
+    parts.push(row ? `remediation ${row.id} queued: playbook ${extra.playbook}, mode ${extra.mode}, rule ${extra.rule}` : `remediation ${extra.playbook} for ${extra.resourceKey} already exists`);
+  }
+  for (const unresolved of decision.unresolved) {
+    parts.push(`no ${unresolved.playbook} remediation (rule ${unresolved.rule}): ${unresolved.reason}`);
+    const told = await tx.auditEvent.count({
+      where: { findingId: finding.id, action: "finding.additional_unresolved", detail: { path: ["rule"], equals: unresolved.rule } },
+    });
+    if (told > 0) continue;
+    pending.audit.push({ actor: "ingest", action: "finding.additional_unresolved", findingId: finding.id, remediationId: null, detail: { ...unresolved } });
+    notices.push({ kind: "escalated", finding: noticeFinding(finding), remediation: null, detail: `${unresolved.playbook} (rule ${unresolved.rule}) not started: ${unresolved.reason}; act by hand if needed` });
+  }
+  return { created, detail: parts.map((p) => `; ${p}`).join(""), notices };
 }
 
 /**

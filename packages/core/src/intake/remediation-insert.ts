@@ -11,6 +11,8 @@ import type { Pending } from "./pending.js";
 
 type Tx = Prisma.TransactionClient;
 type Remediate = Extract<RouteDecision, { action: "remediate" }>;
+/** What one remediation needs of a routing decision: the primary one, or an `additional` one. */
+type Routed = Pick<Remediate, "playbook" | "mode" | "rule" | "exemption">;
 
 /**
  * Inserts the remediation unless one exists for (finding, playbook, resource) — the unique key is
@@ -20,11 +22,12 @@ type Remediate = Extract<RouteDecision, { action: "remediate" }>;
 export async function createRemediation(
   tx: Tx,
   finding: ParsedFinding,
-  decision: Remediate,
+  decision: Routed,
   pending: Pending,
   submittedBy: string | undefined,
+  resourceKey: string,
 ): Promise<NotifiedRemediation | null> {
-  const created = await insertRemediation(tx, finding, decision, "queued", null);
+  const created = await insertRemediation(tx, finding, decision, "queued", null, resourceKey);
   if (created === null) return null;
   // Validated by the relay, row by row, not here: a payload that failed would fail the whole batch.
   const payload = remediationJobInput(created, "contain");
@@ -64,7 +67,7 @@ export async function createRemediation(
  */
 export async function escalateConflict(tx: Tx, finding: ParsedFinding, decision: Remediate, conflict: string, pending: Pending): Promise<Notice | null> {
   const reason = `version conflict: ${conflict}; a person must decide which version is real`;
-  const created = await insertRemediation(tx, finding, decision, "escalated", reason);
+  const created = await insertRemediation(tx, finding, decision, "escalated", reason, finding.resourceKey);
   if (created === null) return escalateWithoutRemediation(tx, finding, decision, reason, pending);
   pending.audit.push({
     actor: "ingest",
@@ -146,11 +149,11 @@ interface Inserted extends NotifiedRemediation {
 async function insertRemediation(
   tx: Tx,
   finding: ParsedFinding,
-  decision: Remediate,
+  decision: Routed,
   status: Extract<RemediationStatus, "queued" | "escalated">,
   error: string | null,
+  resourceKey: string | null,
 ): Promise<Inserted | null> {
-  const resourceKey = finding.resourceKey;
   if (resourceKey === null) throw new Error(`finding ${finding.id} routed to a playbook without a resource key`);
   const id = randomUUID();
   const jobId = jobIdFor(decision.playbook, finding.id, resourceKey);

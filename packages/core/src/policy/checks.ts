@@ -32,20 +32,7 @@ export function crossRuleProblems(raw: unknown): Problem[] {
       else problems.push({ path: at("name"), message: `duplicate rule name "${name.data}" (first used by rules[${first}])` });
     }
 
-    const playbook = PlaybookSchema.safeParse(rule.playbook);
-    const resourceTypes = ResourceTypesSchema.safeParse(match.resourceTypes);
-    if (playbook.success && (resourceTypes.success || match.resourceTypes === undefined)) {
-      const handles = PLAYBOOK_RESOURCE_TYPES[playbook.data];
-      const misfits = (resourceTypes.data ?? SUPPORTED_RESOURCE_TYPES).filter((type) => !handles.includes(type));
-      if (misfits.length > 0) {
-        problems.push({
-          path: at("playbook"),
-          message: resourceTypes.success
-            ? `${playbook.data} cannot act on ${misfits.join(", ")} (it handles ${handles.join(", ")})`
-            : `${playbook.data} only handles ${handles.join(", ")}; limit match.resourceTypes to those`,
-        });
-      }
-    }
+    problems.push(...playbookMisfits(rule, match, at));
 
     const parsedMatch = MatchSchema.safeParse(rule.match);
     if (!parsedMatch.success) return;
@@ -68,10 +55,50 @@ export function crossRuleProblems(raw: unknown): Problem[] {
   return problems;
 }
 
+/** Each `additional` entry: its name once among them, its playbook able to act on what it matches. */
+export function additionalProblems(raw: unknown): Problem[] {
+  if (!isRecord(raw) || !Array.isArray(raw.additional)) return [];
+  const entries: readonly unknown[] = raw.additional;
+  const firstUse = new Map<string, number>();
+  const problems: Problem[] = [];
+  entries.forEach((value, i) => {
+    const entry = isRecord(value) ? value : {};
+    const match = isRecord(entry.match) ? entry.match : {};
+    const at = (...path: PropertyKey[]): PropertyKey[] => ["additional", i, ...path];
+    const name = RuleNameSchema.safeParse(entry.name);
+    if (name.success) {
+      const first = firstUse.get(name.data);
+      if (first === undefined) firstUse.set(name.data, i);
+      else problems.push({ path: at("name"), message: `duplicate name "${name.data}" (first used by additional[${first}])` });
+    }
+    problems.push(...playbookMisfits(entry, match, at));
+  });
+  return problems;
+}
+
+/** A rule or entry that names a playbook must limit its resource types to what that playbook handles. */
+function playbookMisfits(rule: Record<string, unknown>, match: Record<string, unknown>, at: (...path: PropertyKey[]) => PropertyKey[]): Problem[] {
+  const playbook = PlaybookSchema.safeParse(rule.playbook);
+  const resourceTypes = ResourceTypesSchema.safeParse(match.resourceTypes);
+  if (!playbook.success || (!resourceTypes.success && match.resourceTypes !== undefined)) return [];
+  const handles = PLAYBOOK_RESOURCE_TYPES[playbook.data];
+  const misfits = (resourceTypes.data ?? SUPPORTED_RESOURCE_TYPES).filter((type) => !handles.includes(type));
+  if (misfits.length === 0) return [];
+  return [
+    {
+      path: at("playbook"),
+      message: resourceTypes.success
+        ? `${playbook.data} cannot act on ${misfits.join(", ")} (it handles ${handles.join(", ")})`
+        : `${playbook.data} only handles ${handles.join(", ")}; limit match.resourceTypes to those`,
+    },
+  ];
+}
+
 function matchesEverything(match: Match): boolean {
   return (
     (match.types === undefined || match.types.some((pattern) => /^\*+$/.test(pattern))) &&
     match.severity === undefined &&
+    match.modifyingProcess === undefined &&
     (match.resourceTypes === undefined || SUPPORTED_RESOURCE_TYPES.every((type) => match.resourceTypes?.includes(type))) &&
     (match.accounts === undefined || match.accounts.includes("*"))
   );

@@ -12,7 +12,7 @@ export {
 } from "./exempt.js";
 export { globMatch } from "./glob.js";
 export { loadPolicyFile, MAX_POLICY_BYTES, parsePolicy } from "./load.js";
-export { route, type RouteDecision } from "./route.js";
+export { route, type AdditionalDecision, type RouteDecision, type UnresolvedAdditional } from "./route.js";
 export {
   DEFAULT_APPROVAL,
   DEFAULT_EXEMPT_TAG,

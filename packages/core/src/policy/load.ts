@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLError } from "yaml";
-import { crossRuleProblems } from "./checks.js";
+import { additionalProblems, crossRuleProblems } from "./checks.js";
 import { PolicyError } from "./errors.js";
 import { formatPath, policyErrorMap, problemsFromIssues, type Problem } from "./problems.js";
 import { POLICY_KEYS, PolicySchema, type DeepReadonly, type Policy } from "./schema.js";
@@ -47,6 +47,7 @@ export function parsePolicy(text: string, source: string): Policy {
   const problems = [
     ...(parsed.success ? [] : problemsFromIssues(parsed.error.issues, POLICY_KEYS)),
     ...crossRuleProblems(raw),
+    ...additionalProblems(raw),
   ];
   if (!parsed.success || problems.length > 0) {
     const located = problems.map((problem) => ({ problem, line: lineOf(doc, lines, problem.path) }));

@@ -46,11 +46,19 @@ function finding(overrides: Partial<ParsedFinding> & { on?: keyof typeof RESOURC
   };
 }
 
+const IMAGE = `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/payments-api:1.8.2`;
+const IMAGE_TASK: FindingResource = {
+  type: "ECSCluster",
+  clusterArn: `arn:aws:ecs:us-east-1:${ACCOUNT}:cluster/prod`,
+  taskArn: `arn:aws:ecs:us-east-1:${ACCOUNT}:task/prod/0123456789abcdef0123456789abcdef`,
+  containers: [{ name: "api", image: IMAGE }, { name: "sidecar", image: IMAGE }],
+};
+
 const policyWith = (body: string, allow = '["*"]'): ReturnType<typeof parsePolicy> =>
   parsePolicy(`version: 1\naccounts:\n  allow: ${allow}\n${body}`, "test.yaml");
 
 const remediate = (playbook: string, mode: string, rule: string): RouteDecision =>
-  ({ action: "remediate", playbook, mode, rule }) as RouteDecision;
+  ({ action: "remediate", playbook, mode, rule, resourceKey: "key", additional: [], unresolved: [] }) as RouteDecision;
 
 describe("route: skips before the rules", () => {
   const policy = policyWith("rules: []\n", `["${ACCOUNT}"]`);
@@ -202,8 +210,15 @@ defaults: { mode: ignore }
     mode: dry-run
 `);
     const malicious = { type: "Execution:Runtime/MaliciousFileExecuted" };
-    expect(route(finding({ ...malicious, on: "ECSCluster" }), policy)).toEqual(remediate("container-image", "dry_run", "image"));
+    expect(route(finding({ ...malicious, resource: IMAGE_TASK }), policy)).toEqual({ ...remediate("container-image", "dry_run", "image"), resourceKey: IMAGE });
     expect(route(finding({ ...malicious, on: "Instance" }), policy)).toEqual(remediate("instance", "notify", "defaults"));
+    // An image playbook with no single image to act on is not started on a guess.
+    expect(route(finding({ ...malicious, on: "ECSCluster" }), policy)).toEqual({
+      action: "ignore",
+      reason: "no_target",
+      message: "container-image (rule image): the finding names no container image",
+      rule: "image",
+    });
   });
 
   it("falls back to defaults with the resource type's default playbook", () => {
@@ -231,6 +246,9 @@ defaults: { mode: ignore }
       const decision = route(f, policy);
       return decision.action === "ignore" ? decision.reason : undefined;
     });
+    const imageRule = policyWith(`rules:\n  - { name: image, match: { resourceTypes: [ECSCluster] }, playbook: container-image, mode: auto }\n`);
+    const noImage = route(finding({ on: "ECSCluster" }), imageRule);
+    reasons.push(noImage.action === "ignore" ? noImage.reason : undefined);
     // The other two reasons are decided by ingest before a finding exists.
     const ingestOnly: readonly IgnoreReason[] = ["not_guardduty_event", "sns_subscription_message"];
     expect(new Set(reasons)).toEqual(new Set(IGNORE_REASONS.filter((reason) => !ingestOnly.includes(reason))));
@@ -239,6 +257,66 @@ defaults: { mode: ignore }
 
   it("never routes a resource type to a playbook that cannot handle it by default", () => {
     for (const type of SUPPORTED_RESOURCE_TYPES) expect(playbookFits(DEFAULT_PLAYBOOK[type], type)).toBe(true);
+  });
+});
+
+describe("route: additional remediations (fan-out)", () => {
+  const policy = policyWith(`rules:
+  - { name: workloads, match: { severity: [high, critical] }, mode: auto }
+  - { name: medium, match: { severity: medium }, mode: approval }
+additional:
+  - name: from-the-image
+    match: { types: ["Execution:Runtime/MaliciousFileExecuted"], resourceTypes: [ECSCluster, EKSCluster], modifyingProcess: absent }
+    playbook: container-image
+  - name: always-approve
+    match: { types: ["Execution:Runtime/NewBinaryExecuted"], resourceTypes: [ECSCluster] }
+    playbook: container-image
+    mode: approval
+defaults: { mode: ignore }
+`);
+  const fromImage = { type: "Execution:Runtime/MaliciousFileExecuted", resource: IMAGE_TASK, runtime: { modifyingProcess: false } };
+
+  it("adds the image's remediation beside the task's, in the mode the rules chose", () => {
+    expect(route(finding(fromImage), policy)).toEqual({
+      ...remediate("ecs-task", "auto", "workloads"),
+      additional: [{ playbook: "container-image", mode: "auto", rule: "from-the-image", resourceKey: IMAGE }],
+    });
+    expect(route(finding({ ...fromImage, severity: 5 }), policy)).toMatchObject({ mode: "approval", additional: [{ mode: "approval", resourceKey: IMAGE }] });
+    // An entry's own mode wins.
+    const newBinary = finding({ ...fromImage, type: "Execution:Runtime/NewBinaryExecuted" });
+    expect(route(newBinary, policy)).toMatchObject({ mode: "auto", additional: [{ rule: "always-approve", mode: "approval" }] });
+  });
+
+  it("matches modifyingProcess only on findings with runtime details that say so", () => {
+    expect(route(finding({ ...fromImage, runtime: { modifyingProcess: true } }), policy)).toMatchObject({ additional: [] });
+    const { runtime: _, ...noRuntime } = fromImage;
+    expect(route(finding(noRuntime), policy)).toMatchObject({ additional: [] });
+  });
+
+  it("records, instead of guessing, an image it cannot single out", () => {
+    const twoImages: FindingResource = { ...IMAGE_TASK, containers: [{ image: IMAGE }, { image: "nginx:1.27" }] };
+    expect(route(finding({ ...fromImage, resource: twoImages }), policy)).toMatchObject({
+      additional: [],
+      unresolved: [
+        { playbook: "container-image", rule: "from-the-image", reason: `the workload runs 2 images (${IMAGE}, nginx:1.27) and the finding does not say which one carried the file` },
+      ],
+    });
+  });
+
+  it("adds nothing to a finding the rules ignore, and turns an auto extra into an approval under the exempt tag", () => {
+    expect(route(finding({ ...fromImage, severity: 2 }), policy)).toMatchObject({ action: "ignore" });
+    const tagged = route(finding({ ...fromImage, tags: [{ key: "guardduty-remediation", value: "exempt" }] }), policy);
+    expect(tagged).toMatchObject({ mode: "approval", additional: [{ playbook: "container-image", mode: "approval" }] });
+  });
+
+  it("refuses an entry whose playbook cannot act on what it matches, and duplicate names", () => {
+    expect(() =>
+      policyWith(`rules: []
+additional:
+  - { name: x, match: { resourceTypes: [Instance] }, playbook: container-image }
+  - { name: x, match: { resourceTypes: [ECSCluster] }, playbook: container-image }
+`),
+    ).toThrow(/container-image cannot act on Instance[\s\S]*duplicate name "x"/);
   });
 });
 
@@ -278,5 +356,14 @@ describe("policy/default.yaml", () => {
     expect(route(finding({ severity: 8, tags: exempt }), policy)).toMatchObject({ action: "remediate", mode: "approval", rule: "workload-high-critical" });
     expect(policy.exempt.resources).toEqual([]);
     expect(route(finding({ on: "Other", severity: 9 }), policy)).toMatchObject({ reason: "unsupported_resource_type" });
+  });
+
+  it("adds the image's remediation to a task finding whose malicious file came with the image, in the task's band", () => {
+    const fromImage = { type: "Execution:Runtime/MaliciousFileExecuted", resource: IMAGE_TASK, runtime: { modifyingProcess: false } };
+    const extra = { playbook: "container-image", rule: "image-from-registry", resourceKey: IMAGE };
+    expect(route(finding({ ...fromImage, severity: 8 }), policy)).toMatchObject({ playbook: "ecs-task", mode: "auto", additional: [{ ...extra, mode: "auto" }] });
+    expect(route(finding({ ...fromImage, severity: 5 }), policy)).toMatchObject({ playbook: "ecs-task", mode: "approval", additional: [{ ...extra, mode: "approval" }] });
+    expect(route(finding({ ...fromImage, severity: 8, runtime: { modifyingProcess: true } }), policy)).toMatchObject({ additional: [] });
+    expect(route(finding({ ...fromImage, severity: 8, type: "Backdoor:Runtime/C&CActivity.B!DNS" }), policy)).toMatchObject({ additional: [] });
   });
 });

@@ -3,6 +3,7 @@
  * runs. Pure: the same finding and policy always give the same decision.
  */
 import type { IgnoreReason } from "../findings/reasons.js";
+import { targetKeyOf } from "../findings/targets.js";
 import type { ParsedFinding, SupportedResourceType } from "../findings/types.js";
 import { DEFAULT_PLAYBOOK, type PlaybookName, type PolicyMode, type RemediationMode } from "../queues/playbooks.js";
 import { accountRefusal } from "./accounts.js";
@@ -11,9 +12,39 @@ import { globMatch } from "./glob.js";
 import { DEFAULT_RULE_NAME, type Policy, type RuleMatch } from "./schema.js";
 import { severityMatches } from "./severity.js";
 
-/** `exemption`: set when an exemption applied (see exempt.ts); ingest records and notifies it. */
+/** One more remediation of the finding, beside the one the rules chose (policy `additional`). */
+export interface AdditionalDecision {
+  playbook: PlaybookName;
+  mode: RemediationMode;
+  /** The `additional` entry's name. */
+  rule: string;
+  /** What it acts on (findings/targets.ts): the image for container-image. */
+  resourceKey: string;
+}
+
+/** An `additional` entry that matched but has nothing it can act on, and why: recorded, told. */
+export interface UnresolvedAdditional {
+  playbook: PlaybookName;
+  rule: string;
+  reason: string;
+}
+
+/**
+ * `exemption`: set when an exemption applied (see exempt.ts); ingest records and notifies it.
+ * `additional`: the extra remediations the policy's `additional` entries add (fan-out), in file order.
+ */
 export type RouteDecision =
-  | { action: "remediate"; playbook: PlaybookName; mode: RemediationMode; rule: string; exemption?: Exemption }
+  | {
+      action: "remediate";
+      playbook: PlaybookName;
+      mode: RemediationMode;
+      rule: string;
+      /** What the playbook acts on (findings/targets.ts). */
+      resourceKey: string;
+      exemption?: Exemption;
+      additional: AdditionalDecision[];
+      unresolved: UnresolvedAdditional[];
+    }
   | { action: "ignore"; reason: IgnoreReason; message: string; rule?: string; exemption?: Exemption };
 
 /**
@@ -48,8 +79,39 @@ export function route(finding: ParsedFinding, policy: Policy): RouteDecision {
     const message = `the resource is tagged ${tag.key}=${tag.value} (honoured for a low-severity finding)`;
     return { action: "ignore", reason: "exempt_tag", message, exemption: { by: "tag", notify: false, message } };
   }
-  const decision = routeByRules(finding, policy, resource.type);
+  const decision = withAdditional(routeByRules(finding, policy, resource.type), finding, policy, resource.type);
   return tagged ? underExemptTag(decision, `${tag.key}=${tag.value}`) : decision;
+}
+
+/**
+ * The `additional` entries whose match fits, for a finding the rules send to a playbook (one the
+ * rules ignore gets none). Each runs in its own mode, else the chosen one; an entry naming the
+ * playbook the rules chose adds nothing (that remediation exists already).
+ */
+function withAdditional(decision: RouteDecision, finding: ParsedFinding, policy: Policy, resourceType: SupportedResourceType): RouteDecision {
+  if (decision.action === "ignore") return decision;
+  const additional: AdditionalDecision[] = [];
+  const unresolved: UnresolvedAdditional[] = [];
+  for (const entry of policy.additional) {
+    if (!matches(entry.match, finding, resourceType)) continue;
+    const seen = [decision.playbook, ...additional.map((a) => a.playbook), ...unresolved.map((u) => u.playbook)];
+    if (seen.includes(entry.playbook)) continue;
+    const target = targetKeyOf(finding, entry.playbook);
+    if (!target.ok) {
+      unresolved.push({ playbook: entry.playbook, rule: entry.name, reason: target.reason });
+      continue;
+    }
+    const mode = entry.mode === undefined ? decision.mode : remediationMode(entry.mode);
+    additional.push({ playbook: entry.playbook, mode, rule: entry.name, resourceKey: target.key });
+  }
+  return { ...decision, additional, unresolved };
+}
+
+/** A decision to run `playbook`, or `no_target` when it cannot tell what to act on. */
+function remediate(finding: ParsedFinding, playbook: PlaybookName, mode: RemediationMode, rule: string): RouteDecision {
+  const target = targetKeyOf(finding, playbook);
+  if (!target.ok) return { action: "ignore", reason: "no_target", message: `${playbook} (rule ${rule}): ${target.reason}`, rule };
+  return { action: "remediate", playbook, mode, rule, resourceKey: target.key, additional: [], unresolved: [] };
 }
 
 /**
@@ -62,7 +124,9 @@ function underExemptTag(decision: RouteDecision, tag: string): RouteDecision {
   if (decision.action === "ignore") return decision;
   if (decision.mode === "auto") {
     const message = `the resource is tagged ${tag}, a tag the workload may set itself: automatic containment downgraded to an approval request (rule ${decision.rule})`;
-    return { ...decision, mode: "approval", exemption: { by: "tag", notify: true, message } };
+    // The extra remediations of the finding are downgraded alike: the tag asked for a person.
+    const additional = decision.additional.map((a) => (a.mode === "auto" ? { ...a, mode: "approval" as const } : a));
+    return { ...decision, mode: "approval", additional, exemption: { by: "tag", notify: true, message } };
   }
   const message = `the resource is tagged ${tag}, a tag the workload may set itself: not honoured for a finding of this severity (mode ${decision.mode}, rule ${decision.rule})`;
   return { ...decision, exemption: { by: "tag", notify: true, message } };
@@ -75,7 +139,7 @@ function routeByRules(finding: ParsedFinding, policy: Policy, resourceType: Supp
     if (rule.mode === "ignore") {
       return { action: "ignore", reason: "policy_ignore", message: `rule ${rule.name} sets mode ignore`, rule: rule.name };
     }
-    return { action: "remediate", playbook: rule.playbook ?? DEFAULT_PLAYBOOK[resourceType], mode: remediationMode(rule.mode), rule: rule.name };
+    return remediate(finding, rule.playbook ?? DEFAULT_PLAYBOOK[resourceType], remediationMode(rule.mode), rule.name);
   }
   if (policy.defaults.mode === "ignore") {
     return {
@@ -85,12 +149,7 @@ function routeByRules(finding: ParsedFinding, policy: Policy, resourceType: Supp
       rule: DEFAULT_RULE_NAME,
     };
   }
-  return {
-    action: "remediate",
-    playbook: DEFAULT_PLAYBOOK[resourceType],
-    mode: remediationMode(policy.defaults.mode),
-    rule: DEFAULT_RULE_NAME,
-  };
+  return remediate(finding, DEFAULT_PLAYBOOK[resourceType], remediationMode(policy.defaults.mode), DEFAULT_RULE_NAME);
 }
 
 function matches(match: RuleMatch, finding: ParsedFinding, resourceType: string): boolean {
@@ -98,7 +157,9 @@ function matches(match: RuleMatch, finding: ParsedFinding, resourceType: string)
     (match.types === undefined || match.types.some((pattern) => globMatch(pattern, finding.type))) &&
     (match.severity === undefined || severityMatches(finding.severity, match.severity)) &&
     (match.resourceTypes === undefined || match.resourceTypes.some((type) => type === resourceType)) &&
-    (match.accounts === undefined || match.accounts.some((account) => account === "*" || account === finding.accountId))
+    (match.accounts === undefined || match.accounts.some((account) => account === "*" || account === finding.accountId)) &&
+    (match.modifyingProcess === undefined ||
+      (finding.runtime !== undefined && finding.runtime.modifyingProcess === (match.modifyingProcess === "present")))
   );
 }
 

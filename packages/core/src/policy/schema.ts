@@ -58,11 +58,20 @@ const severityMatch = z.union([band, z.array(band).min(1), severityRange], {
 export const ResourceTypesSchema = z.array(z.enum(SUPPORTED_RESOURCE_TYPES)).min(1);
 export const PlaybookSchema = z.enum(PLAYBOOKS);
 
+/**
+ * Runtime Monitoring findings: whether GuardDuty names the process that created or modified the
+ * file or process involved. `absent` matches a finding with runtime details that names none (the
+ * file came with the image, as far as GuardDuty saw); a finding without runtime details matches
+ * neither value.
+ */
+export const MODIFYING_PROCESS = ["absent", "present"] as const;
+
 const matchShape = {
   types: z.array(typePattern).min(1).optional(),
   severity: severityMatch.optional(),
   resourceTypes: ResourceTypesSchema.optional(),
   accounts: z.array(accountRef).min(1).optional(),
+  modifyingProcess: z.enum(MODIFYING_PROCESS).optional(),
 };
 /** What a rule matches on; every listed field must match, an absent field matches anything. */
 export const MatchSchema = z.strictObject(matchShape);
@@ -82,6 +91,19 @@ const ruleShape = {
 };
 /** Checks that span fields (playbook against resourceTypes) live in checks.ts. */
 export const RuleSchema = z.strictObject(ruleShape);
+
+const additionalShape = {
+  name: RuleNameSchema,
+  match: MatchSchema,
+  playbook: PlaybookSchema,
+  // Omitted: the mode the rules chose for the finding's own remediation (same severity bands).
+  mode: z.enum(MODES).exclude(["ignore"]).optional(),
+};
+/**
+ * An extra remediation for a finding the rules send to a playbook: every entry whose match fits
+ * adds one (its own row, job and approval), beside the one the first matching rule chose.
+ */
+export const AdditionalSchema = z.strictObject(additionalShape);
 
 const accountsShape = { allow: z.array(accountRef).min(1) };
 export const AccountsSchema = z.strictObject(accountsShape).superRefine((accounts, ctx) => {
@@ -140,12 +162,13 @@ const policyShape = {
   approval: approvalSchema.prefault({}),
   defaults: z.strictObject(defaultsShape).prefault({}),
   rules: z.array(RuleSchema).max(MAX_RULES),
+  additional: z.array(AdditionalSchema).max(MAX_RULES).default([]),
 };
 export const PolicySchema = z.strictObject(policyShape);
 
 /** Every key the format knows, to suggest the intended one when a key is misspelt. */
 export const POLICY_KEYS: ReadonlySet<string> = new Set(
-  [policyShape, accountsShape, exemptTagShape, exemptShape, approvalShape, defaultsShape, ruleShape, matchShape, severityRange.shape].flatMap(
+  [policyShape, accountsShape, exemptTagShape, exemptShape, approvalShape, defaultsShape, ruleShape, additionalShape, matchShape, severityRange.shape].flatMap(
     (shape) => Object.keys(shape),
   ),
 );
@@ -160,4 +183,5 @@ export type DeepReadonly<T> = T extends readonly (infer U)[]
 export type Policy = DeepReadonly<z.output<typeof PolicySchema>>;
 export type PolicyRule = Policy["rules"][number];
 export type RuleMatch = PolicyRule["match"];
+export type PolicyAdditional = Policy["additional"][number];
 export type OnExpiry = (typeof ON_EXPIRY)[number];

@@ -32,6 +32,11 @@ export interface RemediationRef {
   resourceKey: string;
   playbook: string;
   mode: RemediationMode;
+  /**
+   * The remediation that started this one (ctx.startRemediation), when a playbook did: what the
+   * finding names is the parent's resource, so GuardDuty's confirmation is judged on it.
+   */
+  parent?: { id: string; playbook: string; resourceKey: string };
 }
 
 /** Any AWS SDK v3 command: the kit reads its input and its class (for the operation name). */

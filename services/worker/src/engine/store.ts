@@ -54,7 +54,7 @@ export function createEngineStore(prisma: PrismaClient) {
     async load(remediationId: string): Promise<LoadedRemediation | null> {
       const r = await prisma.remediation.findUnique({
         where: { id: remediationId },
-        include: { finding: { select: { raw: true, gdCreatedAt: true } } },
+        include: { finding: { select: { raw: true, gdCreatedAt: true } }, parent: { select: { id: true, playbook: true, resourceKey: true } } },
       });
       if (!r) return null;
       return {
@@ -66,6 +66,7 @@ export function createEngineStore(prisma: PrismaClient) {
           resourceKey: r.resourceKey,
           playbook: r.playbook,
           mode: r.mode,
+          ...(r.parent ? { parent: r.parent } : {}),
         },
         status: r.status,
         planHash: r.planHash,

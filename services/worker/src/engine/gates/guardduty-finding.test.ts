@@ -1,5 +1,5 @@
 import type { Finding } from "@aws-sdk/client-guardduty";
-import { accessKeyFinding, instanceFinding, setIn, type JsonObject } from "@gdr/samples/findings";
+import { accessKeyFinding, ecsFinding, instanceFinding, setIn, type JsonObject } from "@gdr/samples/findings";
 import { describe, expect, it } from "vitest";
 import type { RemediationRef } from "../step.js";
 import { mismatches, parseGuardDutyFinding, parseStoredFinding } from "./guardduty-finding.js";
@@ -96,5 +96,41 @@ describe("GuardDuty's copy of a finding", () => {
     expect(mismatches(typed.stored, keyRef, typed.guardduty)).toEqual(["principal: GuardDuty names userType AssumedRole, the stored finding IAMUser"]);
     const agreeing = parsedPair(real);
     expect(mismatches(agreeing.stored, keyRef, agreeing.guardduty)).toEqual([]);
+  });
+});
+
+describe("GuardDuty's copy of a task finding, for the remediations it leads to", () => {
+  const detail = ecsFinding({ accountId: ACCOUNT });
+  const pair = parsedPair(detail);
+  const taskArn = pair.stored.resourceKey ?? "";
+  const task: RemediationRef = { id: "t", findingId: "f", accountId: ACCOUNT, region: "us-east-1", resourceKey: taskArn, playbook: "ecs-task", mode: "auto" };
+
+  it("confirms the image remediation on the image the task runs, and nothing else", () => {
+    const image = (pair.stored.resource.type === "ECSCluster" && pair.stored.resource.containers[0]?.image) || "";
+    const imageRef: RemediationRef = { ...task, id: "i", playbook: "container-image", resourceKey: image };
+    expect(mismatches(pair.stored, imageRef, pair.guardduty)).toEqual([]);
+    expect(mismatches(pair.stored, { ...imageRef, resourceKey: "nginx:1.27" }, pair.guardduty)).toEqual([
+      `resource: GuardDuty names ${image}, the remediation acts on nginx:1.27`,
+    ]);
+  });
+
+  it("refuses an image remediation whose stored finding dropped the modifying process GuardDuty names", () => {
+    const theirs = setIn(structuredClone(detail), ["service", "runtimeDetails", "context", "modifyingProcess"], { name: "curl" });
+    const forged = parsedPair(detail, theirs);
+    const image = (forged.stored.resource.type === "ECSCluster" && forged.stored.resource.containers[0]?.image) || "";
+    const imageRef: RemediationRef = { ...task, id: "i", playbook: "container-image", resourceKey: image };
+    expect(mismatches(forged.stored, imageRef, forged.guardduty)).toEqual(["runtime context: GuardDuty names a modifying process, the stored finding no modifying process"]);
+    // The task's own remediation is not about the image's origin.
+    expect(mismatches(forged.stored, task, forged.guardduty)).toEqual([]);
+  });
+
+  it("confirms a host remediation the task's playbook started on the task, its parent's resource", () => {
+    const host: RemediationRef = { ...task, id: "h", playbook: "instance", resourceKey: INSTANCE, parent: { id: "t", playbook: "ecs-task", resourceKey: taskArn } };
+    expect(mismatches(pair.stored, host, pair.guardduty)).toEqual([]);
+    const otherTask = setIn(structuredClone(detail), ["resource", "ecsClusterDetails", "taskDetails", "arn"], taskArn.replace(/[0-9a-f]{32}$/, "f".repeat(32)));
+    const moved = parsedPair(detail, otherTask);
+    expect(mismatches(moved.stored, host, moved.guardduty)).toEqual([
+      expect.stringMatching(/^resource: GuardDuty names .*f{32}, the remediation acts on .* \(through remediation t, which started this one\)$/),
+    ]);
   });
 });

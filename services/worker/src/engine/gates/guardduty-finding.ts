@@ -6,6 +6,8 @@ import type { Finding } from "@aws-sdk/client-guardduty";
 import { FindingRejection } from "@gdr/core/findings/errors";
 import { parseFinding } from "@gdr/core/findings/finding";
 import type { ParsedFinding } from "@gdr/core/findings/index";
+import { targetKeyOf } from "@gdr/core/findings/targets";
+import { PLAYBOOKS, type PlaybookName } from "@gdr/core/queues/playbooks";
 import type { Json, RemediationRef } from "../step.js";
 
 /** What GuardDuty says, as recorded in the confirm-finding step's output. */
@@ -81,10 +83,12 @@ export function mismatches(stored: ParsedFinding, remediation: RemediationRef, g
   if (guardduty.id !== stored.id) out.push(`GuardDuty answered for finding ${guardduty.id}, not ${stored.id}`);
   if (guardduty.accountId !== remediation.accountId) out.push(`account: GuardDuty says ${guardduty.accountId}, the remediation acts in ${remediation.accountId}`);
   if (guardduty.region !== remediation.region) out.push(`region: GuardDuty says ${guardduty.region}, the remediation acts in ${remediation.region}`);
-  if (guardduty.resourceKey !== remediation.resourceKey) {
-    out.push(`resource: GuardDuty names ${guardduty.resourceKey ?? "no resource"}, the remediation acts on ${remediation.resourceKey}`);
+  const expected = expectedKey(remediation);
+  const named = namedKey(guardduty, expected.playbook);
+  if (named !== expected.key) {
+    out.push(`resource: GuardDuty names ${named ?? "no resource"}, the remediation acts on ${expected.key}${expected.via}`);
   }
-  const fromStored = stored.accountId === remediation.accountId && stored.region === remediation.region && stored.resourceKey === remediation.resourceKey;
+  const fromStored = stored.accountId === remediation.accountId && stored.region === remediation.region && namedKey(stored, expected.playbook) === expected.key;
   if (!fromStored) return out;
   if (guardduty.type !== stored.type) out.push(`type: GuardDuty says ${guardduty.type}, the stored finding ${stored.type}`);
   if (guardduty.resourceType !== stored.resourceType) {
@@ -94,7 +98,42 @@ export function mismatches(stored: ParsedFinding, remediation: RemediationRef, g
     out.push(`severity: the stored finding says ${stored.severity}, more than GuardDuty's ${guardduty.severity}`);
   }
   out.push(...principalMismatches(stored, guardduty));
+  if (remediation.playbook === "container-image") out.push(...imageOriginMismatches(stored, guardduty));
   return out;
+}
+
+/**
+ * What GuardDuty's finding must name for this remediation: its own resource in its playbook's
+ * terms (the image, for an image remediation), or, for a remediation another playbook started
+ * (a task's host), the parent's resource, which is what the finding is about.
+ */
+function expectedKey(remediation: RemediationRef): { playbook: PlaybookName | null; key: string; via: string } {
+  const parent = remediation.parent;
+  if (parent) return { playbook: playbookName(parent.playbook), key: parent.resourceKey, via: ` (through remediation ${parent.id}, which started this one)` };
+  return { playbook: playbookName(remediation.playbook), key: remediation.resourceKey, via: "" };
+}
+
+function playbookName(name: string): PlaybookName | null {
+  return (PLAYBOOKS as readonly string[]).includes(name) ? (name as PlaybookName) : null;
+}
+
+/** The key a finding gives the playbook, null when it gives none (an image it cannot single out). */
+function namedKey(f: ParsedFinding, playbook: PlaybookName | null): string | null {
+  if (playbook === null) return f.resourceKey;
+  const target = targetKeyOf(f, playbook);
+  return target.ok ? target.key : null;
+}
+
+/**
+ * The policy sends a finding to the image playbook when the file came with the image (no modifying
+ * process): a forged copy that drops the modifying process must not buy an image's deletion.
+ */
+function imageOriginMismatches(stored: ParsedFinding, guardduty: ParsedFinding): string[] {
+  const ours = stored.runtime?.modifyingProcess;
+  const theirs = guardduty.runtime?.modifyingProcess;
+  if (ours === theirs) return [];
+  const say = (v: boolean | undefined): string => (v === undefined ? "no runtime details" : v ? "a modifying process" : "no modifying process");
+  return [`runtime context: GuardDuty names ${say(theirs)}, the stored finding ${say(ours)}`];
 }
 
 /** The members of resource.accessKeyDetails the Credentials playbook reads to find whom it acts on. */
