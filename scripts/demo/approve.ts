@@ -30,9 +30,9 @@ export interface ApprovalOutcome {
  * What an on-call engineer does with the approval gate, over real HTTP with an approver token of
  * their own: list the remediations of these playbooks waiting, read each frozen plan, approve it by
  * its hash, and follow it until it has run. Only playbooks whose effect the demo checks in moto
- * are taken.
+ * are taken; the resources in `leave` stay waiting (the report shows them waiting).
  */
-export async function approvePending(prisma: PrismaClient, baseUrl: string, playbooks: readonly string[]): Promise<ApprovalOutcome[]> {
+export async function approvePending(prisma: PrismaClient, baseUrl: string, playbooks: readonly string[], leave: readonly string[] = []): Promise<ApprovalOutcome[]> {
   const { token, identity } = await createToken(prisma, `demo-approver-${Date.now()}`, "approver");
   const api = client(baseUrl, token);
   console.log(`\napprovals, through the API with approver token "${identity.name}":`);
@@ -40,8 +40,9 @@ export async function approvePending(prisma: PrismaClient, baseUrl: string, play
   for (const playbook of playbooks) {
     const list = `/v1/remediations?status=awaiting_approval&playbook=${encodeURIComponent(playbook)}`;
     const items = (await api.get(page, list)).items;
-    console.log(`  GET ${list}: ${items.length} waiting`);
-    waiting.push(...items);
+    const left = items.filter((i) => leave.includes(i.resourceKey));
+    console.log(`  GET ${list}: ${items.length} waiting${left.length > 0 ? `, ${left.map((i) => i.resourceKey).join(", ")} left waiting` : ""}`);
+    waiting.push(...items.filter((i) => !leave.includes(i.resourceKey)));
   }
   const outcomes: ApprovalOutcome[] = [];
   for (const item of waiting) {

@@ -1,13 +1,16 @@
 // The README's first command: the service end to end on this machine, against local Postgres and
-// Redis and a moto server seeded with compromised-looking instances. It sends sample findings
+// Redis and a moto server seeded with compromised-looking instances and an ECS cluster (a service's
+// Fargate task, a bridge task on a container instance, an ECR image). It sends sample findings
 // (good, duplicate, stale, hostile), runs ingest, the worker and the API until every message is
-// accounted for and every instance remediation has run or waits for a person, approves those
-// through the API as an on-call engineer would, then prints what the audit store and moto hold,
-// checking each message against the outcome it should have led to. `--serve` keeps it all running
+// accounted for and every instance, credentials and ECS remediation has run or waits for a person,
+// approves the instances' and the key's through the API as an on-call engineer would, then prints
+// what the audit store and moto hold, checking each message against the outcome it should have led to. `--serve` keeps it all running
 // afterwards, for the approval page and the dashboard.
 import { parseArgs } from "node:util";
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { EC2Client } from "@aws-sdk/client-ec2";
+import { ECRClient } from "@aws-sdk/client-ecr";
+import { ECSClient } from "@aws-sdk/client-ecs";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { frozenPlanSchema } from "@gdr/core/approvals/plan";
@@ -15,6 +18,11 @@ import { createRedis } from "@gdr/core/queues/redis";
 import { awsTestEnv, deleteByPrefix, seedInstance, seedVpc, startMoto, waitUntil } from "../../test/support/index.js";
 import { iamClients, keyStatus, seedUserKey, type SeededUserKey } from "../../test/support/seed/access-key.js";
 import { approvePending } from "./approve.js";
+import { ecsProblems } from "./ecs-checks.js";
+import { ECS_PLAYBOOKS, ecsRemediations, reportEcsPlans } from "./ecs-plans.js";
+import { reportEcs, viewEcs } from "./ecs-report.js";
+import { seedEcs } from "./ecs-seed.js";
+import { playbooksConsumed } from "./handled.js";
 import { createFindingsQueue } from "./queue.js";
 import { reportInstances, reportReceipts, reportRemediations } from "./report.js";
 import { demoPhases } from "./samples.js";
@@ -37,7 +45,7 @@ try {
   // The SDK's default credential chain reads the environment: give it moto's fake credentials.
   Object.assign(process.env, aws.env);
   const sqs = new SQSClient(aws);
-  const clients = { ec2: new EC2Client(aws), autoscaling: new AutoScalingClient(aws), elbv2: new ElasticLoadBalancingV2Client(aws) };
+  const clients = { ec2: new EC2Client(aws), autoscaling: new AutoScalingClient(aws), elbv2: new ElasticLoadBalancingV2Client(aws), ecs: new ECSClient(aws), ecr: new ECRClient(aws) };
   const { queueUrl } = await createFindingsQueue(sqs, "guardduty-findings");
   const vpc = await seedVpc(clients);
   const instances = [
@@ -51,6 +59,9 @@ try {
   console.log(`moto at ${moto.endpoint}: queue guardduty-findings; 4 instances with 2 network interfaces and 4 groups each`);
   console.log("  (instance 1 tagged exempt, 2 in an Auto Scaling group and a target group, 3 in a target group, 4 in neither)");
   console.log(`  IAM user ${leakedKey.userName} with access key ${leakedKey.accessKeyId}, which a finding says leaked`);
+  const ecs = await seedEcs(moto.endpoint, clients, vpc);
+  console.log(`  ECS cluster payments: service ${ecs.serviceName}'s Fargate task, a standalone Fargate task payments-reports, and a bridge task`);
+  console.log(`  on container instance ${ecs.host.instanceId}, all three running ECR image ${ecs.imageReference} (${ecs.imageDigest.slice(0, 19)}…)`);
 
   await deleteByPrefix(redis, prefix); // a clean slate for the demo's queues
 
@@ -62,12 +73,17 @@ try {
   const apiUrl = `http://127.0.0.1:${api.port()}`;
   console.log(`API at ${apiUrl} (port ${api.port()}: ${process.env["API_PORT"] ? "API_PORT" : "a free one; set API_PORT to choose"})`);
   console.log(`ingest and worker running (probes: http://127.0.0.1:${ingest.port()}/readyz, http://127.0.0.1:${worker.port()}/readyz)`);
+  // Which ECS playbooks this worker has: only their remediations can finish; the others stay queued.
+  await waitUntil(async () => (await playbooksConsumed(redis, prefix, ["instance"])).size === 1, { attempts: 300, intervalMs: 100, what: "the worker to consume its queues" });
+  const consumed = await playbooksConsumed(redis, prefix, ECS_PLAYBOOKS);
+  const missing = ECS_PLAYBOOKS.filter((p) => !consumed.has(p));
+  console.log(`ECS playbooks in this worker: ${consumed.size > 0 ? [...consumed].join(", ") : "none"}${missing.length > 0 ? ` (not yet: ${missing.join(", ")}; their remediations stay queued)` : ""}`);
   console.log(
     "NOTE: GuardDuty confirmation is OFF in this demo (WORKER_CONFIRM_FINDINGS=false): moto has no GetFindings, so the worker acts on the sample findings without asking GuardDuty. In production it is on and cannot be turned off.",
   );
 
   const sent: { message: (typeof phases)[number][number]; id: string }[] = [];
-  const phases = demoPhases(ACCOUNT, instances, leakedKey);
+  const phases = demoPhases(ACCOUNT, instances, leakedKey, ecs);
   for (const [index, phase] of phases.entries()) {
     const ids: string[] = [];
     for (const message of phase) {
@@ -83,20 +99,27 @@ try {
       what: `phase ${index + 1}: all ${ids.length} messages recorded`,
     });
   }
-  // The worker has the Instance and Credentials playbooks; the others arrive in later releases. A
-  // remediation awaiting approval has settled too: it waits for a person, the next step here.
-  await waitUntil(async () => (await prisma.remediation.count({ where: { playbook: { in: ["instance", "access-key"] }, status: { in: ["queued", "running"] } } })) === 0, {
+  // The worker has the Instance, Credentials and (when consumed) ECS playbooks; EKS arrives in a
+  // later release. A remediation awaiting approval has settled too: it waits for a person, the next
+  // step here. The bridge task's host remediation is an Instance one, started by the task's.
+  const settling = ["instance", "access-key", ...consumed];
+  await waitUntil(async () => (await prisma.remediation.count({ where: { playbook: { in: settling }, status: { in: ["queued", "running"] } } })) === 0, {
     attempts: 1_200,
     intervalMs: 100,
-    what: "every instance and credentials remediation to finish or wait for an approval",
+    what: `every ${settling.join(", ")} remediation to finish or wait for an approval`,
   });
   // What the leaked key's remediation planned, and the key's state, before anyone approved.
   const keyBefore = await leakedKeyBeforeApproval(prisma, iam, leakedKey);
-  const approvals = await approvePending(prisma, apiUrl, ["instance", "access-key"]);
+  // The ECS remediations waiting, with what they will do once approved; the demo leaves them waiting.
+  const ecsFound = await ecsRemediations(prisma, ecs);
+  reportEcsPlans(ecsFound, ecs, consumed);
+  const approvals = await approvePending(prisma, apiUrl, ["instance", "access-key"], [ecs.host.instanceId]);
 
   const mismatches = await reportReceipts(prisma, sent);
   await reportRemediations(prisma);
-  await reportInstances(clients.ec2, clients.autoscaling, instances.map((i) => i.instanceId));
+  await reportInstances(clients.ec2, clients.autoscaling, [...instances.map((i) => i.instanceId), ecs.host.instanceId]);
+  const ecsView = await viewEcs(clients, ecs);
+  await reportEcs(clients, ecs, ecsView);
   const credentialsProblem = keyBefore.problem ?? (await reportLeakedKey(prisma, iam, leakedKey));
   iam.destroy();
 
@@ -105,10 +128,11 @@ try {
     ...(approvals.some((a) => a.resourceKey.startsWith("i-")) ? [] : ["No instance remediation waited for an approval; the medium finding on instance 4 should have led to one."]),
     ...approvals.filter((a) => !a.ok).map((a) => `The approved remediation of ${a.resourceKey} did not succeed: ${a.status}.`),
     ...(credentialsProblem ? [credentialsProblem] : []),
+    ...ecsProblems(ecsFound, ecsView, ecs, consumed),
   ];
   console.log(
     failures.length === 0
-      ? "\nEvery message is accounted for and the approved remediations ran, as expected: the instance was isolated and the leaked key deactivated only after a person approved. Playbooks for ECS and EKS arrive in later releases; their remediations stay queued."
+      ? `\nEvery message is accounted for and the approved remediations ran, as expected: the instance was isolated and the leaked key deactivated only after a person approved. ${ecsSummary(missing)} The EKS playbook arrives in a later release; its remediation stays queued.`
       : `\n${failures.join("\n")}`,
   );
   process.exitCode = failures.length === 0 ? 0 : 1;
@@ -149,4 +173,13 @@ async function reportLeakedKey(prisma: DemoServices["prisma"], iam: ReturnType<t
   console.log(`  the key is ${status ?? "gone"} in IAM`);
   if (r.status !== "succeeded") return `The leaked key's approved remediation did not succeed: ${r.status}.`;
   return status === "Inactive" ? null : `The leaked key is ${status ?? "gone"} after its deactivation was approved and ran.`;
+}
+
+/** The ECS part of the closing line, honest about a playbook this worker does not have yet. */
+function ecsSummary(missing: readonly string[]): string {
+  if (missing.includes("ecs-task")) return "The ECS task playbook is not in this worker yet: the ECS remediations stay queued.";
+  const image = missing.includes("container-image")
+    ? "the image's remediation stays queued (no container-image playbook in this worker yet)"
+    : "the image's removal from every task, definition and ECR waits for a person";
+  return `The service's Fargate task and the image's task were isolated at once; the bridge task's host waits for a person to approve its isolation; ${image}.`;
 }

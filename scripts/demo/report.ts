@@ -31,9 +31,12 @@ export async function reportReceipts(prisma: PrismaClient, sent: readonly { mess
 export async function reportRemediations(prisma: PrismaClient): Promise<void> {
   const remediations = await prisma.remediation.findMany({ orderBy: { createdAt: "asc" }, include: { steps: { orderBy: { order: "asc" } } } });
   const notes = await stepNotes(prisma);
+  const keys = new Map(remediations.map((r) => [r.id, `${r.playbook} ${r.resourceKey}`]));
   console.log(`\nremediations: ${remediations.length}`);
   for (const r of remediations) {
-    console.log(`  ${r.playbook.padEnd(11)} ${r.mode.padEnd(8)} ${r.status.padEnd(17)} ${r.resourceKey}`);
+    // A remediation another one started (an ECS task's host) names its starter.
+    const parent = r.parentId ? `  (started by ${keys.get(r.parentId) ?? r.parentId})` : "";
+    console.log(`  ${r.playbook.padEnd(15)} ${r.mode.padEnd(8)} ${r.status.padEnd(17)} ${r.resourceKey}${parent}`);
     for (const s of r.steps) console.log(`      ${s.name}: ${stepOutcome(s.status, notes.get(`${r.id}/${s.name}/${s.status}`))}`);
   }
 }

@@ -1,5 +1,4 @@
 import {
-  ecsFinding,
   eksFinding,
   eventBridgeEvent,
   instanceFinding,
@@ -10,6 +9,8 @@ import {
 } from "@gdr/samples/findings";
 import type { SeededInstance } from "../../test/support/index.js";
 import { userKeyFinding, type SeededUserKey } from "../../test/support/seed/access-key.js";
+import { ecsMessages } from "./ecs-samples.js";
+import type { SeededEcs } from "./ecs-seed.js";
 
 /** One message the demo sends, with what the audit store should say about it. */
 export interface DemoMessage {
@@ -45,7 +46,7 @@ const event = (detail: JsonObject): string => json(eventBridgeEvent(detail));
  * Three phases, so that the order of versions is known: first arrivals, then GuardDuty's update
  * of a finding (with a duplicate delivery), then the first version arriving late.
  */
-export function demoPhases(accountId: string, instances: readonly SeededInstance[], leakedKey: SeededUserKey): DemoMessage[][] {
+export function demoPhases(accountId: string, instances: readonly SeededInstance[], leakedKey: SeededUserKey, ecs: SeededEcs): DemoMessage[][] {
   // Numbered as main.ts seeds them: 1 exempt-tagged, 2 in an Auto Scaling group and a target
   // group, 3 in a target group, 4 in neither.
   const [exempt, second, third, fourth] = instances;
@@ -91,7 +92,7 @@ export function demoPhases(accountId: string, instances: readonly SeededInstance
       expect: { outcome: "ignored", reason: "exempt_tag" },
     },
     { label: "EKS pod finding via SNS", body: json(snsWrap(eventBridgeEvent(eksFinding({ accountId })))), expect: { outcome: "accepted", reason: "new_finding" } },
-    { label: "ECS task finding", body: event(ecsFinding({ accountId })), expect: { outcome: "accepted", reason: "new_finding" } },
+    ...ecsMessages(accountId, ecs),
     {
       // The policy's access-key rule: the key is identified in IAM and the deactivation planned;
       // nothing changes until a person approves (main.ts checks the key is still Active).
