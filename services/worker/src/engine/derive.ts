@@ -21,6 +21,9 @@ export async function deriveCalls(step: Step, ctx: RecordingContext, outputs: Ma
     return ctx.recorded;
   }
   const output = await step.act(ctx, checked.state);
-  outputs.set(step.name, isNotAvailable(output) ? output.output : output);
+  const planned = isNotAvailable(output) ? output.output : output;
+  outputs.set(step.name, planned);
+  const said = step.planNote?.(planned);
+  if (said) ctx.recorded.note = said;
   return ctx.recorded;
 }

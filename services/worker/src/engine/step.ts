@@ -229,6 +229,12 @@ export interface Step {
   check(ctx: StepContext): Promise<CheckResult>;
   act(ctx: StepContext, state: Json | undefined): Promise<Json | NotAvailable>;
   verify(ctx: StepContext, output: Json): Promise<void>;
+  /**
+   * What an approver must know beyond the calls, read from act's planned output (plan and dry-run
+   * mode): e.g. the services left pointing at task definitions the step deregisters. Recorded as
+   * the plan step's note.
+   */
+  planNote?(output: Json): string | null;
   /** Pre-state to keep for release (e.g. each ENI's groups), taken before act. */
   preState?(ctx: StepContext): Promise<Json>;
   /**
