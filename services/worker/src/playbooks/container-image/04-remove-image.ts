@@ -1,0 +1,145 @@
+// Step 4 (destructive, one plan and one approval): take the image out of use and out of the
+// registry. In this order, so that nothing can start the image again once its tasks stop:
+//   1. DeregisterTaskDefinition for every ACTIVE definition using it: no new task can be run and
+//      no service created from them (ECS API Reference, DeregisterTaskDefinition);
+//   2. BatchDeleteImage by digest (this account's ECR only): no new pull of these bytes, by a
+//      service's replacement task either; every tag of the image goes with it;
+//   3. StopTask for every running task using it, with a reason naming the finding.
+// Services pointing at those definitions are listed in the plan (services.ts says what happens to
+// them); they are never changed here. Each call is safe to send again after a crash: an already
+// INACTIVE definition, an image already gone (failures[] ImageNotFound) and an already stopped
+// task are taken as done once the live state confirms it.
+import { BatchDeleteImageCommand } from "@aws-sdk/client-ecr";
+import { DeregisterTaskDefinitionCommand, StopTaskCommand } from "@aws-sdk/client-ecs";
+import { z } from "zod";
+import { ECS_TASK_ARN, ECS_TASK_DEFINITION_ARN } from "@gdr/core/findings/patterns";
+import { EscalateRemediation, idOf, isErrorCode, parseOutput, VerificationError, type CheckResult, type Step, type StepContext } from "../kit/index.js";
+import { ECR_WRITE, ECS_WRITE } from "../kit/families.js";
+import { ECR, ECS } from "./errors.js";
+import { activeDefinitions, imageStillThere, isDefinitionActive, isTaskRunning, tasksStillRunning } from "./live.js";
+import { STEP } from "./names.js";
+import type { ImageInRepository } from "./scan.js";
+import { servicesNote } from "./services.js";
+import { resolvedOf } from "./target.js";
+import { usersSchema, type Users, type UserTask } from "./users.js";
+
+const removeOutput = z.object({
+  stoppedTasks: z.array(idOf(ECS_TASK_ARN)),
+  deregistered: z.array(idOf(ECS_TASK_DEFINITION_ARN)),
+  /** `deleted` by this step, `gone` already, `not_applicable` outside this account's ECR. */
+  image: z.enum(["deleted", "gone", "not_applicable"]),
+  imageNote: z.string().nullable(),
+  services: usersSchema.shape.services,
+});
+type Removed = z.infer<typeof removeOutput>;
+
+function usersOf(ctx: Pick<StepContext, "outputs">): Users {
+  return parseOutput(usersSchema, ctx.outputs.get(STEP.findUsers), `the ${STEP.findUsers} step's output`);
+}
+
+function imageOf(ctx: Pick<StepContext, "outputs">): { image: ImageInRepository | null; reason: string | null } {
+  const resolved = resolvedOf(ctx);
+  if (resolved.status === "found" && resolved.ecr && resolved.image) {
+    return { image: { registryId: resolved.ecr.registryId, repositoryName: resolved.ecr.repositoryName, digest: resolved.image.digest }, reason: null };
+  }
+  return { image: null, reason: resolved.reason ?? `the image is ${resolved.status}` };
+}
+
+/** ECS's stop reason (up to 255 characters, StopTask): the finding and the remediation, no free text. */
+export function stopReason(ctx: Pick<StepContext, "remediation">): string {
+  return `GuardDuty finding ${ctx.remediation.findingId}: the task runs a compromised image (responder remediation ${ctx.remediation.id})`;
+}
+
+async function deregister(ctx: StepContext, taskDefinitionArn: string): Promise<void> {
+  try {
+    await ctx.change({ service: "ecs", family: ECS_WRITE, command: new DeregisterTaskDefinitionCommand({ taskDefinition: taskDefinitionArn }) });
+  } catch (err) {
+    // Deregistered before (a run that died after sending): done, if ECS agrees.
+    if (isErrorCode(err, ECS.client, ECS.invalidParameter) && !(await isDefinitionActive(ctx, taskDefinitionArn))) return;
+    throw err;
+  }
+}
+
+async function deleteImage(ctx: StepContext, image: ImageInRepository): Promise<"deleted" | "gone"> {
+  const out = await ctx.change({
+    service: "ecr",
+    family: ECR_WRITE,
+    command: new BatchDeleteImageCommand({ registryId: image.registryId, repositoryName: image.repositoryName, imageIds: [{ imageDigest: image.digest }] }),
+  });
+  const failure = out.failures?.[0];
+  if (!failure) return "deleted";
+  if (failure.failureCode === ECR.imageNotFoundFailure) return "gone";
+  // E.g. ImageReferencedByManifestList: the image is part of a multi-architecture manifest list,
+  // which ECR will not leave dangling. Which list to delete is a person's decision.
+  const reason = `ecr_delete_refused: ECR did not delete ${image.repositoryName}@${image.digest}: ${failure.failureCode ?? "unknown failure"}`;
+  throw new EscalateRemediation(reason, reason);
+}
+
+async function stop(ctx: StepContext, task: UserTask): Promise<void> {
+  try {
+    await ctx.change({ service: "ecs", family: ECS_WRITE, command: new StopTaskCommand({ cluster: task.clusterArn, task: task.taskArn, reason: stopReason(ctx) }) });
+  } catch (err) {
+    // A task that stopped (or was cleaned up) meanwhile: done, if ECS agrees.
+    if (isErrorCode(err, ECS.client, ECS.invalidParameter) && !(await isTaskRunning(ctx, task))) return;
+    throw err;
+  }
+}
+
+/** What is still to be done, read live. */
+async function leftToDo(ctx: StepContext): Promise<{ tasks: string[]; definitions: string[]; image: boolean }> {
+  const users = usersOf(ctx);
+  const { image } = imageOf(ctx);
+  return {
+    tasks: await tasksStillRunning(ctx, users.tasks),
+    definitions: await activeDefinitions(ctx, users.taskDefinitions.map((d) => d.taskDefinitionArn)),
+    image: image !== null && (await imageStillThere(ctx, image)),
+  };
+}
+
+export const removeImage: Step = {
+  name: STEP.removeImage,
+  destructive: true,
+  output: removeOutput,
+
+  async check(ctx): Promise<CheckResult> {
+    const users = usersOf(ctx);
+    const { image, reason } = imageOf(ctx);
+    const left = await leftToDo(ctx);
+    if (left.tasks.length > 0 || left.definitions.length > 0 || left.image) return { done: false };
+    const output: Removed = { stoppedTasks: [], deregistered: [], image: image ? "gone" : "not_applicable", imageNote: reason, services: users.services };
+    const nothingFound = users.tasks.length === 0 && users.taskDefinitions.length === 0;
+    if (nothingFound && !image) return { done: true, output, note: `does not apply: no running task or ACTIVE task definition uses the image, and ${reason ?? "it cannot be deleted"}` };
+    return { done: true, output };
+  },
+
+  async act(ctx) {
+    const users = usersOf(ctx);
+    const { image, reason } = imageOf(ctx);
+    for (const d of users.taskDefinitions) await deregister(ctx, d.taskDefinitionArn);
+    const imageState = image ? await deleteImage(ctx, image) : "not_applicable";
+    for (const t of users.tasks) await stop(ctx, t);
+    const output: Removed = {
+      stoppedTasks: users.tasks.map((t) => t.taskArn),
+      deregistered: users.taskDefinitions.map((d) => d.taskDefinitionArn),
+      image: imageState,
+      imageNote: reason,
+      services: users.services,
+    };
+    return output;
+  },
+
+  async verify(ctx) {
+    const left = await leftToDo(ctx);
+    const problems = [
+      ...left.tasks.map((t) => `task ${t} is still running`),
+      ...left.definitions.map((d) => `task definition ${d} is still ACTIVE`),
+      ...(left.image ? ["the image is still in its repository"] : []),
+    ];
+    if (problems.length > 0) throw new VerificationError(problems.join("; "));
+  },
+
+  planNote(output) {
+    const removed = parseOutput(removeOutput, output, `the ${STEP.removeImage} step's planned output`);
+    return servicesNote(removed.services, removed.image === "not_applicable" ? removed.imageNote : null);
+  },
+};
