@@ -65,6 +65,7 @@ export function toRemediationSummary(r: RemediationRow): z.infer<typeof remediat
     mode: r.mode,
     status: r.status,
     ruleName: r.ruleName,
+    parentId: r.parentId,
     planHash: r.planHash,
     error: r.error,
     createdAt: iso(r.createdAt),

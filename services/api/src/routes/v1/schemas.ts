@@ -81,6 +81,8 @@ export const remediationSummary = z.object({
   mode: z.string(),
   status: remediationStatus,
   ruleName: z.string(),
+  /** The remediation whose playbook started this one (an ECS task's host), or null (ingest started it). */
+  parentId: z.string().nullable(),
   planHash: z.string().nullable(),
   error: z.string().nullable(),
   createdAt: z.string(),
