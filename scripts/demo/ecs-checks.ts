@@ -4,33 +4,18 @@ import type { EcsView } from "./ecs-report.js";
 import type { SeededEcs } from "./ecs-seed.js";
 
 /**
- * What is not as issue 10 promises for the demo's ECS findings, in words (empty when all is well).
- * A playbook this worker does not have yet is not a problem: its remediations must then stay
- * queued, and the demo says so.
+ * Before any approval: what is not as issue 10 promises for the demo's ECS findings, in words
+ * (empty when all is well). A playbook this worker does not have yet is not a problem: its
+ * remediations must then stay queued, and the demo says so.
  */
-export function ecsProblems(found: EcsRemediations, view: EcsView, ecs: SeededEcs, consumed: ReadonlySet<string>): string[] {
+export function ecsProblemsBefore(found: EcsRemediations, view: EcsView, ecs: SeededEcs, consumed: ReadonlySet<string>): string[] {
   const problems: string[] = [];
   const tasks = [found.serviceTask, found.bridgeTask, found.reportsTask];
   if (tasks.some((r) => r === null)) problems.push("An ECS finding started no ecs-task remediation.");
-  if (!consumed.has("ecs-task")) {
-    if (tasks.some((r) => r && r.status !== "queued")) problems.push("An ECS task remediation moved although no worker has the ecs-task playbook.");
-    return problems;
-  }
+  if (consumed.has("ecs-task")) problems.push(...taskProblems(found, view, ecs));
+  else if (tasks.some((r) => r && r.status !== "queued")) problems.push("An ECS task remediation moved although no worker has the ecs-task playbook.");
 
-  // The service's Fargate task: isolated at once (high severity, auto), off every group it had,
-  // and still running: stopping it waits for a person.
-  const service = view.tasks.get(ecs.serviceTask.taskArn);
-  if (!found.serviceTask?.containedAt) problems.push(`The Fargate service task was not contained (remediation ${found.serviceTask?.status ?? "missing"}).`);
-  if (service?.eniGroups?.some((g) => ecs.serviceTask.eni?.groups.includes(g))) problems.push("The Fargate service task's ENI is still on one of its own groups.");
-  if (service?.lastStatus !== "RUNNING") problems.push(`The Fargate service task is ${service?.lastStatus ?? "gone"}; stopping it must wait for an approval.`);
-
-  // The bridge task shares its host's network: the host's isolation waits for a person.
-  if (found.host?.status !== "awaiting_approval") problems.push(`The bridge task's host should wait for an approval; its Instance remediation is ${found.host?.status ?? "missing"}.`);
-  if (found.host && found.host.parentId !== found.bridgeTask?.id) problems.push("The host's remediation is not linked to the bridge task's.");
-  if (view.containerInstanceStatus !== "ACTIVE") problems.push(`The container instance is ${view.containerInstanceStatus} before anyone approved draining it.`);
-
-  // The image: the task it ran in is contained, and its removal everywhere waits for a person.
-  if (!found.reportsTask?.containedAt) problems.push(`The task running the malicious image was not contained (remediation ${found.reportsTask?.status ?? "missing"}).`);
+  // The image: its removal everywhere waits for a person, and nothing of it changed before.
   if (consumed.has("container-image")) {
     if (found.image?.status !== "awaiting_approval") problems.push(`The compromised image's remediation should wait for an approval; it is ${found.image?.status ?? "missing"}.`);
     else if (!plannedOperations(found.image).includes("ecr BatchDeleteImage")) problems.push("The compromised image's plan does not delete the image.");
@@ -39,5 +24,29 @@ export function ecsProblems(found: EcsRemediations, view: EcsView, ecs: SeededEc
   }
   if (!view.imagePresent) problems.push("The image was deleted from ECR before anyone approved it.");
   for (const [arn, status] of view.definitions) if (status !== "ACTIVE") problems.push(`Task definition ${arn} is ${status} before anyone approved it.`);
+  for (const [arn, task] of view.tasks) if (task.lastStatus !== "RUNNING") problems.push(`Task ${arn} is ${task.lastStatus} before anyone approved stopping it.`);
+  return problems;
+}
+
+function taskProblems(found: EcsRemediations, view: EcsView, ecs: SeededEcs): string[] {
+  const problems: string[] = [];
+  // The Fargate tasks: isolated at once (high severity, auto), off every group they had.
+  for (const [task, r] of [[ecs.serviceTask, found.serviceTask], [ecs.reportsTask, found.reportsTask]] as const) {
+    if (!r?.containedAt) problems.push(`The ${task.label} was not contained (remediation ${r?.status ?? "missing"}).`);
+    if (view.tasks.get(task.taskArn)?.eniGroups?.some((g) => task.eni?.groups.includes(g))) problems.push(`The ${task.label}'s ENI is still on one of its own groups.`);
+  }
+  // The bridge task shares its host's network: the host's isolation waits for a person.
+  if (found.host?.status !== "awaiting_approval") problems.push(`The bridge task's host should wait for an approval; its Instance remediation is ${found.host?.status ?? "missing"}.`);
+  if (found.host && found.host.parentId !== found.bridgeTask?.id) problems.push("The host's remediation is not linked to the bridge task's.");
+  if (view.containerInstanceStatus !== "ACTIVE") problems.push(`The container instance is ${view.containerInstanceStatus} before anyone approved draining it.`);
+  return problems;
+}
+
+/** After the image's removal was approved and ran: every task of it stopped, its definitions deregistered, the image gone. */
+export function ecsProblemsAfterImage(view: EcsView): string[] {
+  const problems: string[] = [];
+  if (view.imagePresent) problems.push("The image is still in ECR after its deletion was approved and ran.");
+  for (const [arn, status] of view.definitions) if (status !== "INACTIVE") problems.push(`Task definition ${arn} is ${status} after its deregistration was approved and ran.`);
+  for (const [arn, task] of view.tasks) if (task.lastStatus !== "STOPPED") problems.push(`Task ${arn} is ${task.lastStatus} after stopping it was approved and ran.`);
   return problems;
 }

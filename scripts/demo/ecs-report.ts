@@ -77,7 +77,7 @@ async function eniGroups(ec2: EC2Client, eniId: string): Promise<string[]> {
 }
 
 /** Prints the view: the tasks first (as the instances are printed), then what they share. */
-export async function reportEcs(clients: EcsClients, seeded: SeededEcs, view: EcsView): Promise<void> {
+export async function reportEcs(clients: EcsClients, seeded: SeededEcs, view: EcsView, when: string): Promise<void> {
   const groups = await clients.ec2.send(new DescribeSecurityGroupsCommand({}));
   const byId = new Map((groups.SecurityGroups ?? []).map((g) => [g.GroupId, g]));
   const groupText = (id: string): string => {
@@ -85,7 +85,7 @@ export async function reportEcs(clients: EcsClients, seeded: SeededEcs, view: Ec
     const rules = (g?.IpPermissions?.length ?? 0) + (g?.IpPermissionsEgress?.length ?? 0);
     return `${g?.GroupName ?? id} (${rules} rules)`;
   };
-  console.log(`\nECS in moto (cluster ${ECS_CLUSTER}, image ${seeded.imageReference}):`);
+  console.log(`\nECS in moto, ${when} (cluster ${ECS_CLUSTER}, image ${seeded.imageReference}):`);
   for (const task of [seeded.serviceTask, seeded.reportsTask, seeded.bridgeTask]) {
     const v = view.tasks.get(task.taskArn);
     if (!v) continue;

@@ -18,9 +18,8 @@ import { createRedis } from "@gdr/core/queues/redis";
 import { awsTestEnv, deleteByPrefix, seedInstance, seedVpc, startMoto, waitUntil } from "../../test/support/index.js";
 import { iamClients, keyStatus, seedUserKey, type SeededUserKey } from "../../test/support/seed/access-key.js";
 import { approvePending } from "./approve.js";
-import { ecsProblems } from "./ecs-checks.js";
-import { ECS_PLAYBOOKS, ecsRemediations, reportEcsPlans } from "./ecs-plans.js";
-import { reportEcs, viewEcs } from "./ecs-report.js";
+import { ecsAfterApprovals, ecsBeforeApprovals } from "./ecs-flow.js";
+import { ECS_PLAYBOOKS } from "./ecs-plans.js";
 import { seedEcs } from "./ecs-seed.js";
 import { playbooksConsumed } from "./handled.js";
 import { createFindingsQueue } from "./queue.js";
@@ -110,16 +109,16 @@ try {
   });
   // What the leaked key's remediation planned, and the key's state, before anyone approved.
   const keyBefore = await leakedKeyBeforeApproval(prisma, iam, leakedKey);
-  // The ECS remediations waiting, with what they will do once approved; the demo leaves them waiting.
-  const ecsFound = await ecsRemediations(prisma, ecs);
-  reportEcsPlans(ecsFound, ecs, consumed);
-  const approvals = await approvePending(prisma, apiUrl, ["instance", "access-key"], [ecs.host.instanceId]);
+  // The ECS remediations waiting, with what they will do once approved. Of those the demo approves
+  // the image's removal (when this worker has that playbook) and leaves the host and the stops waiting.
+  const ecsBefore = await ecsBeforeApprovals(prisma, clients, ecs, consumed);
+  const approving = ["instance", "access-key", ...(consumed.has("container-image") ? ["container-image"] : [])];
+  const approvals = await approvePending(prisma, apiUrl, approving, [ecs.host.instanceId]);
 
   const mismatches = await reportReceipts(prisma, sent);
   await reportRemediations(prisma);
   await reportInstances(clients.ec2, clients.autoscaling, [...instances.map((i) => i.instanceId), ecs.host.instanceId]);
-  const ecsView = await viewEcs(clients, ecs);
-  await reportEcs(clients, ecs, ecsView);
+  const ecsAfter = await ecsAfterApprovals(clients, ecs, approvals, ecsBefore.imageRemediationId);
   const credentialsProblem = keyBefore.problem ?? (await reportLeakedKey(prisma, iam, leakedKey));
   iam.destroy();
 
@@ -128,7 +127,8 @@ try {
     ...(approvals.some((a) => a.resourceKey.startsWith("i-")) ? [] : ["No instance remediation waited for an approval; the medium finding on instance 4 should have led to one."]),
     ...approvals.filter((a) => !a.ok).map((a) => `The approved remediation of ${a.resourceKey} did not succeed: ${a.status}.`),
     ...(credentialsProblem ? [credentialsProblem] : []),
-    ...ecsProblems(ecsFound, ecsView, ecs, consumed),
+    ...ecsBefore.problems,
+    ...ecsAfter,
   ];
   console.log(
     failures.length === 0
@@ -177,9 +177,11 @@ async function reportLeakedKey(prisma: DemoServices["prisma"], iam: ReturnType<t
 
 /** The ECS part of the closing line, honest about a playbook this worker does not have yet. */
 function ecsSummary(missing: readonly string[]): string {
-  if (missing.includes("ecs-task")) return "The ECS task playbook is not in this worker yet: the ECS remediations stay queued.";
+  const tasks = missing.includes("ecs-task")
+    ? "The ECS task playbook is not in this worker yet: the three task remediations stay queued."
+    : "The Fargate tasks were isolated at once, and the bridge task's host waits for a person to approve its isolation.";
   const image = missing.includes("container-image")
-    ? "the image's remediation stays queued (no container-image playbook in this worker yet)"
-    : "the image's removal from every task, definition and ECR waits for a person";
-  return `The service's Fargate task and the image's task were isolated at once; the bridge task's host waits for a person to approve its isolation; ${image}.`;
+    ? "The image's remediation stays queued (no container-image playbook in this worker yet)."
+    : "The image's removal (its tasks stopped, its task definitions deregistered, the image deleted from ECR) ran only after a person approved it.";
+  return `${tasks} ${image}`;
 }
