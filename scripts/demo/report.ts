@@ -79,7 +79,8 @@ export async function reportInstances(ec2: EC2Client, autoscaling: AutoScalingCl
       const groupNames = (eni.Groups ?? []).map((g) => {
         const group = names.get(g.GroupId);
         const rules = (group?.IpPermissions?.length ?? 0) + (group?.IpPermissionsEgress?.length ?? 0);
-        return `${g.GroupName ?? g.GroupId ?? "?"}${g.GroupName === "guardduty-responder-isolation" ? ` (${rules} rules)` : ""}`;
+        // The responder's own groups (isolation, transit) show their rules: contained means none.
+        return `${g.GroupName ?? g.GroupId ?? "?"}${g.GroupName?.startsWith("guardduty-responder") ? ` (${rules} rules)` : ""}`;
       });
       console.log(`      ${eni.NetworkInterfaceId ?? "?"}: ${groupNames.join(", ")}`);
     }
