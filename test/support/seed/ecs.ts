@@ -45,7 +45,9 @@ import {
   type ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
+import type { AwsClients } from "@gdr/core/aws/clients";
 import { ecsFinding, type EcsFindingOptions, type JsonObject } from "@gdr/samples/findings";
+import type { InitializeMiddleware, MiddlewareStack } from "@smithy/types";
 import { awsTestEnv, MOTO_ACCOUNT_ID } from "../aws-env.js";
 import { seedVpc, type SeededVpc } from "./instance.js";
 
@@ -485,4 +487,57 @@ export function findingForTask(task: SeededTask, options: EcsFindingOptions = {}
     ...(task.images.length > 0 ? { containers: task.images.map((image, i) => ({ name: i === 0 ? "app" : `c${i}`, image })) } : {}),
     ...options,
   });
+}
+
+/**
+ * Task scale-in protection on the worker's own ECS client. moto 5.2.5 answers UpdateTaskProtection
+ * and GetTaskProtection with HTTP 500 (not implemented): this fake answers them as ECS does (a
+ * service task is protected; a standalone one is a TASK_NOT_VALID failure; GetTaskProtection
+ * reports what was set) and records what was sent, so tests assert on the calls and on the state
+ * ECS would hold. Everything else still goes to moto.
+ */
+export interface TaskProtectionFake {
+  /** Task ARN → protection as set through the worker's calls. */
+  readonly protectedTasks: Map<string, { enabled: boolean; expiresInMinutes: number | null }>;
+  /** The UpdateTaskProtection inputs the worker sent. */
+  readonly updates: { tasks: string[]; protectionEnabled: boolean; expiresInMinutes?: number }[];
+  /** Tasks answered TASK_NOT_VALID (standalone tasks, as ECS answers for them). */
+  readonly standalone: Set<string>;
+  install(clients: AwsClients): void;
+}
+
+export function taskProtectionFake(): TaskProtectionFake {
+  const protectedTasks = new Map<string, { enabled: boolean; expiresInMinutes: number | null }>();
+  const updates: TaskProtectionFake["updates"] = [];
+  const standalone = new Set<string>();
+  let installed = 0;
+  return {
+    protectedTasks,
+    updates,
+    standalone,
+    install(clients) {
+      const middleware: InitializeMiddleware<object, object> = (next, context) => async (args) => {
+        const input = args.input as { tasks?: string[]; protectionEnabled?: boolean; expiresInMinutes?: number };
+        const tasks = input.tasks ?? [];
+        if (context.commandName === "UpdateTaskProtectionCommand") {
+          updates.push({ tasks, protectionEnabled: input.protectionEnabled ?? false, ...(input.expiresInMinutes === undefined ? {} : { expiresInMinutes: input.expiresInMinutes }) });
+          const failures = tasks.filter((t) => standalone.has(t)).map((arn) => ({ arn, reason: "TASK_NOT_VALID" }));
+          const done = tasks.filter((t) => !standalone.has(t));
+          for (const t of done) protectedTasks.set(t, { enabled: input.protectionEnabled ?? false, expiresInMinutes: input.protectionEnabled ? (input.expiresInMinutes ?? 120) : null });
+          return { output: { $metadata: {}, protectedTasks: done.map((taskArn) => ({ taskArn, protectionEnabled: input.protectionEnabled ?? false })), failures }, response: {} };
+        }
+        if (context.commandName === "GetTaskProtectionCommand") {
+          return {
+            output: { $metadata: {}, protectedTasks: tasks.map((taskArn) => ({ taskArn, protectionEnabled: protectedTasks.get(taskArn)?.enabled ?? false })), failures: [] },
+            response: {},
+          };
+        }
+        return next(args);
+      };
+      (clients.ecs as unknown as { middlewareStack: MiddlewareStack<object, object> }).middlewareStack.add(middleware, {
+        step: "initialize",
+        name: `task-protection-fake-${++installed}`,
+      });
+    },
+  };
 }

@@ -1,0 +1,83 @@
+// Step 2: keep the task's service from replacing it while it is contained: scale-in protection
+// (protection.ts) for a service's task. A replaced task takes its evidence with it (a stopped
+// task's ENI is deleted, a Fargate task's storage with it). What protection does not cover is said
+// in the plan and the record (PROTECTION_LEAVES); leaving the load balancer is the next step.
+//
+// Protection is a safeguard for the evidence, not containment: when ECS cannot set it (any answer
+// but throttling) the step is recorded unavailable with ECS's answer and isolation goes ahead.
+// (moto 5.2.5 answers UpdateTaskProtection and GetTaskProtection with HTTP 500: the demo shows that.)
+import { z } from "zod";
+import { VerificationError, notAvailable, type CheckResult, type Step, type StepContext } from "../../engine/step.js";
+import { classifyAwsError, describeError } from "../kit/errors.js";
+import { taskOf } from "./ids.js";
+import { STEP } from "./names.js";
+import { planNote } from "./plan-note.js";
+import { requirePreState } from "./pre-state.js";
+import { PROTECTION_LEAVES, PROTECTION_MINUTES, setProtection } from "./protection.js";
+import { protectionOf } from "./task.js";
+
+export const protectTaskOutput = z.object({
+  serviceName: z.string().nullable(),
+  /** Whether this remediation's call turned protection on (release turns it off again). */
+  protectionEnabled: z.boolean(),
+  expiresInMinutes: z.number().int().nullable(),
+  leaves: z.string(),
+});
+
+export type ProtectTaskOutput = z.infer<typeof protectTaskOutput>;
+
+const STANDALONE =
+  "a standalone task (not in a service): no service scales it in or replaces it, and ECS offers scale-in protection to a service's tasks only";
+
+/** Protection as ECS reports it, or null when it cannot be read (the step then acts, or says why not). */
+async function readProtection(ctx: StepContext): Promise<boolean | null> {
+  try {
+    return (await protectionOf(ctx, taskOf(ctx))).enabled;
+  } catch (err) {
+    if (classifyAwsError(err).kind === "throttled") throw err;
+    return null;
+  }
+}
+
+export const protectTask: Step = {
+  name: STEP.protectTask,
+  destructive: false,
+  output: protectTaskOutput,
+
+  async check(ctx): Promise<CheckResult> {
+    const pre = requirePreState(ctx);
+    if (pre.serviceName === null) {
+      return { done: true, output: { serviceName: null, protectionEnabled: false, expiresInMinutes: null, leaves: STANDALONE }, note: STANDALONE };
+    }
+    // Protected already (by us before a crash, or by the workload): renewing it would reset the
+    // expiry the workload chose, and release would then clear protection it did not set.
+    return (await readProtection(ctx)) === true
+      ? { done: true, output: { serviceName: pre.serviceName, protectionEnabled: false, expiresInMinutes: null, leaves: PROTECTION_LEAVES }, note: "already protected from scale-in" }
+      : { done: false };
+  },
+
+  async act(ctx) {
+    const pre = requirePreState(ctx);
+    planNote(ctx, PROTECTION_LEAVES);
+    let failures: string[];
+    try {
+      failures = await setProtection(ctx, taskOf(ctx), true);
+    } catch (err) {
+      if (classifyAwsError(err).kind === "throttled") throw err;
+      return notAvailable(`UpdateTaskProtection failed (${describeError(err)}): the task is not protected from the service's scale-in and deployments`, {
+        serviceName: pre.serviceName,
+        protectionEnabled: false,
+        expiresInMinutes: null,
+        leaves: PROTECTION_LEAVES,
+      });
+    }
+    if (failures.length > 0) {
+      return notAvailable(`ECS did not protect the task: ${failures.join("; ")}`, { serviceName: pre.serviceName, protectionEnabled: false, expiresInMinutes: null, leaves: PROTECTION_LEAVES });
+    }
+    return { serviceName: pre.serviceName, protectionEnabled: true, expiresInMinutes: PROTECTION_MINUTES, leaves: PROTECTION_LEAVES };
+  },
+
+  async verify(ctx) {
+    if ((await readProtection(ctx)) === false) throw new VerificationError("the task is not protected from scale-in");
+  },
+};
