@@ -10,11 +10,12 @@ import { createPlaybookRegistry } from "../../services/worker/src/playbooks/regi
 import { createEngineWorld, type EngineWorld } from "./engine-harness.js";
 import { accessKeyScenario } from "./plan-equals-act/access-key.js";
 import { compareToPlan } from "./plan-equals-act/compare.js";
+import { containerImageScenario } from "./plan-equals-act/container-image.js";
 import { instanceScenario } from "./plan-equals-act/instance.js";
 import { createCallRecorder, type CallRecorder } from "./plan-equals-act/recorder.js";
 import type { Scenario, StepRun } from "./plan-equals-act/scenario.js";
 
-const SCENARIOS: readonly Scenario[] = [instanceScenario, accessKeyScenario];
+const SCENARIOS: readonly Scenario[] = [instanceScenario, accessKeyScenario, containerImageScenario];
 const RAN = ["succeeded", "skipped", "unavailable", "verified"];
 
 let world: EngineWorld;

@@ -50,3 +50,4 @@ export {
   type TaskDefinitionSpec,
   type TaskView,
 } from "./ecs.js";
+export { ecrClient, imageFinding, pushImage, seedImageWorld, seedRepository, taskDefinitionStatus, viewImage, type ImageView, type ImageWorld, type SeededImage, type SeededRepository } from "./ecr.js";
