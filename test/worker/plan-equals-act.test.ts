@@ -11,11 +11,12 @@ import { createEngineWorld, type EngineWorld } from "./engine-harness.js";
 import { accessKeyScenario } from "./plan-equals-act/access-key.js";
 import { compareToPlan } from "./plan-equals-act/compare.js";
 import { containerImageScenario } from "./plan-equals-act/container-image.js";
+import { ecsTaskScenario } from "./plan-equals-act/ecs-task.js";
 import { instanceScenario } from "./plan-equals-act/instance.js";
 import { createCallRecorder, type CallRecorder } from "./plan-equals-act/recorder.js";
 import type { Scenario, StepRun } from "./plan-equals-act/scenario.js";
 
-const SCENARIOS: readonly Scenario[] = [instanceScenario, accessKeyScenario, containerImageScenario];
+const SCENARIOS: readonly Scenario[] = [instanceScenario, accessKeyScenario, containerImageScenario, ecsTaskScenario];
 const RAN = ["succeeded", "skipped", "unavailable", "verified"];
 
 let world: EngineWorld;

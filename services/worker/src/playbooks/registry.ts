@@ -1,6 +1,7 @@
 import type { PlaybookName } from "@gdr/core/queues/playbooks";
 import type { Playbook } from "../engine/step.js";
 import { accessKeyPlaybook } from "./access-key/index.js";
+import { ecsTaskPlaybook } from "./ecs-task/index.js";
 import { containerImagePlaybook } from "./container-image/index.js";
 import { instancePlaybook } from "./instance/index.js";
 
@@ -20,6 +21,7 @@ export function createPlaybookRegistry(options: PlaybookOptions): ReadonlyMap<Pl
   return new Map<PlaybookName, Playbook>([
     ["instance", instancePlaybook({ terminate: options.instanceTerminate, exemptTag: options.exemptTag })],
     ["access-key", accessKeyPlaybook({ responderRoleName: options.responderRoleName })],
+    ["ecs-task", ecsTaskPlaybook({ exemptTag: options.exemptTag })],
     ["container-image", containerImagePlaybook()],
   ]);
 }

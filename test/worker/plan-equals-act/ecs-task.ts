@@ -1,0 +1,102 @@
+// The ECS task playbook's scenario: a Fargate service's task behind an ip target group (seeded in
+// moto by ../../support/seed/ecs.ts), in approval mode. Its containment plan (protect, leave the
+// load balancer, isolate, tag, snapshot, verify) is approved and carried out, then stop-task's own
+// plan, then drain-host's if it asks (it does not apply to an awsvpc task); then a release is
+// requested, approved and carried out. moto does not implement task scale-in protection: the
+// fake of seed/ecs.ts answers it on the worker's ECS client, installed after the recorder, so the
+// recorder still sees UpdateTaskProtection as sent. A bridge task's isolate plans
+// `responder StartRemediation`, a row in Postgres the AWS recorder cannot see: the bridge path is
+// covered by ../ecs-task-host.test.ts instead.
+import { approveRemediation, requestRelease } from "@gdr/core/approvals/decide";
+import { expect } from "vitest";
+import { ecsTaskPlaybook } from "../../../services/worker/src/playbooks/ecs-task/index.js";
+import { waitUntil } from "../../support/index.js";
+import { ecsClient, findingForTask, pinTaskLifecycle, seedCluster, seedServiceTask, seedTaskNetwork, taskProtectionFake } from "../../support/seed/ecs.js";
+import { findingIdOf, remediationForFinding, startLane, stepsOf, waitForStatus, type Lane, type RemediationRow } from "../engine-harness.js";
+import { planOf, stepRunsOf, type Scenario, type ScenarioEnv, type StepRun } from "./scenario.js";
+
+const POLICY = ["version: 1", 'accounts: { allow: ["*"] }', "rules:", "  - { name: all, match: { severity: { min: 0 } }, mode: approval }", ""].join("\n");
+const SETTLED = ["succeeded", "failed", "skipped", "escalated", "awaiting_approval", "rejected"];
+const FINISHED_STEP = ["succeeded", "skipped", "unavailable", "verified"];
+const READ_ONLY = ecsTaskPlaybook()
+  .steps.filter((s) => s.readOnly === true)
+  .map((s) => s.name);
+
+async function approve(env: ScenarioEnv, lane: Lane, waiting: RemediationRow): Promise<void> {
+  expect(waiting.status, `remediation ${waiting.id}: ${waiting.error ?? ""}`).toBe("awaiting_approval");
+  const decision = await approveRemediation(env.world.db.prisma, lane.queues, { remediationId: waiting.id, actor: "alice", reason: "the plan is what should happen", planHash: waiting.plan_hash ?? "" });
+  expect(decision.ok, JSON.stringify(decision)).toBe(true);
+}
+
+async function waitForSteps(env: ScenarioEnv, remediationId: string, names: readonly string[]): Promise<void> {
+  await waitUntil(
+    async () => {
+      const rows = new Map((await stepsOf(env.world.db, remediationId)).map((r) => [r.name, r.status]));
+      if ([...rows.values()].includes("failed")) return true;
+      return names.every((n) => FINISHED_STEP.includes(rows.get(n) ?? ""));
+    },
+    { attempts: 600, what: `steps ${names.join(", ")} to finish` },
+  );
+}
+
+/** Until the remediation settles on something other than a new plan to approve: approves each plan and carries it out. */
+async function approveEveryPlan(env: ScenarioEnv, lane: Lane, id: string, final: readonly string[]): Promise<StepRun[]> {
+  const runs: StepRun[] = [];
+  let seen = new Set<string>();
+  for (let round = 0; round < 5; round++) {
+    await waitUntil(
+      async () => {
+        const now = await waitForStatus(env.world.db, id, SETTLED);
+        return now.status !== "awaiting_approval" || !seen.has(now.plan_hash ?? "");
+      },
+      { attempts: 600, what: `remediation ${id} to settle on a new plan` },
+    );
+    const row = (await waitForStatus(env.world.db, id, SETTLED));
+    if (row.status !== "awaiting_approval") {
+      expect(final, `remediation ${id}: ${row.error ?? ""}`).toContain(row.status);
+      return runs;
+    }
+    seen = new Set([...seen, row.plan_hash ?? ""]);
+    const plan = planOf(row);
+    await approve(env, lane, row);
+    await waitForSteps(env, id, plan.map((s) => s.name));
+    runs.push(...(await stepRunsOf(env, "ecs-task", id, plan, round === 0 ? READ_ONLY : [])));
+  }
+  throw new Error(`remediation ${id} kept asking for approvals`);
+}
+
+export const ecsTaskScenario: Scenario = {
+  playbook: "ecs-task",
+
+  async run(env) {
+    const ecs = ecsClient(env.world.moto.endpoint);
+    const protection = taskProtectionFake();
+    const lane = await startLane(env.world, {
+      policy: POLICY,
+      awsMiddleware: (clients) => {
+        env.recorder.install(clients);
+        protection.install(clients);
+      },
+    });
+    try {
+      const clients = { ...env.world.aws, ecs };
+      await pinTaskLifecycle(env.world.moto.endpoint);
+      const cluster = await seedCluster(clients);
+      const network = await seedTaskNetwork(clients);
+      const service = await seedServiceTask(clients, { cluster, network, image: "nginx:1.27" });
+      const detail = findingForTask(service.task);
+      await lane.send(detail);
+      const queued = await remediationForFinding(env.world.db, findingIdOf(detail));
+      expect(queued.playbook).toBe("ecs-task");
+      const runs = await approveEveryPlan(env, lane, queued.id, ["succeeded"]);
+
+      expect((await requestRelease(env.world.db.prisma, lane.queues, queued.id, "erin")).ok).toBe(true);
+      expect((await waitForStatus(env.world.db, queued.id, ["awaiting_approval", "failed"])).status).toBe("awaiting_approval");
+      runs.push(...(await approveEveryPlan(env, lane, queued.id, ["succeeded"])));
+      return runs;
+    } finally {
+      await lane.stop();
+      ecs.destroy();
+    }
+  },
+};
