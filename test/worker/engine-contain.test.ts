@@ -95,7 +95,8 @@ describe("an instance finding through ingest and the worker", () => {
     const after = await viewInstance(world.aws, seeded);
     expect(containmentProblems(after, seeded, { findingId, remediationId: queued.id })).toEqual([]);
     expect(after.autoScaling?.lifecycleState).toBe("Standby");
-    expect(after.vpcGroups.filter((g) => g.name !== "guardduty-responder-isolation")).toEqual(before.vpcGroups);
+    // (the isolation's two groups added: transit and containment)
+    expect(after.vpcGroups.filter((g) => !["guardduty-responder-isolation", "guardduty-responder-transit"].includes(g.name))).toEqual(before.vpcGroups);
 
     // Redis: the containing job and the evidence job it handed over to (at a lower priority), both completed.
     const jobs = (await lane.jobs()).filter((j) => j.data.remediationId === queued.id);
@@ -117,7 +118,7 @@ describe("an instance finding through ingest and the worker", () => {
     await lane.stop();
   });
 
-  it("isolates five instances of one VPC with one shared isolation group", async () => {
+  it("isolates five instances of one VPC with one shared containment group and one transit group", async () => {
     const lane = await startLane(world);
     const vpc = await seedVpc(world.aws);
     const instances: SeededInstance[] = [];
@@ -131,13 +132,14 @@ describe("an instance finding through ingest and the worker", () => {
     const views = await Promise.all(instances.map((i) => viewInstance(world.aws, i)));
     const groupIds = new Set(views.flatMap((v) => v.isolationGroups.map((g) => g.id)));
     expect(groupIds.size).toBe(1);
+    expect(new Set(views.flatMap((v) => v.transitGroups.map((g) => g.id))).size).toBe(1);
     for (const [i, view] of views.entries()) {
       const seeded = instances[i];
       const r = ids[i];
       if (!seeded || !r) throw new Error("unreachable");
       expect(containmentProblems(view, seeded, { findingId: r.finding_id, remediationId: r.id })).toEqual([]);
     }
-    // Exactly one of the five created the group; the others found it.
+    // Exactly one of the five created the groups (both, under the VPC's lock); the others found them.
     const created = await Promise.all(
       ids.map(async (r) => (await stepsOf(world.db, r.id)).find((s) => s.name === "isolate")?.output as { groups: { created: boolean }[] }),
     );

@@ -55,12 +55,14 @@ const SCAN = "unknown";
 const KILL_POINTS: KillPoint[] = [
   { name: "after identify", resumed: "leave-auto-scaling", hold: (p) => holdNth(p, "EnterStandby", 1) },
   { name: "after leave-auto-scaling", resumed: "isolate", hold: (p) => holdNth(p, "CreateSecurityGroup", 1) },
-  { name: "mid-isolate, one interface swapped", resumed: "isolate", hold: (p) => holdNth(p, "ModifyNetworkInterfaceAttribute", 2) },
+  // Two interfaces, each original → transit → containment: four swaps.
+  { name: "mid-isolate, one interface on the transit group", resumed: "isolate", hold: (p) => holdNth(p, "ModifyNetworkInterfaceAttribute", 2) },
+  { name: "mid-isolate, one interface contained, the other not moved", resumed: "isolate", hold: (p) => holdNth(p, "ModifyNetworkInterfaceAttribute", 3) },
   {
     name: "isolate done in AWS, its output not recorded",
     resumed: "isolate",
     alreadyDone: true,
-    hold: (p) => holdAfter(p, { operation: "RevokeSecurityGroupEgress", n: 1 }, "DescribeNetworkInterfaces"),
+    hold: (p) => holdAfter(p, { operation: "ModifyNetworkInterfaceAttribute", n: 4 }, "DescribeNetworkInterfaces"),
   },
   { name: "after isolate", resumed: "protect-evidence", hold: (p) => holdNth(p, "ModifyInstanceAttribute", 1) },
   { name: "after protect-evidence", resumed: "leave-target-groups", hold: (p) => holdNth(p, "DeregisterTargets", 1) },
@@ -91,7 +93,7 @@ function finishedAs(step: string, alreadyDone: boolean): string {
 const STEP_FINISHED = ["step.succeeded", "step.skipped", "step.unavailable", "step.verified"];
 
 /** Calls that create or change something once: across both processes each reaches moto exactly this often. */
-const ONCE = { EnterStandby: 1, CreateSecurityGroup: 1, DeregisterTargets: 1, CreateTags: 1, CreateSnapshot: 2, [SCAN]: 1 };
+const ONCE = { EnterStandby: 1, CreateSecurityGroup: 2 /* transit and containment */, DeregisterTargets: 1, CreateTags: 1, CreateSnapshot: 2, [SCAN]: 1 };
 
 let world: EngineWorld;
 

@@ -98,14 +98,17 @@ describe("dry-run mode", () => {
     expect([...plan.keys()]).toEqual(CONTAINMENT_STEPS.filter((s) => s !== "identify"));
     expect(operations(plan.get("leave-auto-scaling"))).toEqual(["EnterStandby"]);
     expect(operations(plan.get("isolate"))).toEqual([
-      "CreateSecurityGroup",
-      "RevokeSecurityGroupEgress", // the new group's ::/0 default, if the VPC has IPv6
+      "CreateSecurityGroup", // containment
+      "RevokeSecurityGroupEgress", // its IPv4 default, before anything moves in
+      "RevokeSecurityGroupEgress", // its ::/0 default, if the VPC has IPv6
+      "CreateSecurityGroup", // transit, born with the all-traffic egress rule it keeps
+      "ModifyNetworkInterfaceAttribute", // each interface: to transit, then to containment
       "ModifyNetworkInterfaceAttribute",
       "ModifyNetworkInterfaceAttribute",
-      "RevokeSecurityGroupEgress",
+      "ModifyNetworkInterfaceAttribute",
     ]);
     expect(plan.get("isolate")?.calls.filter((c) => c.operation === "ModifyNetworkInterfaceAttribute").map((c) => c.params["NetworkInterfaceId"]).sort())
-      .toEqual(seededEnis(seeded).map((e) => e.id));
+      .toEqual(seededEnis(seeded).flatMap((e) => [e.id, e.id]));
     expect(operations(plan.get("protect-evidence"))).toEqual(["ModifyInstanceAttribute", "ModifyInstanceAttribute", "ModifyInstanceAttribute"]);
     expect(operations(plan.get("leave-target-groups"))).toEqual(["DeregisterTargets"]);
     expect(operations(plan.get("tag"))).toEqual(["CreateTags"]);

@@ -17,6 +17,7 @@ import {
   vpcGroups,
   ISOLATION_GROUP_NAME,
 } from "../support/index.js";
+import { TRANSIT_GROUP_NAME } from "../support/seed/instance.js";
 import {
   CONTAINMENT_STEPS,
   createEngineWorld,
@@ -71,7 +72,7 @@ async function waitForAll(findingIds: readonly string[], attempts: number): Prom
 }
 
 describe("two worker processes", () => {
-  it("contain 20 instances in 3 VPCs, each exactly once, with one isolation group per VPC", async () => {
+  it("contain 20 instances in 3 VPCs, each exactly once, with one containment and one transit group per VPC", async () => {
     const vpcs: SeededVpc[] = [];
     for (let i = 0; i < VPCS; i++) vpcs.push(await seedVpc(world.aws));
     const instances: SeededInstance[] = [];
@@ -93,9 +94,12 @@ describe("two worker processes", () => {
       expect(containmentProblems(await viewInstance(world.aws, seeded), seeded, { findingId: r.finding_id, remediationId: r.id })).toEqual([]);
     }
     for (const vpc of vpcs) {
-      expect((await vpcGroups(world.aws, vpc.vpcId)).filter((g) => g.name === ISOLATION_GROUP_NAME)).toHaveLength(1);
+      const groups = await vpcGroups(world.aws, vpc.vpcId);
+      expect(groups.filter((g) => g.name === ISOLATION_GROUP_NAME)).toHaveLength(1);
+      expect(groups.filter((g) => g.name === TRANSIT_GROUP_NAME)).toHaveLength(1);
     }
-    expect(calls("CreateSecurityGroup")).toBe(VPCS);
+    // Two groups per VPC (containment and transit), each created once: creation runs under the VPC's lock.
+    expect(calls("CreateSecurityGroup")).toBe(2 * VPCS);
     expect(calls("CreateSnapshot")).toBe(2 * INSTANCES);
     expect(calls("CreateTags")).toBe(INSTANCES);
 

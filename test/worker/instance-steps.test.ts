@@ -66,6 +66,7 @@ import { runSteps } from "../support/steps.js";
 
 const ACCOUNT = "123456789012";
 const ISOLATION_GROUP = "guardduty-responder-isolation";
+const TRANSIT_GROUP = "guardduty-responder-transit";
 
 let moto: Moto;
 let clients: AwsClients;
@@ -237,12 +238,13 @@ async function eniGroups(instanceId: string): Promise<Record<string, string[]>> 
   );
 }
 
-async function isolationGroups(vpcId: string): Promise<SecurityGroup[]> {
+/** The VPC's containment groups (by name), or its transit groups. */
+async function isolationGroups(vpcId: string, name: string = ISOLATION_GROUP): Promise<SecurityGroup[]> {
   const out = await clients.ec2.send(
     new DescribeSecurityGroupsCommand({
       Filters: [
         { Name: "vpc-id", Values: [vpcId] },
-        { Name: "group-name", Values: [ISOLATION_GROUP] },
+        { Name: "group-name", Values: [name] },
       ],
     }),
   );
@@ -359,7 +361,8 @@ describe("the instance playbook in order", () => {
     expect(Object.fromEntries(pre.enis.map((e) => [e.id, e.groupIds]))).toEqual(seeded.eniGroups);
     expect(pre.autoScaling).toEqual({ groupName: seeded.autoScalingGroupName, lifecycleState: "InService" });
 
-    // One isolation group in the VPC, tagged, with no rules at all; every interface has only it.
+    // One containment group in the VPC, tagged, with no rules at all; every interface has only
+    // it. One transit group beside it, holding its all-traffic egress rule, and nothing in it.
     const [group, ...others] = await isolationGroups(seeded.vpcId);
     expect(others).toHaveLength(0);
     expect(group?.Tags).toEqual(expect.arrayContaining([{ Key: "guardduty-responder:role", Value: "isolation" }]));
@@ -368,8 +371,13 @@ describe("the instance playbook in order", () => {
       [seeded.primaryEniId]: [group?.GroupId],
       [seeded.secondaryEniId]: [group?.GroupId],
     });
+    const [transit, ...moreTransit] = await isolationGroups(seeded.vpcId, TRANSIT_GROUP);
+    expect(moreTransit).toHaveLength(0);
+    expect(transit?.Tags).toEqual(expect.arrayContaining([{ Key: "guardduty-responder:role", Value: "isolation-transit" }]));
+    expect(ruleCount(transit ?? {})).toBe(1);
     expect(ctx.outputs.get("isolate")).toMatchObject({
-      isolationGroupId: group?.GroupId,
+      containmentGroupId: group?.GroupId,
+      groups: [{ vpcId: seeded.vpcId, transitGroupId: transit?.GroupId, containmentGroupId: group?.GroupId, created: true }],
       enis: [
         { id: seeded.primaryEniId, previousGroupIds: seeded.eniGroups[seeded.primaryEniId] },
         { id: seeded.secondaryEniId, previousGroupIds: seeded.eniGroups[seeded.secondaryEniId] },
@@ -458,7 +466,7 @@ describe("the instance playbook in order", () => {
     }
   });
 
-  it("isolates five instances of one VPC at once under the lock, with one group", async () => {
+  it("isolates five instances of one VPC at once: one containment group, created once under the lock", async () => {
     const vpc = await seedVpc(clients);
     const seeded: SeededInstance[] = [];
     for (let i = 0; i < 5; i++) seeded.push(await seedInstance(clients, { vpc, autoScaling: false, targetGroup: false }));
@@ -715,7 +723,7 @@ describe("leave-auto-scaling", () => {
 });
 
 describe("plan and dry-run", () => {
-  it("change nothing, report EC2 permissions from DryRun, and plan one swap per interface", async () => {
+  it("change nothing, report EC2 permissions from DryRun, and plan two swaps per interface (transit, then containment)", async () => {
     const seeded = await seedInstance(clients);
     const ctx = makeContext(seeded.instanceId);
     const before = await observableState(seeded, ctx.tags.remediationId);
@@ -739,15 +747,34 @@ describe("plan and dry-run", () => {
     }
     expect(await observableState(seeded, ctx.tags.remediationId)).toEqual(before);
 
-    // The group act creates first is named in the calls after it, with the VPC it is for (an
-    // instance with interfaces in two VPCs gets a new group in each).
-    const newGroup = `(the group CreateSecurityGroup returns for ${seeded.vpcId})`;
+    // The groups act creates are named in the calls after them, with their role and VPC (an
+    // instance with interfaces in two VPCs gets new groups in each). The new containment group's
+    // default egress rules go before any interface moves in; each interface goes original →
+    // transit → containment.
+    const containment = `(the group CreateSecurityGroup returns for containment in ${seeded.vpcId})`;
+    const transit = `(the group CreateSecurityGroup returns for transit in ${seeded.vpcId})`;
+    const swap = (eniId: string, groupId: string): unknown => ({
+      service: "ec2",
+      operation: "ModifyNetworkInterfaceAttribute",
+      params: { NetworkInterfaceId: eniId, Groups: [groupId] },
+    });
     expect(plans["isolate"]).toEqual([
-      { service: "ec2", operation: "CreateSecurityGroup", params: expect.objectContaining({ VpcId: seeded.vpcId }) as unknown },
-      { service: "ec2", operation: "RevokeSecurityGroupEgress", params: { GroupId: newGroup, IpPermissions: [{ IpProtocol: "-1", Ipv6Ranges: [{ CidrIpv6: "::/0" }] }] } },
-      { service: "ec2", operation: "ModifyNetworkInterfaceAttribute", params: { NetworkInterfaceId: seeded.primaryEniId, Groups: [newGroup] } },
-      { service: "ec2", operation: "ModifyNetworkInterfaceAttribute", params: { NetworkInterfaceId: seeded.secondaryEniId, Groups: [newGroup] } },
-      { service: "ec2", operation: "RevokeSecurityGroupEgress", params: { GroupId: newGroup, IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] } },
+      {
+        service: "ec2",
+        operation: "CreateSecurityGroup",
+        params: expect.objectContaining({ GroupName: ISOLATION_GROUP, VpcId: seeded.vpcId }) as unknown,
+      },
+      { service: "ec2", operation: "RevokeSecurityGroupEgress", params: { GroupId: containment, IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] } },
+      { service: "ec2", operation: "RevokeSecurityGroupEgress", params: { GroupId: containment, IpPermissions: [{ IpProtocol: "-1", Ipv6Ranges: [{ CidrIpv6: "::/0" }] }] } },
+      {
+        service: "ec2",
+        operation: "CreateSecurityGroup",
+        params: expect.objectContaining({ GroupName: TRANSIT_GROUP, VpcId: seeded.vpcId }) as unknown,
+      },
+      swap(seeded.primaryEniId, transit),
+      swap(seeded.primaryEniId, containment),
+      swap(seeded.secondaryEniId, transit),
+      swap(seeded.secondaryEniId, containment),
     ]);
     expect(plans["leave-auto-scaling"]).toEqual([
       {
@@ -775,11 +802,14 @@ describe("plan and dry-run", () => {
     // Once the group exists, the plan swaps into its real id, and every call can be checked.
     await runSteps([createIdentifyStep(), leaveAutoScaling, isolate], ctx);
     const [group] = await isolationGroups(seeded.vpcId);
+    const [transitGroup] = await isolationGroups(seeded.vpcId, TRANSIT_GROUP);
     await restoreGroups.act(ctx, undefined);
     const replanned = await derive(isolate, ctx, "dry_run");
-    expect(replanned.calls.filter((c) => c.operation === "ModifyNetworkInterfaceAttribute")).toEqual([
-      { service: "ec2", operation: "ModifyNetworkInterfaceAttribute", params: { NetworkInterfaceId: seeded.primaryEniId, Groups: [group?.GroupId] } },
-      { service: "ec2", operation: "ModifyNetworkInterfaceAttribute", params: { NetworkInterfaceId: seeded.secondaryEniId, Groups: [group?.GroupId] } },
+    expect(replanned.calls).toEqual([
+      swap(seeded.primaryEniId, transitGroup?.GroupId ?? ""),
+      swap(seeded.primaryEniId, group?.GroupId ?? ""),
+      swap(seeded.secondaryEniId, transitGroup?.GroupId ?? ""),
+      swap(seeded.secondaryEniId, group?.GroupId ?? ""),
     ]);
     for (const result of replanned.permissions) expect(result.permitted, result.detail).toBe(true);
   });

@@ -1,11 +1,12 @@
-// A real worker process killed (SIGKILL) between authorising the isolation group's temporary
-// all-traffic egress rule and revoking it, whose remediation is then never resumed (it was
-// failed: nothing is in flight any more, and no isolation happens in that VPC again). Another
-// worker's egress sweep, wired in the worker service, must revoke the rule; without it every
-// instance isolated in that VPC keeps outbound access for good.
+// A real worker process killed (SIGKILL) with an interface on its VPC's transit group: the
+// interface had been moved original → transit, and the move on to containment never reached AWS.
+// The transit group carries all-traffic egress, so the interface must not stay there:
+// - the re-run (another process resumes the remediation) finds it on transit and moves it on;
+// - when nobody resumes it (an operator failed the remediation), a live worker's sweep, wired in
+//   the worker service, moves it on to the containment group its mark names.
 //
 // How the kill lands: the first worker talks to AWS through a proxy that holds its second
-// ModifyNetworkInterfaceAttribute (one interface already in the group, the rule on it); once that
+// ModifyNetworkInterfaceAttribute (the primary interface's transit → containment); once that
 // request is held, the process is killed.
 import { DescribeNetworkInterfacesCommand, DescribeSecurityGroupsCommand, type SecurityGroup } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,11 +20,14 @@ import {
   seed,
   spawnWorker,
   startLane,
+  waitForStatus,
   type EngineWorld,
 } from "./engine-harness.js";
 
-/** A dead worker's locks expire within this long; the sweep looks every second. */
+/** A dead worker's locks expire within this long. */
 const CRASH_ENV = { WORKER_JOB_LOCK_MS: "2000", WORKER_LOCK_TTL_MS: "1000" };
+const ENTERED = "isolation.transit_entered";
+const LEFT = "isolation.transit_left";
 
 let world: EngineWorld;
 
@@ -35,56 +39,101 @@ afterAll(async () => {
   await world.close();
 });
 
-async function serviceGroup(vpcId: string): Promise<SecurityGroup | undefined> {
+async function groupOfRole(vpcId: string, role: string): Promise<SecurityGroup | undefined> {
   const out = await world.aws.ec2.send(
-    new DescribeSecurityGroupsCommand({ Filters: [{ Name: "vpc-id", Values: [vpcId] }, { Name: "tag:guardduty-responder:role", Values: ["isolation"] }] }),
+    new DescribeSecurityGroupsCommand({ Filters: [{ Name: "vpc-id", Values: [vpcId] }, { Name: "tag:guardduty-responder:role", Values: [role] }] }),
   );
   return out.SecurityGroups?.[0];
 }
 
-async function egressRecords(vpcId: string): Promise<{ action: string; by: string | null }[]> {
-  const { rows } = await world.db.pool.query<{ action: string; by: string | null }>(
-    "SELECT action, detail->>'by' AS by FROM audit_events WHERE action LIKE 'isolation.egress_%' AND detail->>'vpcId' = $1 ORDER BY id",
-    [vpcId],
+async function groupsOf(eniId: string): Promise<string[]> {
+  const out = await world.aws.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniId] }));
+  return (out.NetworkInterfaces?.[0]?.Groups ?? []).map((g) => g.GroupId ?? "");
+}
+
+async function marks(eniId: string): Promise<{ action: string; to: string | null; actor: string }[]> {
+  const { rows } = await world.db.pool.query<{ action: string; to: string | null; actor: string }>(
+    "SELECT action, detail->>'to' AS to, actor FROM audit_events WHERE action IN ($1, $2) AND detail->>'eniId' = $3 ORDER BY id",
+    [ENTERED, LEFT, eniId],
   );
   return rows;
 }
 
-describe("a worker killed holding the isolation group's temporary egress rule", () => {
-  it("leaves no egress rule on the group once nothing is in flight: a live worker's sweep revokes it with no further isolation in that VPC", async () => {
+/**
+ * Runs a worker until it holds the primary interface's move to containment, and kills it there.
+ * Returns what the kill left: the interface on the transit group, its mark open.
+ */
+async function killOnTransit(lane: Awaited<ReturnType<typeof startLane>>): Promise<{
+  seeded: Awaited<ReturnType<typeof seed>>;
+  remediationId: string;
+  transitId: string;
+  containmentId: string;
+}> {
+  const proxy = await startAwsProxy(world.moto.endpoint);
+  try {
+    const seeded = await seed(world, { autoScaling: false, targetGroup: false });
+    const holding = holdNth(proxy, "ModifyNetworkInterfaceAttribute", 2);
+    const dying = await spawnWorker(lane.workerEnv(proxy.endpoint, CRASH_ENV));
+    const detail = findingFor(seeded);
+    await lane.send(detail);
+    const r = await remediationForFinding(world.db, findingIdOf(detail));
+    const held = await holding;
+    expect(held.request.operation).toBe("ModifyNetworkInterfaceAttribute");
+    await dying.kill();
+
+    const transitId = (await groupOfRole(seeded.vpcId, "isolation-transit"))?.GroupId ?? "";
+    const containmentId = (await groupOfRole(seeded.vpcId, "isolation"))?.GroupId ?? "";
+    expect(transitId).toMatch(/^sg-/);
+    expect(await groupsOf(seeded.primaryEniId)).toEqual([transitId]);
+    expect((await groupOfRole(seeded.vpcId, "isolation-transit"))?.IpPermissionsEgress).toEqual([
+      expect.objectContaining({ IpProtocol: "-1", IpRanges: [expect.objectContaining({ CidrIp: "0.0.0.0/0" })] }),
+    ]);
+    expect((await marks(seeded.primaryEniId)).map((m) => m.action)).toEqual([ENTERED]);
+    return { seeded, remediationId: r.id, transitId, containmentId };
+  } finally {
+    await proxy.close();
+  }
+}
+
+describe("a worker killed with an interface on the transit group", () => {
+  it("the re-run in another process finds it on transit and moves it on to containment", async () => {
     const lane = await startLane(world, { worker: false });
-    const proxy = await startAwsProxy(world.moto.endpoint);
     try {
-      const seeded = await seed(world);
-      const holding = holdNth(proxy, "ModifyNetworkInterfaceAttribute", 2);
-      const dying = await spawnWorker(lane.workerEnv(proxy.endpoint, CRASH_ENV));
-      const detail = findingFor(seeded);
-      await lane.send(detail);
-      const r = await remediationForFinding(world.db, findingIdOf(detail));
-      await holding;
-      await dying.kill();
+      const { seeded, remediationId, containmentId } = await killOnTransit(lane);
+      // No sweep in this worker during the test (an hour apart): the move is the re-run's.
+      await lane.restartWorker({ ...CRASH_ENV, WORKER_EGRESS_SWEEP_MS: "3600000" });
+      expect((await waitForStatus(world.db, remediationId, ["succeeded", "failed", "skipped"], 400)).status).toBe("succeeded");
 
-      // What the kill left: the rule on the group one interface is already in, the record open.
-      const group = await serviceGroup(seeded.vpcId);
-      expect(group?.IpPermissionsEgress).toEqual([expect.objectContaining({ IpProtocol: "-1", IpRanges: [expect.objectContaining({ CidrIp: "0.0.0.0/0" })] })]);
-      const enis = await world.aws.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [seeded.primaryEniId] }));
-      expect(enis.NetworkInterfaces?.[0]?.Groups?.map((g) => g.GroupId)).toEqual([group?.GroupId]);
-      expect(await egressRecords(seeded.vpcId)).toEqual([{ action: "isolation.egress_opened", by: null }]);
-
-      // Nobody resumes it (e.g. an operator failed it): no isolation in that VPC ever runs again.
-      await world.db.pool.query("UPDATE remediations SET status = 'failed', error = 'test: never resumed' WHERE id = $1::uuid", [r.id]);
-
-      await lane.restartWorker({ ...CRASH_ENV, WORKER_EGRESS_SWEEP_MS: "1000" });
-      await waitUntil(async () => (await egressRecords(seeded.vpcId)).length === 2, { attempts: 150, what: "the egress record closed" });
-
-      expect((await serviceGroup(seeded.vpcId))?.IpPermissionsEgress).toEqual([]);
-      expect(await egressRecords(seeded.vpcId)).toEqual([
-        { action: "isolation.egress_opened", by: null },
-        { action: "isolation.egress_closed", by: "sweep" },
+      expect(await groupsOf(seeded.primaryEniId)).toEqual([containmentId]);
+      expect(await groupsOf(seeded.secondaryEniId)).toEqual([containmentId]);
+      expect((await groupOfRole(seeded.vpcId, "isolation"))?.IpPermissionsEgress).toEqual([]);
+      expect((await marks(seeded.primaryEniId)).map((m) => [m.action, m.to, m.actor])).toEqual([
+        [ENTERED, null, "worker"],
+        [LEFT, "containment", "worker"],
       ]);
     } finally {
       await lane.stop();
-      await proxy.close();
+    }
+  });
+
+  it("when nobody resumes it, a live worker's sweep moves it on to containment with no further isolation in that VPC", async () => {
+    const lane = await startLane(world, { worker: false });
+    try {
+      const { seeded, remediationId, containmentId } = await killOnTransit(lane);
+      // Nobody resumes it (e.g. an operator failed it): no isolation in that VPC ever runs again.
+      await world.db.pool.query("UPDATE remediations SET status = 'failed', error = 'test: never resumed' WHERE id = $1::uuid", [remediationId]);
+
+      await lane.restartWorker({ ...CRASH_ENV, WORKER_EGRESS_SWEEP_MS: "1000" });
+      await waitUntil(async () => (await marks(seeded.primaryEniId)).length === 2, { attempts: 150, what: "the transit mark closed" });
+
+      expect(await groupsOf(seeded.primaryEniId)).toEqual([containmentId]);
+      expect((await groupOfRole(seeded.vpcId, "isolation"))?.IpPermissionsEgress).toEqual([]);
+      expect((await marks(seeded.primaryEniId)).map((m) => [m.action, m.to, m.actor])).toEqual([
+        [ENTERED, null, "worker"],
+        [LEFT, "containment", "worker:egress-sweep"],
+      ]);
+    } finally {
+      await lane.stop();
     }
   });
 });

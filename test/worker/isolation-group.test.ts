@@ -1,11 +1,11 @@
-// The isolation group against hostile and unlucky conditions, on moto, Postgres and Redis: a
-// squatted name or a look-alike group never blocks or weakens containment, and the temporary
-// all-traffic egress rule that a dead worker left behind is revoked by the next look at the group
-// under the lock, or by the sweep when nothing else ever happens in that VPC. The steps run with
-// a context like the engine's: audit events written to Postgres, the VPC lock held in Redis.
-// A worker's death between authorising and revoking the rule is stood in for by a worker whose
-// EC2 client fails every swap and every revoke (test/support/aws-faults.ts): it leaves exactly
-// what a crash leaves, the rule on the group and the "opened" record without its close.
+// The two isolation groups against hostile and unlucky conditions, on moto, Postgres and Redis: a
+// squatted name or a look-alike group never blocks or weakens containment; a new containment
+// group never keeps a rule; an interface a failing worker left on the transit group is moved on
+// by the re-run or by the sweep; and what the previous, one-group procedure's crash left (its
+// temporary all-traffic egress rule on the isolation group, today's containment group, with an
+// open egress record) is revoked by the next look at the group under the lock, or by the sweep
+// when nothing else ever happens in that VPC. The steps run with a context like the engine's:
+// audit events written to Postgres, the VPC lock held in Redis.
 import { randomUUID } from "node:crypto";
 import {
   AuthorizeSecurityGroupEgressCommand,
@@ -17,6 +17,7 @@ import {
   DescribeSecurityGroupsCommand,
   EC2Client,
   EC2ServiceException,
+  ModifyNetworkInterfaceAttributeCommand,
   type SecurityGroup,
 } from "@aws-sdk/client-ec2";
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
@@ -36,7 +37,7 @@ import { isNotAvailable, type ApiFamily, type Json, type Step, type StepContext 
 import { createEngineStore } from "../../services/worker/src/engine/store.js";
 import { createIdentifyStep } from "../../services/worker/src/playbooks/instance/01-identify.js";
 import { isolate } from "../../services/worker/src/playbooks/instance/03-isolate.js";
-import { lockName } from "../../services/worker/src/playbooks/instance/shared/isolation-group.js";
+import { lockName } from "../../services/worker/src/playbooks/kit/isolation/index.js";
 import { sweepLeftoverEgress, type EgressSweepDeps } from "../../services/worker/src/playbooks/instance/sweep/egress-sweep.js";
 import { injectFaults } from "../support/aws-faults.js";
 import {
@@ -55,9 +56,13 @@ import {
 const ACCOUNT = "123456789012";
 const REGION = "us-east-1";
 const USUAL_NAME = "guardduty-responder-isolation";
+const TRANSIT_NAME = "guardduty-responder-transit";
 const ROLE_TAG = { Key: "guardduty-responder:role", Value: "isolation" };
+const TRANSIT_TAG = { Key: "guardduty-responder:role", Value: "isolation-transit" };
 const OPENED = "isolation.egress_opened";
 const CLOSED = "isolation.egress_closed";
+const ENTERED = "isolation.transit_entered";
+const LEFT = "isolation.transit_left";
 
 let moto: Moto;
 let db: TestDatabase;
@@ -172,11 +177,9 @@ async function group(groupId: string): Promise<SecurityGroup> {
   return found;
 }
 
-/** The service's groups in the VPC, as an operator would list them: by the role tag. */
-async function taggedGroups(vpcId: string): Promise<SecurityGroup[]> {
-  const out = await clients.ec2.send(
-    new DescribeSecurityGroupsCommand({ Filters: [{ Name: "vpc-id", Values: [vpcId] }, { Name: `tag:${ROLE_TAG.Key}`, Values: [ROLE_TAG.Value] }] }),
-  );
+/** The service's groups of a role in the VPC, as an operator would list them: by the role tag. */
+async function taggedGroups(vpcId: string, tag: { Key: string; Value: string } = ROLE_TAG): Promise<SecurityGroup[]> {
+  const out = await clients.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: "vpc-id", Values: [vpcId] }, { Name: `tag:${tag.Key}`, Values: [tag.Value] }] }));
   return out.SecurityGroups ?? [];
 }
 
@@ -201,6 +204,19 @@ async function ledger(vpcId: string): Promise<{ action: string; by: string | nul
   return rows;
 }
 
+function groupsOf(seeded: SeededInstance, eniId: string): string[] {
+  return seeded.eniGroups[eniId] ?? [];
+}
+
+/** The transit marks of an interface, oldest first. */
+async function marks(eniId: string): Promise<{ action: string; to: string | null; actor: string }[]> {
+  const { rows } = await db.pool.query<{ action: string; to: string | null; actor: string }>(
+    "SELECT action, detail->>'to' AS to, actor FROM audit_events WHERE action IN ($1, $2) AND detail->>'eniId' = $3 ORDER BY id",
+    [ENTERED, LEFT, eniId],
+  );
+  return rows;
+}
+
 /** A sweep, as seen from one VPC (records of earlier tests' VPCs are swept too). */
 async function sweepFor(vpcId: string, deps: EgressSweepDeps): Promise<{ closed: string[][]; busy: boolean; refused?: true }> {
   const result = await sweepLeftoverEgress(deps);
@@ -213,28 +229,44 @@ async function sweepFor(vpcId: string, deps: EgressSweepDeps): Promise<{ closed:
 }
 
 /**
- * A worker that dies holding the rule: an instance of the VPC is already isolated (the group
- * exists), then this worker authorises the rule and every swap and revoke it tries fails. Returns
- * the isolation group, which now has all-traffic egress: every isolated instance can reach out.
+ * What the previous, one-group procedure left when its worker died holding the temporary rule: an
+ * instance of the VPC is isolated (by this version: the group is the same, same name and tag),
+ * then the all-traffic egress rule is put on the group and the "opened" record written, exactly
+ * as that version did before it swapped the next instance in. Every instance in the group can
+ * reach out again.
  */
-async function crashMidIsolation(vpc: Awaited<ReturnType<typeof seedVpc>>): Promise<{ groupId: string; isolated: SeededInstance }> {
+async function legacyCrash(vpc: Awaited<ReturnType<typeof seedVpc>>): Promise<{ groupId: string; isolated: SeededInstance }> {
   const isolated = await seedBare(vpc);
   await isolateInstance(isolated);
   const [groupId] = (await eniGroups(isolated.instanceId))[0] ?? [];
   if (!groupId) throw new Error("the first instance was not isolated");
-
-  const dying = ec2Client();
-  injectFaults(dying, [
-    { operation: "ModifyNetworkInterfaceAttribute", times: 1_000, name: "InternalError", httpStatus: 500, errorClass: EC2ServiceException },
-    { operation: "RevokeSecurityGroupEgress", times: 1_000, name: "InternalError", httpStatus: 500, errorClass: EC2ServiceException },
+  await clients.ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] }));
+  await db.pool.query("INSERT INTO audit_events (actor, action, aws_request_ids, detail) VALUES ('worker', $1, '{}', $2::jsonb)", [
+    OPENED,
+    JSON.stringify({ accountId: ACCOUNT, region: REGION, vpcId: vpc.vpcId, groupIds: [groupId] }),
   ]);
-  const victim = await seedBare(vpc);
-  await expect(isolateInstance(victim, dying)).rejects.toMatchObject({ name: "InternalError" });
-
-  // What a crash leaves: the rule on the group, and the record opened but never closed.
   expect((await group(groupId)).IpPermissionsEgress).toEqual([expect.objectContaining({ IpProtocol: "-1" })]);
-  expect((await ledger(vpc.vpcId)).at(-1)).toMatchObject({ action: OPENED });
   return { groupId, isolated };
+}
+
+/**
+ * An EC2 client whose `nth` ModifyNetworkInterfaceAttribute fails with a 500 (and every later
+ * one, when `always`): an interface moved onto transit whose move on to containment fails is
+ * what a worker dying between the two leaves (with its mark open).
+ */
+function failingNthSwap(nth: number): EC2Client {
+  const client = ec2Client();
+  let seen = 0;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === "ModifyNetworkInterfaceAttributeCommand" && ++seen >= nth) {
+        throw new EC2ServiceException({ name: "InternalError", $fault: "server", $metadata: { httpStatusCode: 500 }, message: "test: worker died here" });
+      }
+      return next(args);
+    },
+    { step: "finalizeRequest", name: "test-fail-nth-swap" },
+  );
+  return client;
 }
 
 function sweepDeps(families: [string, ApiFamily][] = [], allowed: readonly string[] = [ACCOUNT]): EgressSweepDeps {
@@ -283,6 +315,9 @@ describe("isolation group squatting", () => {
     expect(ours[0]?.IpPermissionsEgress).toEqual([]);
     for (const s of [first, second]) expect(await eniGroups(s.instanceId)).toEqual([[oursId], [oursId]]);
     expect(rulesOf(await group(squatterId))).toEqual(squatterBefore);
+    // One transit group, its usual name free, holding only its all-traffic egress rule.
+    const transit = await taggedGroups(vpc.vpcId, TRANSIT_TAG);
+    expect(transit.map((g) => [g.GroupName, g.IpPermissions, egressRanges(g)])).toEqual([[TRANSIT_NAME, [], ["0.0.0.0/0"]]]);
   });
 
   it("a group carrying the service's tag but rules the service never adds is neither used nor changed: containment goes into a group whose rules it knows", async () => {
@@ -330,8 +365,8 @@ function egressRanges(g: SecurityGroup): string[] {
   return (g.IpPermissionsEgress ?? []).flatMap((p) => [...(p.IpRanges ?? []).map((r) => r.CidrIp ?? ""), ...(p.Ipv6Ranges ?? []).map((r) => r.CidrIpv6 ?? "")]);
 }
 
-describe("a new isolation group in a VPC with IPv6", () => {
-  it("is left by act with no egress at all, IPv6 default included, before the ledger says closed", async () => {
+describe("a new containment group in a VPC with IPv6", () => {
+  it("is left by act with no egress at all, IPv6 default included; only the transit group has egress; the egress ledger gets no record", async () => {
     const vpc = await seedV6Vpc();
     const seeded = await seedBare(vpc);
     const ctx = makeContext(seeded.instanceId);
@@ -340,11 +375,18 @@ describe("a new isolation group in a VPC with IPv6", () => {
     if (checked.done) throw new Error("a new instance reads as isolated already");
     await isolate.act(ctx, checked.state);
 
-    // Read straight after act, before verify's settled look under the lock could clean anything up.
+    // Read straight after act, before verify could clean anything up.
     const [groupId] = (await eniGroups(seeded.instanceId))[0] ?? [];
     if (!groupId) throw new Error("the instance was not isolated");
     expect(egressRanges(await group(groupId))).toEqual([]);
-    expect(await ledger(vpc.vpcId)).toEqual([{ action: OPENED, by: null }, { action: CLOSED, by: "isolation" }]);
+    const [transit, ...more] = await taggedGroups(vpc.vpcId, TRANSIT_TAG);
+    expect(more).toEqual([]);
+    expect(egressRanges(transit ?? {})).toContain("0.0.0.0/0");
+    expect(await ledger(vpc.vpcId)).toEqual([]);
+    // Each interface marked entering transit, then leaving it for containment.
+    for (const eniId of [seeded.primaryEniId, seeded.secondaryEniId]) {
+      expect((await marks(eniId)).map((m) => [m.action, m.to])).toEqual([[ENTERED, null], [LEFT, "containment"]]);
+    }
   });
 
   it("is left with no egress at all when the isolation fails half-way", async () => {
@@ -356,24 +398,79 @@ describe("a new isolation group in a VPC with IPv6", () => {
     const ours = await taggedGroups(vpc.vpcId);
     expect(ours).toHaveLength(1);
     expect(egressRanges(ours[0] ?? {})).toEqual([]);
-    expect((await ledger(vpc.vpcId)).at(-1)).toEqual({ action: CLOSED, by: "isolation" });
   });
 });
 
-describe("the temporary egress rule after a worker died holding it", () => {
+describe("an interface left on the transit group", () => {
+  /** Instance B's first interface on transit, its mark open: what a worker dying between the two moves leaves. */
+  async function leftOnTransit(): Promise<{ vpc: Awaited<ReturnType<typeof seedVpc>>; seeded: SeededInstance; transitId: string; containmentId: string }> {
+    const vpc = await seedVpc(clients);
+    const seeded = await seedBare(vpc);
+    await expect(isolateInstance(seeded, failingNthSwap(2))).rejects.toMatchObject({ name: "InternalError" });
+    const [transit] = await taggedGroups(vpc.vpcId, TRANSIT_TAG);
+    const [containment] = await taggedGroups(vpc.vpcId);
+    const transitId = transit?.GroupId ?? "";
+    const containmentId = containment?.GroupId ?? "";
+    expect(await eniGroups(seeded.instanceId)).toEqual([[transitId], groupsOf(seeded, seeded.secondaryEniId)]);
+    expect((await marks(seeded.primaryEniId)).map((m) => m.action)).toEqual([ENTERED]);
+    return { vpc, seeded, transitId, containmentId };
+  }
+
+  it("the re-run finds it on transit and moves it on to containment, then the other interface through transit", async () => {
+    const { seeded, containmentId } = await leftOnTransit();
+    await isolateInstance(seeded);
+    expect(await eniGroups(seeded.instanceId)).toEqual([[containmentId], [containmentId]]);
+    expect((await marks(seeded.primaryEniId)).map((m) => [m.action, m.to])).toEqual([[ENTERED, null], [LEFT, "containment"]]);
+    expect((await marks(seeded.secondaryEniId)).map((m) => [m.action, m.to])).toEqual([[ENTERED, null], [LEFT, "containment"]]);
+  });
+
+  it("the sweep moves it on to containment with no re-run, records it once, and leaves it alone while the VPC's lock is held", async () => {
+    const { vpc, seeded, transitId, containmentId } = await leftOnTransit();
+    const deps = sweepDeps();
+
+    const held = await locks.acquire(lockName(vpc.vpcId));
+    expect((await sweepLeftoverEgress(deps)).busy).toContain(vpc.vpcId);
+    expect(await eniGroups(seeded.instanceId)).toEqual([[transitId], groupsOf(seeded, seeded.secondaryEniId)]);
+    await held?.release();
+
+    const swept = await sweepLeftoverEgress(deps);
+    expect(swept.failed).toEqual([]);
+    expect(swept.moved.filter((m) => m.vpcId === vpc.vpcId)).toEqual([{ eniId: seeded.primaryEniId, vpcId: vpc.vpcId, to: "containment" }]);
+    expect(await eniGroups(seeded.instanceId)).toEqual([[containmentId], groupsOf(seeded, seeded.secondaryEniId)]);
+    expect((await marks(seeded.primaryEniId)).map((m) => [m.action, m.to, m.actor])).toEqual([
+      [ENTERED, null, "worker"],
+      [LEFT, "containment", "worker:egress-sweep"],
+    ]);
+    expect((await group(containmentId)).IpPermissionsEgress).toEqual([]);
+    // Nothing open any more.
+    expect((await sweepLeftoverEgress(deps)).moved.filter((m) => m.vpcId === vpc.vpcId)).toEqual([]);
+  });
+
+  it("the sweep leaves an interface someone moved elsewhere meanwhile where it is, and closes its mark", async () => {
+    const { vpc, seeded } = await leftOnTransit();
+    await clients.ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: seeded.primaryEniId, Groups: groupsOf(seeded, seeded.primaryEniId) }));
+    const swept = await sweepLeftoverEgress(sweepDeps());
+    expect(swept.moved.filter((m) => m.vpcId === vpc.vpcId)).toEqual([{ eniId: seeded.primaryEniId, vpcId: vpc.vpcId, to: "elsewhere" }]);
+    expect((await eniGroups(seeded.instanceId))[0]).toEqual(groupsOf(seeded, seeded.primaryEniId));
+  });
+});
+
+describe("the previous procedure's temporary egress rule after a worker died holding it", () => {
   it("the next isolation in that VPC leaves the group with no egress rule at all, and the record closed", async () => {
     const vpc = await seedVpc(clients);
-    const { groupId } = await crashMidIsolation(vpc);
+    const { groupId } = await legacyCrash(vpc);
 
-    await isolateInstance(await seedBare(vpc));
+    const next = await seedBare(vpc);
+    await isolateInstance(next);
 
     expect((await group(groupId)).IpPermissionsEgress).toEqual([]);
-    expect((await ledger(vpc.vpcId)).at(-1)).toMatchObject({ action: CLOSED, by: "isolation" });
+    expect(await eniGroups(next.instanceId)).toEqual([[groupId], [groupId]]);
+    expect((await ledger(vpc.vpcId)).at(-1)).toMatchObject({ action: CLOSED, by: "check" });
   });
 
   it("a check of the group under the lock revokes the leftover rule: an already isolated instance reads as isolated, with no egress on its group", async () => {
     const vpc = await seedVpc(clients);
-    const { groupId, isolated } = await crashMidIsolation(vpc);
+    const { groupId, isolated } = await legacyCrash(vpc);
 
     const ctx = makeContext(isolated.instanceId);
     await runSteps([createIdentifyStep()], ctx);
@@ -385,7 +482,7 @@ describe("the temporary egress rule after a worker died holding it", () => {
 
   it("the sweep revokes it with no further isolation in that VPC, in the record's account through the rate limits, and closes the record once", async () => {
     const vpc = await seedVpc(clients);
-    const { groupId } = await crashMidIsolation(vpc);
+    const { groupId } = await legacyCrash(vpc);
 
     const families: [string, ApiFamily][] = [];
     const deps = sweepDeps(families);
@@ -399,9 +496,9 @@ describe("the temporary egress rule after a worker died holding it", () => {
     expect((await ledger(vpc.vpcId)).filter((r) => r.by === "sweep")).toHaveLength(1);
   });
 
-  it("the sweep leaves an isolation in flight alone: with the VPC's lock held the rule stays, once the lock is free it goes", async () => {
+  it("the sweep leaves the VPC alone while its lock is held: the rule stays, once the lock is free it goes", async () => {
     const vpc = await seedVpc(clients);
-    const { groupId } = await crashMidIsolation(vpc);
+    const { groupId } = await legacyCrash(vpc);
     const deps = sweepDeps();
 
     const inFlight = await locks.acquire(lockName(vpc.vpcId));
@@ -417,7 +514,7 @@ describe("the temporary egress rule after a worker died holding it", () => {
 
   it("the sweep does not look at a record younger than the lock TTL (its isolation may still be running)", async () => {
     const vpc = await seedVpc(clients);
-    const { groupId } = await crashMidIsolation(vpc);
+    const { groupId } = await legacyCrash(vpc);
 
     expect(await sweepFor(vpc.vpcId, { ...sweepDeps(), minAgeMs: 60_000 })).toEqual({ closed: [], busy: false });
     expect((await group(groupId)).IpPermissionsEgress).toEqual([expect.objectContaining({ IpProtocol: "-1" })]);
@@ -427,7 +524,7 @@ describe("the temporary egress rule after a worker died holding it", () => {
 describe("egress sweep and the allow list", () => {
   it("the sweep changes nothing in an account taken off the allow list, and keeps the record open for when it comes back", async () => {
     const vpc = await seedVpc(clients);
-    const { groupId } = await crashMidIsolation(vpc);
+    const { groupId } = await legacyCrash(vpc);
 
     const families: [string, ApiFamily][] = [];
     expect(await sweepFor(vpc.vpcId, sweepDeps(families, []))).toEqual({ closed: [], busy: false, refused: true });

@@ -260,6 +260,10 @@ export function findingFor(instance: SeededInstance, options: InstanceFindingOpt
 
 /** The playbook's names, written out here so that a renamed tag or group fails the tests. */
 export const ISOLATION_GROUP_NAME = "guardduty-responder-isolation";
+/** The transit group every interface passes through on its way into the isolation (containment) group. */
+export const TRANSIT_GROUP_NAME = "guardduty-responder-transit";
+/** Both groups isolation adds to a VPC: what "nothing else of the VPC changed" leaves out. */
+export const RESPONDER_GROUP_NAMES: readonly string[] = [ISOLATION_GROUP_NAME, TRANSIT_GROUP_NAME];
 export const RESPONDER_TAG = {
   findingId: "guardduty-responder:finding-id",
   remediationId: "guardduty-responder:remediation-id",
@@ -299,7 +303,10 @@ export interface InstanceView {
   enis: EniView[];
   /** Every security group of the instance's VPC, rules counted. */
   vpcGroups: GroupView[];
+  /** The containment groups (the isolation group's name): rule-less, every interface in one. */
   isolationGroups: GroupView[];
+  /** The transit groups: all-traffic egress, no interface of a contained instance in them. */
+  transitGroups: GroupView[];
   /** Snapshots of the instance's volumes. */
   snapshots: SnapshotView[];
   autoScaling: { group: string; lifecycleState: string } | null;
@@ -379,6 +386,7 @@ export async function viewInstance(clients: SeedClients, seeded: SeededInstance)
       .sort((a, b) => a.id.localeCompare(b.id)),
     vpcGroups: groups,
     isolationGroups: groups.filter((g) => g.name === ISOLATION_GROUP_NAME),
+    transitGroups: groups.filter((g) => g.name === TRANSIT_GROUP_NAME),
     snapshots: (snapshots.Snapshots ?? [])
       .map((s) => ({ id: s.SnapshotId ?? "", volumeId: s.VolumeId ?? "", tags: tagMap(s.Tags) }))
       .sort((a, b) => a.volumeId.localeCompare(b.volumeId) || a.id.localeCompare(b.id)),
@@ -396,7 +404,8 @@ export function seededEnis(seeded: SeededInstance): EniView[] {
 
 /**
  * What is not as containment promised, in words (empty when contained): one rule-less isolation
- * group in the VPC, every interface only in it, the remediation's tags, one tagged snapshot per
+ * (containment) group in the VPC, every interface only in it, at most one transit group (egress
+ * only, tagged with its role), the remediation's tags, one tagged snapshot per
  * volume, evidence protection, out of the Auto Scaling group's and the target group's service.
  */
 export function containmentProblems(view: InstanceView, seeded: SeededInstance, ids: { findingId: string; remediationId: string }): string[] {
@@ -405,6 +414,11 @@ export function containmentProblems(view: InstanceView, seeded: SeededInstance, 
   if (!group || more.length > 0) problems.push(`${view.isolationGroups.length} isolation groups in ${seeded.vpcId}`);
   if (group && (group.ingress !== 0 || group.egress !== 0)) problems.push(`isolation group has rules (${group.ingress} in, ${group.egress} out)`);
   if (group && group.tags[RESPONDER_TAG.role] !== "isolation") problems.push("isolation group is not tagged with its role");
+  if (view.transitGroups.length > 1) problems.push(`${view.transitGroups.length} transit groups in ${seeded.vpcId}`);
+  for (const transit of view.transitGroups) {
+    if (transit.ingress !== 0) problems.push(`transit group has ${transit.ingress} ingress rules`);
+    if (transit.tags[RESPONDER_TAG.role] !== "isolation-transit") problems.push("transit group is not tagged with its role");
+  }
   if (view.enis.length !== 2) problems.push(`${view.enis.length} interfaces`);
   for (const eni of view.enis) {
     if (!group || eni.groupIds.length !== 1 || eni.groupIds[0] !== group.id) problems.push(`${eni.id} has [${eni.groupIds.join(", ")}]`);

@@ -1,5 +1,5 @@
 // Step 9: look again, from scratch, at what containment promised: every interface of the instance
-// holds only its VPC's isolation group, that group has no rules, and the instance carries the
+// holds only its VPC's containment group, that group has no rules, and the instance carries the
 // remediation's tags. Records what it found; throws VerificationError when anything is off.
 // A check only (checkOnly): a check that finds everything in place is recorded `verified`.
 import { z } from "zod";
@@ -7,8 +7,7 @@ import type { Step, StepContext } from "../../engine/step.js";
 import { checkingStep } from "../kit/checking-step.js";
 import { NETWORK_INTERFACE_ID, SECURITY_GROUP_ID, VPC_ID, instanceIdOf } from "./shared/ids.js";
 import { readEnis, requireLiveInstance, tagValue } from "./shared/instance.js";
-import { hasNoRules } from "./shared/group-rules.js";
-import { groupIdOf, settledIsolationGroup } from "./shared/isolation-group.js";
+import { isolationProblems } from "../kit/isolation/index.js";
 import { STEP } from "./shared/names.js";
 import { idOf } from "../kit/schema.js";
 import { STATE_ISOLATED, TAG_FINDING_ID, TAG_REMEDIATION_ID, TAG_STATE } from "./shared/tags.js";
@@ -16,9 +15,9 @@ import { STATE_ISOLATED, TAG_FINDING_ID, TAG_REMEDIATION_ID, TAG_STATE } from ".
 const verifyOutput = z.object({
   ok: z.boolean(),
   interfaces: z.array(
-    z.object({ id: idOf(NETWORK_INTERFACE_ID), groupIds: z.array(idOf(SECURITY_GROUP_ID)), isolationGroupId: idOf(SECURITY_GROUP_ID).nullable() }),
+    z.object({ id: idOf(NETWORK_INTERFACE_ID), groupIds: z.array(idOf(SECURITY_GROUP_ID)), containmentGroupId: idOf(SECURITY_GROUP_ID).nullable() }),
   ),
-  isolationGroups: z.array(z.object({ vpcId: idOf(VPC_ID), groupId: idOf(SECURITY_GROUP_ID), rules: z.boolean() })),
+  containmentGroups: z.array(z.object({ vpcId: idOf(VPC_ID), groupId: idOf(SECURITY_GROUP_ID) })),
   tags: z.array(z.object({ key: z.string(), value: z.string().nullable() })),
   problems: z.array(z.string()),
 });
@@ -32,28 +31,15 @@ async function inspect(ctx: StepContext): Promise<VerifyOutput> {
   const problems: string[] = [];
   if (enis.length === 0) problems.push("the instance has no network interface");
 
-  const groups = new Map<string, string | null>();
-  const isolationGroups: VerifyOutput["isolationGroups"] = [];
-  for (const vpcId of [...new Set(enis.map((e) => e.vpcId))].sort()) {
-    // Any usable group of ours isolates (a VPC may have more than one): prefer the interfaces' own.
-    const group = await settledIsolationGroup(ctx, vpcId, enis.filter((e) => e.vpcId === vpcId).flatMap((e) => e.groupIds));
-    groups.set(vpcId, group ? groupIdOf(group) : null);
-    if (!group) {
-      problems.push(`no isolation group in ${vpcId}`);
-      continue;
-    }
-    const rules = !hasNoRules(group);
-    isolationGroups.push({ vpcId, groupId: groupIdOf(group), rules });
-    if (rules) problems.push(`isolation group ${groupIdOf(group)} has rules`);
-  }
-
-  const interfaces = enis.map((eni) => {
-    const isolationGroupId = groups.get(eni.vpcId) ?? null;
-    if (eni.groupIds.length !== 1 || eni.groupIds[0] !== isolationGroupId) {
-      problems.push(`${eni.id} has [${eni.groupIds.join(", ")}]`);
-    }
-    return { id: eni.id, groupIds: eni.groupIds, isolationGroupId };
-  });
+  // Any usable containment group of ours contains (a VPC may have more than one): the
+  // interfaces' own is preferred. A rule on it, or an interface on anything else, is a problem.
+  const found = await isolationProblems(
+    ctx,
+    enis.map((e) => ({ id: e.id, vpcId: e.vpcId, groupIds: e.groupIds, requesterManaged: false })),
+  );
+  problems.push(...found.problems);
+  const containmentGroups = [...found.containment].map(([vpcId, groupId]) => ({ vpcId, groupId }));
+  const interfaces = enis.map((eni) => ({ id: eni.id, groupIds: eni.groupIds, containmentGroupId: found.containment.get(eni.vpcId) ?? null }));
 
   const wanted: [string, string][] = [
     [TAG_FINDING_ID, ctx.tags.findingId],
@@ -66,7 +52,7 @@ async function inspect(ctx: StepContext): Promise<VerifyOutput> {
     return { key, value: found };
   });
 
-  return { ok: problems.length === 0, interfaces, isolationGroups, tags, problems };
+  return { ok: problems.length === 0, interfaces, containmentGroups, tags, problems };
 }
 
 export const verifyIsolation: Step = checkingStep(STEP.verify, verifyOutput, inspect);

@@ -1,35 +1,39 @@
-// Release 1: give every interface back the security groups identify recorded before isolation.
-// Interfaces that are no longer attached are left alone (nothing to restore on them).
-import {
-  ModifyNetworkInterfaceAttributeCommand,
-  type ModifyNetworkInterfaceAttributeCommandInput,
-} from "@aws-sdk/client-ec2";
+// Release 1: give every interface back the security groups it had before isolation: the ones
+// isolate recorded (either version's output), else identify's pre-state. Interfaces that are no
+// longer there are left alone (nothing to restore on them) and reported.
 import { z } from "zod";
 import { VerificationError, type CheckResult, type Step, type StepContext } from "../../../engine/step.js";
-import { NETWORK_INTERFACE_ID, SECURITY_GROUP_ID, instanceIdOf } from "../shared/ids.js";
-import { readEnis, sameGroups } from "../shared/instance.js";
+import { pendingRestorations, restoreEniGroups } from "../../kit/isolation/index.js";
+import { idOf } from "../../kit/schema.js";
+import { parseIsolateOutput } from "../03-isolate.js";
+import { NETWORK_INTERFACE_ID, SECURITY_GROUP_ID } from "../shared/ids.js";
+import { readEnis } from "../shared/instance.js";
 import { STEP } from "../shared/names.js";
 import { requirePreState } from "../shared/pre-state.js";
-import { idOf } from "../../kit/schema.js";
 
-/** Each interface with the groups identify recorded, which it holds again. */
-const restoreGroupsOutput = z.object({ enis: z.array(z.object({ id: idOf(NETWORK_INTERFACE_ID), groupIds: z.array(idOf(SECURITY_GROUP_ID)) })) });
+/** Each interface with the groups it holds again; `gone`: interfaces that no longer exist. */
+const restoreGroupsOutput = z.object({
+  enis: z.array(z.object({ id: idOf(NETWORK_INTERFACE_ID), groupIds: z.array(idOf(SECURITY_GROUP_ID)) })),
+  gone: z.array(idOf(NETWORK_INTERFACE_ID)).default([]),
+});
 
-/** One call per interface whose groups differ from the recorded ones. */
-async function restorations(ctx: StepContext): Promise<ModifyNetworkInterfaceAttributeCommandInput[]> {
+type Recorded = { id: string; previousGroupIds: string[] }[];
+
+/**
+ * The interfaces to restore and their groups. Only interfaces still attached to the instance are
+ * touched: one detached since (and perhaps attached elsewhere) is not this release's to change.
+ */
+async function recorded(ctx: StepContext): Promise<Recorded> {
   const pre = requirePreState(ctx);
-  const live = await readEnis(ctx, instanceIdOf(ctx));
-  const inputs: ModifyNetworkInterfaceAttributeCommandInput[] = [];
-  for (const recorded of pre.enis) {
-    const now = live.find((e) => e.id === recorded.id);
-    if (!now || sameGroups(now.groupIds, recorded.groupIds)) continue;
-    inputs.push({ NetworkInterfaceId: recorded.id, Groups: recorded.groupIds });
-  }
-  return inputs;
+  const isolated = ctx.outputs.get(STEP.isolate);
+  const enis: Recorded =
+    isolated === undefined ? pre.enis.map((e) => ({ id: e.id, previousGroupIds: e.groupIds })) : parseIsolateOutput(isolated).enis;
+  const attached = new Set((await readEnis(ctx, pre.instanceId)).map((e) => e.id));
+  return enis.filter((e) => attached.has(e.id));
 }
 
-function restored(ctx: StepContext): { enis: { id: string; groupIds: string[] }[] } {
-  return { enis: requirePreState(ctx).enis.map((e) => ({ id: e.id, groupIds: e.groupIds })) };
+function outputOf(enis: Recorded, gone: string[]): z.infer<typeof restoreGroupsOutput> {
+  return { enis: enis.filter((e) => !gone.includes(e.id)).map((e) => ({ id: e.id, groupIds: e.previousGroupIds })), gone };
 }
 
 export const restoreGroups: Step = {
@@ -38,20 +42,19 @@ export const restoreGroups: Step = {
   output: restoreGroupsOutput,
 
   async check(ctx): Promise<CheckResult> {
-    return (await restorations(ctx)).length === 0 ? { done: true, output: restored(ctx) } : { done: false };
+    const enis = await recorded(ctx);
+    const { pending, gone } = await pendingRestorations(ctx, enis);
+    return pending.length === 0 ? { done: true, output: outputOf(enis, gone) } : { done: false };
   },
 
   async act(ctx) {
-    for (const input of await restorations(ctx)) {
-      await ctx.change({ service: "ec2", family: "ec2-write", command: new ModifyNetworkInterfaceAttributeCommand(input) });
-    }
-    return restored(ctx);
+    const enis = await recorded(ctx);
+    const { gone } = await restoreEniGroups(ctx, enis);
+    return outputOf(enis, gone);
   },
 
   async verify(ctx) {
-    const left = await restorations(ctx);
-    if (left.length > 0) {
-      throw new VerificationError(`groups not restored on ${left.map((i) => i.NetworkInterfaceId).join(", ")}`);
-    }
+    const { pending } = await pendingRestorations(ctx, await recorded(ctx));
+    if (pending.length > 0) throw new VerificationError(`groups not restored on ${pending.map((p) => p.id).join(", ")}`);
   },
 };

@@ -4,17 +4,14 @@ import { DEFAULT_EXEMPT_TAG as POLICY_DEFAULT_EXEMPT_TAG } from "@gdr/core/polic
 export const TAG_FINDING_ID = "guardduty-responder:finding-id";
 export const TAG_REMEDIATION_ID = "guardduty-responder:remediation-id";
 export const TAG_STATE = "guardduty-responder:state";
-export const TAG_ROLE = "guardduty-responder:role";
 export const TAG_SOURCE_VOLUME_ID = "guardduty-responder:source-volume-id";
 export const TAG_INSTANCE_ID = "guardduty-responder:instance-id";
 
 export const STATE_ISOLATED = "isolated";
 export const STATE_RELEASED = "released";
 
-/** The isolation group: one per VPC, found again by this name, this tag and the VPC. */
-export const ISOLATION_GROUP_NAME = "guardduty-responder-isolation";
-export const ISOLATION_ROLE = "isolation";
-export const ISOLATION_GROUP_DESCRIPTION = "GuardDuty responder quarantine - instances under remediation - no rules";
+// The isolation groups' names and role tag (guardduty-responder:role) are the kit's:
+// ../../kit/isolation/tags.ts.
 
 // A type, not an interface: outputs holding it must be assignable to Json.
 export type TagPair = {

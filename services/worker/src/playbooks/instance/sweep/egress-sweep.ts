@@ -1,8 +1,14 @@
-// The egress sweep: revokes an isolation group's temporary all-traffic egress rule that a worker
-// left behind when it died mid-isolation, even if no isolation ever happens in that VPC again.
-// It runs in every worker, on a timer. Where to look comes from the egress ledger in Postgres
-// (opened, never closed); it acts only holding the VPC's isolation lock, taken without waiting:
-// a taken lock means an isolation is in flight there, and its rule is not left over.
+// The isolation sweep, in every worker on a timer: finishes what a worker that died mid-isolation
+// left open, even if nothing else ever happens in that VPC again.
+// - An interface left on its VPC's transit group (a transit mark "entered" without its "left",
+//   open-transit.ts): the transit group carries all-traffic egress, so it is moved on to the
+//   containment group it was headed for. The remediation ran in act mode: containment was
+//   authorised; the move is the one its own re-run would make.
+// - A temporary all-traffic egress rule the previous, one-group procedure left on an isolation
+//   group (today's containment group; an open record of its egress ledger, open-egress.ts): revoked.
+// Each VPC is handled holding its isolation lock, taken without waiting: a taken lock means a
+// worker is creating the VPC's groups or cleaning up there, and the VPC is looked at next tick.
+import { DescribeSecurityGroupsCommand, ModifyNetworkInterfaceAttributeCommand } from "@aws-sdk/client-ec2";
 import type { AwsClientFactory } from "@gdr/core/aws/clients";
 import type { PrismaClient } from "@gdr/core/db/client";
 import type { Logger } from "@gdr/core/log";
@@ -11,9 +17,12 @@ import { callsFor } from "../../../engine/calls.js";
 import type { EngineLimits } from "../../../engine/deps.js";
 import type { ResourceLocks } from "../../../engine/limits/index.js";
 import { describeError } from "../../kit/errors.js";
-import { hasServiceEgress } from "../shared/group-rules.js";
-import { groupIdOf, lockName, revokeServiceEgress, serviceGroups, type GroupContext } from "../shared/isolation-group.js";
+import { groupIdOf, lockName, revokeServiceEgress, serviceGroups, type GroupContext } from "../../kit/isolation/groups.js";
+import { readEnisByIds } from "../../kit/isolation/enis.js";
+import { hasServiceEgress, isTagged, unexpectedRules } from "../../kit/isolation/rules.js";
+import type { TransitExit } from "../../kit/isolation/ledger.js";
 import { findOpenEgress, isStillOpen, recordSweptClosed, type OpenEgress } from "./open-egress.js";
+import { findOpenTransit, isStillInTransit, recordSweptLeft, type OpenTransit } from "./open-transit.js";
 
 export interface EgressSweepDeps {
   prisma: Pick<PrismaClient, "$queryRaw" | "auditEvent">;
@@ -25,81 +34,141 @@ export interface EgressSweepDeps {
   logger: Logger;
   /** Aborted when the worker stops: passed into every AWS call. */
   signal: AbortSignal;
-  /** Open records younger than this are not looked at: the lock TTL (an isolation may hold them). */
+  /** Records younger than this are not looked at: the lock TTL (an isolation may be in flight). */
   minAgeMs: number;
   /**
    * Why the worker may not act in an account (the policy's allow list), or null. The sweep obeys
    * it like every step: a record in an account taken off the list stays open (and is logged), so
-   * the sweep acts if the account comes back; the rule is for a person to remove meanwhile.
+   * the sweep acts if the account comes back; a person handles it meanwhile.
    */
   accountRefusal(accountId: string): string | null;
 }
 
 export interface EgressSweepResult {
-  /** VPCs whose open record was closed, with the groups a rule was revoked from. */
+  /** VPCs whose open egress record was closed, with the groups a rule was revoked from. */
   closed: { vpcId: string; groupIds: string[] }[];
-  /** VPCs left alone because their isolation lock is held (an isolation is in flight). */
+  /** Interfaces whose transit mark was closed, and where they ended (containment: moved by the sweep). */
+  moved: { eniId: string; vpcId: string; to: TransitExit }[];
+  /** VPCs left alone because their isolation lock is held. */
   busy: string[];
-  /** VPCs where the sweep failed (tried again at the next tick). */
+  /** VPCs (or interfaces) where the sweep failed (tried again at the next tick). */
   failed: string[];
   /** VPCs left alone because their account is not allowed any more. */
   refused: string[];
 }
 
+type Sweepable = { accountId: string; region: string; vpcId: string };
+
 /** One pass over every open record; safe with several workers sweeping at once. */
 export async function sweepLeftoverEgress(deps: EgressSweepDeps): Promise<EgressSweepResult> {
-  const result: EgressSweepResult = { closed: [], busy: [], failed: [], refused: [] };
+  const result: EgressSweepResult = { closed: [], moved: [], busy: [], failed: [], refused: [] };
+  for (const open of await findOpenTransit(deps.prisma, deps.minAgeMs)) {
+    await underLock(deps, open, result, open.eniId, async (signal) => {
+      if (!(await isStillInTransit(deps.prisma, open))) return;
+      const to = await moveOn(deps, open, signal);
+      result.moved.push({ eniId: open.eniId, vpcId: open.vpcId, to });
+    });
+  }
   for (const open of await findOpenEgress(deps.prisma, deps.minAgeMs)) {
-    deps.signal.throwIfAborted();
-    const refusal = deps.accountRefusal(open.accountId);
-    if (refusal) {
-      result.refused.push(open.vpcId);
-      deps.logger.warn(
-        { vpcId: open.vpcId, accountId: open.accountId, region: open.region, groupIds: open.groupIds, refusal },
-        "an isolation group's temporary egress rule may be left open in an account the responder may not act in any more: remove it by hand",
-      );
-      continue;
-    }
-    const lock = await deps.locks.acquire(lockName(open.vpcId));
-    if (!lock) {
-      result.busy.push(open.vpcId);
-      continue;
-    }
-    const stopKeepAlive = lock.keepAlive();
-    try {
+    await underLock(deps, open, result, open.vpcId, async (signal) => {
       // Another worker's sweep may have closed it between the query and the lock.
-      if (!(await isStillOpen(deps.prisma, open))) continue;
-      const groupIds = await closeVpc(deps, open, AbortSignal.any([deps.signal, lock.signal]));
-      result.closed.push({ vpcId: open.vpcId, groupIds });
-    } catch (err) {
-      result.failed.push(open.vpcId);
-      deps.logger.warn({ vpcId: open.vpcId, accountId: open.accountId, region: open.region, error: describeError(err) }, "egress sweep could not close a VPC; trying again at the next tick");
-    } finally {
-      stopKeepAlive();
-      await lock.release().catch(() => false);
-    }
+      if (!(await isStillOpen(deps.prisma, open))) return;
+      result.closed.push({ vpcId: open.vpcId, groupIds: await closeVpc(deps, open, signal) });
+    });
   }
   return result;
 }
 
-/**
- * Under the VPC's lock: revokes all-traffic egress from every usable group of ours in the VPC,
- * and from the group the record names even if someone has since added other rules to it (we know
- * we opened that one; its other rules stay), then records the close.
- */
-async function closeVpc(deps: EgressSweepDeps, open: OpenEgress, signal: AbortSignal): Promise<string[]> {
+async function underLock(
+  deps: EgressSweepDeps,
+  open: Sweepable,
+  result: EgressSweepResult,
+  what: string,
+  fn: (signal: AbortSignal) => Promise<void>,
+): Promise<void> {
+  deps.signal.throwIfAborted();
+  const refusal = deps.accountRefusal(open.accountId);
+  if (refusal) {
+    result.refused.push(open.vpcId);
+    deps.logger.warn(
+      { ...open, what, refusal },
+      "an isolation left half-done (an interface on a transit group, or an egress rule on an isolation group) in an account the responder may not act in any more: handle it by hand",
+    );
+    return;
+  }
+  const lock = await deps.locks.acquire(lockName(open.vpcId));
+  if (!lock) {
+    result.busy.push(open.vpcId);
+    return;
+  }
+  const stopKeepAlive = lock.keepAlive();
+  try {
+    await fn(AbortSignal.any([deps.signal, lock.signal]));
+  } catch (err) {
+    result.failed.push(what);
+    deps.logger.warn({ ...open, what, error: describeError(err) }, "isolation sweep could not finish a record; trying again at the next tick");
+  } finally {
+    stopKeepAlive();
+    await lock.release().catch(() => false);
+  }
+}
+
+/** The same call path as a step's in act mode: a token per call, the abort signal, request ids. */
+async function contextFor(deps: EgressSweepDeps, at: Sweepable, signal: AbortSignal): Promise<{ ctx: GroupContext; requestIds: string[] }> {
   const requestIds: string[] = [];
-  // The same call path as a step's in act mode: a token per call, the abort signal, request ids.
   const calls = callsFor("act", {
-    aws: await deps.aws.forTarget(open.accountId, open.region),
+    aws: await deps.aws.forTarget(at.accountId, at.region),
     signal,
-    throttle: (family) => deps.throttle(open.accountId, family, signal),
+    throttle: (family) => deps.throttle(at.accountId, family, signal),
     noteRequestId: (id) => {
       if (id) requestIds.push(id);
     },
   });
-  const ctx: GroupContext = { read: calls.read, change: calls.change, logger: deps.logger, mode: "act" };
-  const groups = await serviceGroups(ctx, open.vpcId);
+  return { ctx: { read: calls.read, change: calls.change, logger: deps.logger, mode: "act" }, requestIds };
+}
+
+/**
+ * An interface a dead worker left on transit: moved to the containment group its mark names, once
+ * that group is ours (tagged, no rule but all-traffic egress, which is revoked first). An
+ * interface that is gone, or is on other groups now (released, changed by hand), is left as it is.
+ */
+async function moveOn(deps: EgressSweepDeps, open: OpenTransit, signal: AbortSignal): Promise<TransitExit> {
+  const { ctx, requestIds } = await contextFor(deps, open, signal);
+  const [eni] = await readEnisByIds(ctx, [open.eniId]);
+  let to: TransitExit;
+  if (!eni) to = "gone";
+  else if (eni.groupIds.length === 1 && eni.groupIds[0] === open.containmentGroupId) to = "containment";
+  else if (eni.groupIds.length !== 1 || eni.groupIds[0] !== open.transitGroupId) to = "elsewhere";
+  else {
+    const out = await ctx.read("ec2", "ec2-read", new DescribeSecurityGroupsCommand({ GroupIds: [open.containmentGroupId] }));
+    const group = (out.SecurityGroups ?? []).find((g) => g.GroupId === open.containmentGroupId && g.VpcId === open.vpcId);
+    if (!group || !isTagged(group, "containment") || unexpectedRules(group).length > 0) {
+      throw new Error(`the containment group ${open.containmentGroupId} is gone or holds rules the responder never adds: ${open.eniId} stays on transit for a person to handle`);
+    }
+    if (hasServiceEgress(group)) await revokeServiceEgress(ctx, group);
+    await ctx.change({
+      service: "ec2",
+      family: "ec2-write",
+      command: new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: open.eniId, Groups: [open.containmentGroupId] }),
+    });
+    to = "containment";
+    deps.logger.warn(
+      { ...open, enteredAt: open.enteredAt },
+      "moved a network interface a stopped isolation had left on its transit group (all-traffic egress) on to containment",
+    );
+  }
+  await recordSweptLeft(deps.prisma, open, to, requestIds);
+  return to;
+}
+
+/**
+ * Under the VPC's lock: revokes all-traffic egress from every usable containment group of ours in
+ * the VPC, and from the group the record names even if someone has since added other rules to it
+ * (we know we opened that one; its other rules stay), then records the close.
+ */
+async function closeVpc(deps: EgressSweepDeps, open: OpenEgress, signal: AbortSignal): Promise<string[]> {
+  const { ctx, requestIds } = await contextFor(deps, open, signal);
+  const groups = await serviceGroups(ctx, open.vpcId, "containment");
   const recorded = groups.refused.filter((r) => open.groupIds.includes(groupIdOf(r.group))).map((r) => r.group);
   const revoked: string[] = [];
   for (const group of [...groups.usable, ...recorded]) {
@@ -110,7 +179,7 @@ async function closeVpc(deps: EgressSweepDeps, open: OpenEgress, signal: AbortSi
   if (revoked.length > 0) {
     deps.logger.warn(
       { vpcId: open.vpcId, accountId: open.accountId, region: open.region, groupIds: revoked, openedAt: open.openedAt, remediationId: open.remediationId },
-      "revoked an isolation group's all-traffic egress rule left by a stopped isolation",
+      "revoked an isolation group's all-traffic egress rule left by a stopped isolation of the previous version",
     );
   }
   await recordSweptClosed(deps.prisma, open, revoked, requestIds);
@@ -127,7 +196,7 @@ export interface EgressSweeper {
 /** Sweeps every `intervalMs` (unref'd timer); a failing sweep is logged and tried at the next tick. */
 export function startEgressSweeper(deps: EgressSweepDeps & { intervalMs: number }): EgressSweeper {
   const failed = (err: unknown): undefined => {
-    if (!deps.signal.aborted) deps.logger.warn({ error: describeError(err) }, "egress sweep failed; retrying at the next tick");
+    if (!deps.signal.aborted) deps.logger.warn({ error: describeError(err) }, "isolation sweep failed; retrying at the next tick");
     return undefined;
   };
   const periodic = startPeriodic(deps.intervalMs, () => sweepLeftoverEgress(deps), failed);

@@ -1,8 +1,10 @@
-// The egress ledger as the sweep reads it: per VPC, whether the latest record says the temporary
-// egress rule is still open. One VPC's records are written under its isolation lock, so they
-// never interleave and the latest one is the truth.
+// The previous procedure's egress ledger as the sweep reads it: per VPC, whether the latest record
+// says the temporary egress rule is still open. Nothing opens one any more (the two-group
+// procedure puts no rule on the containment group); records a worker of the previous version left
+// open are still closed. One VPC's records are written under its isolation lock, so they never
+// interleave and the latest one is the truth.
 import type { Prisma, PrismaClient } from "@gdr/core/db/client";
-import { EGRESS_CLOSED, EGRESS_OPENED, type EgressRecord } from "../shared/egress-ledger.js";
+import { EGRESS_CLOSED, EGRESS_OPENED, type EgressRecord } from "../../kit/isolation/ledger.js";
 import { ACCOUNT_ID, REGION, SECURITY_GROUP_ID, VPC_ID } from "../shared/ids.js";
 
 export interface OpenEgress extends EgressRecord {

@@ -114,6 +114,12 @@ export async function findGroup(ctx: GroupContext, vpcId: string, role: GroupRol
   return preferredGroup((await serviceGroups(ctx, vpcId, role)).usable, role, prefer);
 }
 
+/** The id of the VPC's transit group, or null when there is none (nothing is created). */
+export async function findTransitGroupId(ctx: GroupContext, vpcId: string): Promise<string | null> {
+  const found = await findGroup(ctx, vpcId, "transit");
+  return found ? groupIdOf(found) : null;
+}
+
 /** A VPC's two groups, as isolation uses them. */
 export interface VpcGroups {
   vpcId: string;

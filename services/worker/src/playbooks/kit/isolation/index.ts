@@ -3,7 +3,7 @@ export { readEnisByIds, sameGroups, toEniState, type EniState } from "./enis.js"
 export { EniChangeRefused, ensureVpcGroups, isolateEnis, type IsolationOutcome } from "./isolate.js";
 export { isolationProblems, type IsolationProblems } from "./problems.js";
 export { pendingRestorations, restoreEniGroups, type RestoreOutcome } from "./restore.js";
-export { ALL_TRAFFIC_EGRESS, lockName, type VpcGroups } from "./groups.js";
+export { ALL_TRAFFIC_EGRESS, findTransitGroupId, lockName, type VpcGroups } from "./groups.js";
 export {
   CONTAINMENT_GROUP_NAME,
   CONTAINMENT_ROLE,

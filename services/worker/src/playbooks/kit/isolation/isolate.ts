@@ -111,8 +111,12 @@ async function moveThrough(
     try {
       await setGroups(ctx, eni.id, [groups.transitGroupId]);
     } catch (err) {
-      await markLeftTransit(ctx, at, "unchanged").catch(() => undefined);
-      throw await refusalOr(ctx, err, eni.id, now, all, previousGroupsOf);
+      const thrown = await refusalOr(ctx, err, eni.id, now, all, previousGroupsOf);
+      // A refusal changed nothing: the mark is closed. Any other failure may have been applied
+      // (a 5xx or a timeout after AWS acted): the mark stays open, for the retry or the sweep,
+      // which read where the interface really is.
+      if (thrown instanceof EniChangeRefused) await markLeftTransit(ctx, at, "unchanged");
+      throw thrown;
     }
     now.set(eni.id, [groups.transitGroupId]);
   }
