@@ -2,8 +2,8 @@
 // approval mode. Its containment plan (every step up to the destructive one) is approved and
 // carried out; then a release is requested, approved and carried out. A second instance in the same
 // VPC, with terminate enabled (the worker option WORKER_INSTANCE_TERMINATE), is contained the same
-// way: the VPC's isolation group exists by then, so its plan takes the other path (the temporary
-// rule added to the existing group, not a new group); its termination, a plan and an approval of
+// way: the VPC's transit and containment groups exist by then, so its plan takes the other path
+// (no group created, only each interface's two moves); its termination, a plan and an approval of
 // its own, is approved too.
 import { approveRemediation, requestRelease } from "@gdr/core/approvals/decide";
 import { expect } from "vitest";
@@ -96,9 +96,15 @@ export const instanceScenario: Scenario = {
     try {
       const contained = await contain(env, terminating, { targetGroup: false, vpc: firstVpc });
       runs.push(...contained.runs);
-      // The existing group's path: the temporary rule is authorized on it, then revoked.
+      // The existing groups' path: nothing created, no rule added or revoked; each interface
+      // moves to the transit group, then to the containment group.
       const isolate = contained.runs.find((r) => r.step === "isolate");
-      expect(isolate?.planned.map((c) => c.operation)).toEqual(["AuthorizeSecurityGroupEgress", "ModifyNetworkInterfaceAttribute", "ModifyNetworkInterfaceAttribute", "RevokeSecurityGroupEgress"]);
+      expect(isolate?.planned.map((c) => c.operation)).toEqual([
+        "ModifyNetworkInterfaceAttribute",
+        "ModifyNetworkInterfaceAttribute",
+        "ModifyNetworkInterfaceAttribute",
+        "ModifyNetworkInterfaceAttribute",
+      ]);
       // terminate waits for a decision of its own, with a plan of its own.
       await approve(env, terminating, contained.after);
       const plan = planOf(contained.after);
