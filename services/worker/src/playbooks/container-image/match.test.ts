@@ -17,6 +17,10 @@ describe("matchImage", () => {
     expect(matchImage(resolved, { image: "nginx:1.27", imageDigest: DIGEST })).toBe("digest");
   });
 
+  it("does not match a task that reports other bytes under the same tag (it pulled before the tag moved)", () => {
+    expect(matchImage(resolved, { image: `${REPO}:1.8.2`, imageDigest: OTHER })).toBeNull();
+  });
+
   it("matches a reference pinning the digest, and never another digest of the repository", () => {
     expect(matchImage(resolved, { image: `${REPO}@${DIGEST}` })).toBe("digest");
     expect(matchImage(resolved, { image: `${REPO}:1.8.2@${OTHER}` })).toBeNull();

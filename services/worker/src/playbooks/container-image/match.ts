@@ -39,8 +39,10 @@ function targetDigest(target: ImageTarget): string | null {
 
 export function matchImage(target: ImageTarget, container: ContainerImage): MatchedBy | null {
   const digest = targetDigest(target);
-  // What the agent reports a task actually runs: the strongest evidence there is.
-  if (digest !== null && container.imageDigest !== undefined && IMAGE_DIGEST.regex.test(container.imageDigest) && container.imageDigest === digest) return "digest";
+  // What the agent reports a task actually runs: the strongest evidence there is, either way (a
+  // task that pulled the tag before it moved runs other bytes, whatever its reference says).
+  const runs = container.imageDigest !== undefined && IMAGE_DIGEST.regex.test(container.imageDigest) ? container.imageDigest : null;
+  if (digest !== null && runs !== null) return runs === digest ? "digest" : null;
   const image = container.image;
   // A reference that does not parse is nothing this service can compare (or name in a call).
   if (image === undefined || !IMAGE_REFERENCE.regex.test(image)) return null;
