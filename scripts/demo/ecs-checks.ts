@@ -35,6 +35,10 @@ function taskProblems(found: EcsRemediations, view: EcsView, ecs: SeededEcs): st
     if (!r?.containedAt) problems.push(`The ${task.label} was not contained (remediation ${r?.status ?? "missing"}).`);
     if (view.tasks.get(task.taskArn)?.eniGroups?.some((g) => task.eni?.groups.includes(g))) problems.push(`The ${task.label}'s ENI is still on one of its own groups.`);
   }
+  // Every task's stop waits for a person (the bridge task's is also its containment's fallback).
+  for (const [task, r] of [[ecs.serviceTask, found.serviceTask], [ecs.reportsTask, found.reportsTask], [ecs.bridgeTask, found.bridgeTask]] as const) {
+    if (r?.status !== "awaiting_approval") problems.push(`The ${task.label}'s remediation should wait for an approval of its stop; it is ${r?.status ?? "missing"}.`);
+  }
   // The bridge task shares its host's network: the host's isolation waits for a person.
   if (found.host?.status !== "awaiting_approval") problems.push(`The bridge task's host should wait for an approval; its Instance remediation is ${found.host?.status ?? "missing"}.`);
   if (found.host && found.host.parentId !== found.bridgeTask?.id) problems.push("The host's remediation is not linked to the bridge task's.");

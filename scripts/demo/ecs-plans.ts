@@ -58,7 +58,10 @@ export function reportEcsPlans(found: EcsRemediations, ecs: SeededEcs, consumed:
     const contained = r.containedAt ? ", contained" : "";
     const waiting = r.status === "queued" && !consumed.has(r.playbook) && r.playbook !== "instance" ? ` (this worker has no ${r.playbook} playbook yet)` : "";
     console.log(`  ${label}: ${r.playbook} ${r.mode} ${r.status}${contained}${waiting}`);
-    for (const line of plannedCalls(r)) console.log(`      waits for ${line}`);
+    // The host's plan is the Instance playbook's, shown call by call for the instances already:
+    // here one line per step is enough. The ECS plans are listed call by call.
+    const lines = r.playbook === "instance" ? plannedSteps(r) : plannedCalls(r);
+    for (const line of lines) console.log(`      waits for ${line}`);
   }
 }
 
@@ -72,6 +75,19 @@ export function plannedCalls(r: Remediation): string[] {
       ? [`${s.name}: no call${s.note ? ` (${s.note})` : ""}`]
       : s.calls.map((c) => `${s.name}: ${c.service} ${c.operation} ${paramsText(c.params)}`),
   );
+}
+
+/** A waiting remediation's frozen plan, one line per step: its operations with how many calls each. */
+function plannedSteps(r: Remediation): string[] {
+  if (r.status !== "awaiting_approval") return [];
+  const plan = frozenPlanSchema.safeParse(r.plan);
+  if (!plan.success) return ["(no frozen plan)"];
+  return plan.data.steps.map((s) => {
+    const counts = new Map<string, number>();
+    for (const c of s.calls) counts.set(`${c.service} ${c.operation}`, (counts.get(`${c.service} ${c.operation}`) ?? 0) + 1);
+    const ops = [...counts].map(([op, n]) => (n > 1 ? `${op} ×${n}` : op));
+    return `${s.name}: ${ops.length > 0 ? ops.join(", ") : "no call"}`;
+  });
 }
 
 function paramsText(params: Record<string, unknown>): string {

@@ -92,7 +92,8 @@ export async function reportEcs(clients: EcsClients, seeded: SeededEcs, view: Ec
     console.log(`  ${task.label}: ${taskId(task)}`);
     const reason = v.stoppedReason ? ` (${v.stoppedReason})` : "";
     const tags = Object.entries(v.tags).map(([k, value]) => `${k}=${value}`);
-    console.log(`      ${v.lastStatus}${reason}; tags: ${tags.length > 0 ? tags.join(", ") : "none"}`);
+    console.log(`      ${v.lastStatus}${reason}`);
+    console.log(`      tags: ${tags.length > 0 ? tags.join(", ") : "none"}`);
     if (task.eni && v.eniGroups) {
       const was = task.eni.groups.map(groupText).join(", ");
       const now = v.eniGroups.map(groupText).join(", ");
