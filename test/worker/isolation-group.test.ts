@@ -37,7 +37,8 @@ import { isNotAvailable, type ApiFamily, type Json, type Step, type StepContext 
 import { createEngineStore } from "../../services/worker/src/engine/store.js";
 import { createIdentifyStep } from "../../services/worker/src/playbooks/instance/01-identify.js";
 import { isolate } from "../../services/worker/src/playbooks/instance/03-isolate.js";
-import { lockName } from "../../services/worker/src/playbooks/kit/isolation/index.js";
+import { EniChangeRefused, isolateEnis, lockName, readEnisByIds } from "../../services/worker/src/playbooks/kit/isolation/index.js";
+import { restoreGroups } from "../../services/worker/src/playbooks/instance/release/restore-groups.js";
 import { sweepLeftoverEgress, type EgressSweepDeps } from "../../services/worker/src/playbooks/instance/sweep/egress-sweep.js";
 import { injectFaults } from "../support/aws-faults.js";
 import {
@@ -250,16 +251,23 @@ async function legacyCrash(vpc: Awaited<ReturnType<typeof seedVpc>>): Promise<{ 
 }
 
 /**
- * An EC2 client whose `nth` ModifyNetworkInterfaceAttribute fails with a 500 (and every later
- * one, when `always`): an interface moved onto transit whose move on to containment fails is
- * what a worker dying between the two leaves (with its mark open).
+ * An EC2 client whose `nth` ModifyNetworkInterfaceAttribute, and every later one, fails with a
+ * 500: an interface moved onto transit whose move on to containment fails is what a worker dying
+ * between the two leaves (with its mark open). With `refusal`, only the `nth` fails, with that
+ * client error: AWS refusing the change.
  */
-function failingNthSwap(nth: number): EC2Client {
+function failingNthSwap(nth: number, refusal?: { code: string; status: number }): EC2Client {
   const client = ec2Client();
   let seen = 0;
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      if (context.commandName === "ModifyNetworkInterfaceAttributeCommand" && ++seen >= nth) {
+      if (context.commandName !== "ModifyNetworkInterfaceAttributeCommand") return next(args);
+      ++seen;
+      if (refusal && seen === nth) {
+        // A client error, as AWS answers a change it will not make (fatal for core's classifier).
+        throw new EC2ServiceException({ name: refusal.code, $fault: "client", $metadata: { httpStatusCode: refusal.status }, message: "test: refused" });
+      }
+      if (!refusal && seen >= nth) {
         throw new EC2ServiceException({ name: "InternalError", $fault: "server", $metadata: { httpStatusCode: 500 }, message: "test: worker died here" });
       }
       return next(args);
@@ -452,6 +460,45 @@ describe("an interface left on the transit group", () => {
     const swept = await sweepLeftoverEgress(sweepDeps());
     expect(swept.moved.filter((m) => m.vpcId === vpc.vpcId)).toEqual([{ eniId: seeded.primaryEniId, vpcId: vpc.vpcId, to: "elsewhere" }]);
     expect((await eniGroups(seeded.instanceId))[0]).toEqual(groupsOf(seeded, seeded.primaryEniId));
+  });
+});
+
+describe("AWS refusing a change of an interface's groups", () => {
+  it("throws EniChangeRefused after putting every interface it had moved back on its groups, marks closed", async () => {
+    const vpc = await seedVpc(clients);
+    const seeded = await seedBare(vpc);
+    const ctx = makeContext(seeded.instanceId, failingNthSwap(3, { code: "OperationNotPermitted", status: 400 }));
+    await runSteps([createIdentifyStep()], ctx);
+    // Swaps 1 and 2 take the primary interface through transit into containment; the 3rd (the
+    // second interface onto transit) is refused.
+    const enis = await readEnisByIds(ctx, [seeded.primaryEniId, seeded.secondaryEniId]);
+    const refused = await isolateEnis(ctx, enis, (e) => seeded.eniGroups[e.id] ?? []).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(refused).toBeInstanceOf(EniChangeRefused);
+    expect(refused).toMatchObject({ eniId: seeded.secondaryEniId, code: "OperationNotPermitted", awsMessage: "test: refused", restored: true });
+    expect(await eniGroups(seeded.instanceId)).toEqual([groupsOf(seeded, seeded.primaryEniId), groupsOf(seeded, seeded.secondaryEniId)]);
+    expect((await marks(seeded.primaryEniId)).map((m) => [m.action, m.to])).toEqual([[ENTERED, null], [LEFT, "containment"]]);
+    expect((await marks(seeded.secondaryEniId)).map((m) => [m.action, m.to])).toEqual([[ENTERED, null], [LEFT, "unchanged"]]);
+  });
+});
+
+describe("release of an instance isolated by the previous version", () => {
+  it("reads the old isolate output (isolationGroupId, groups[{groupId}]) and puts the recorded groups back", async () => {
+    const vpc = await seedVpc(clients);
+    const seeded = await seedBare(vpc);
+    const ctx = makeContext(seeded.instanceId);
+    await runSteps([createIdentifyStep(), isolate], ctx);
+    const [containmentId] = (await eniGroups(seeded.instanceId))[0] ?? [];
+    const enis = [seeded.primaryEniId, seeded.secondaryEniId].map((id) => ({ id, vpcId: vpc.vpcId, previousGroupIds: groupsOf(seeded, id) }));
+    // What the one-group version recorded for this isolation.
+    ctx.outputs.set("isolate", { isolationGroupId: containmentId ?? "", groups: [{ vpcId: vpc.vpcId, groupId: containmentId ?? "", created: true }], enis });
+    await isolate.verify(ctx, ctx.outputs.get("isolate") ?? null);
+
+    await runSteps([restoreGroups], ctx);
+    expect(await eniGroups(seeded.instanceId)).toEqual([groupsOf(seeded, seeded.primaryEniId), groupsOf(seeded, seeded.secondaryEniId)]);
+    expect(ctx.outputs.get("restore-groups")).toEqual({ enis: enis.map((e) => ({ id: e.id, groupIds: e.previousGroupIds })), gone: [] });
   });
 });
 
