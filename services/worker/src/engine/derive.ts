@@ -24,6 +24,20 @@ export async function deriveCalls(step: Step, ctx: RecordingContext, outputs: Ma
   const planned = isNotAvailable(output) ? output.output : output;
   outputs.set(step.name, planned);
   const said = step.planNote?.(planned);
-  if (said) ctx.recorded.note = said;
+  if (said) appendNote(ctx.recorded, said);
   return ctx.recorded;
+}
+
+function appendNote(recorded: Recorded, text: string): void {
+  recorded.note = recorded.note === undefined ? text : `${recorded.note} ${text}`;
+}
+
+/**
+ * Adds to the plan step's note, from inside act, what an approver must know beyond the calls
+ * (scale-in protection does not stop health-check replacements; AWS may refuse a change). Plan and
+ * dry-run contexts record it; in act mode (no record) it does nothing.
+ */
+export function addPlanNote(ctx: StepContext, text: string): void {
+  if (ctx.mode === "act" || !("recorded" in ctx)) return;
+  appendNote((ctx as RecordingContext).recorded, text);
 }

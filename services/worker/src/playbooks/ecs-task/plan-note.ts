@@ -3,15 +3,9 @@
 // does make calls but must tell the approver what they do not cover (scale-in protection does not
 // stop health-check replacements; AWS may refuse changing a task ENI; a service starts a new task)
 // sets it here. Plan and dry-run only: in act mode nothing is recorded.
+import { addPlanNote } from "../../engine/derive.js";
 import type { StepContext } from "../../engine/step.js";
 
-interface WithRecorded {
-  recorded?: { note?: string };
-}
-
 export function planNote(ctx: StepContext, note: string): void {
-  if (ctx.mode === "act") return;
-  // The plan and dry-run contexts carry what their calls recorded (engine/derive.ts RecordingContext).
-  const recorded = (ctx as StepContext & WithRecorded).recorded;
-  if (recorded) recorded.note = recorded.note === undefined ? note : `${recorded.note} ${note}`;
+  addPlanNote(ctx, note);
 }
