@@ -47,7 +47,11 @@ export const planStepSchema = z.strictObject({
   /** Terminate, delete, stop…: four-eyes bars more people from approving it. */
   destructive: z.boolean(),
   calls: z.array(plannedCallSchema),
-  /** Why the step makes no call, when it says (e.g. a release that leaves a key someone else deactivated). */
+  /**
+   * What the approver must know beyond the calls: why the step makes none (a release that leaves a
+   * key someone else deactivated), or what its calls do not cover (services left pointing at a
+   * deregistered task definition; a service starting the same task again after a stop).
+   */
   note: z.string().exactOptional(),
 });
 export type PlanStep = z.infer<typeof planStepSchema>;
