@@ -331,4 +331,36 @@ describe("a Fargate task (awsvpc)", () => {
     expect(await viewTask(clients, task)).toMatchObject({ lastStatus: "RUNNING", eniGroups: task.eniGroups });
     await lane.stop();
   });
+
+  it("approval mode: the containment plan says what protection leaves, and nothing changes before a person approves", async () => {
+    const policy = ["version: 1", 'accounts: { allow: ["*"] }', "rules:", "  - { name: all, match: { severity: { min: 0 } }, mode: approval }", ""].join("\n");
+    const protection = taskProtectionFake();
+    const lane = await startLane(world, { policy, awsMiddleware: (c) => { protection.install(c); } });
+    const service = await seedServiceTask(clients, { cluster, network, image: "nginx:1.27" });
+    const targetGroupArn = service.targetGroup?.targetGroupArn ?? "";
+    const detail = findingForTask(service.task);
+    await lane.send(detail);
+    const queued = await remediationForFinding(world.db, findingIdOf(detail));
+    const waiting = await waitForStatus(world.db, queued.id, SETTLED);
+    expect(waiting.status).toBe("awaiting_approval");
+    const plan = planOf(waiting);
+    const byName = Object.fromEntries(plan.steps.map((s) => [s.name, s]));
+    expect(Object.keys(byName)).toEqual(["protect-task", "leave-load-balancers", "isolate", "tag", "snapshot-host-volumes", "verify"]);
+    expect(byName["protect-task"]).toMatchObject({
+      calls: [{ service: "ecs", operation: "UpdateTaskProtection", params: { cluster: cluster.clusterName, tasks: [service.task.taskArn], protectionEnabled: true, expiresInMinutes: 2880 } }],
+      note: expect.stringContaining("does not keep ECS from replacing the task when a container health check fails") as unknown,
+    });
+    expect(byName["leave-load-balancers"]?.calls).toEqual([
+      { service: "elbv2", operation: "DeregisterTargets", params: { TargetGroupArn: targetGroupArn, Targets: [{ Id: service.task.privateIp, Port: 8080 }] } },
+    ]);
+    expect(byName["isolate"]?.calls.map((c) => c.operation)).toContain("ModifyNetworkInterfaceAttribute");
+    // Plan mode cannot try the change AWS may refuse: the plan says so, with the documentation.
+    expect(byName["isolate"]?.note).toMatch(/^The task ENI is managed by ECS .*task-networking-awsvpc.*stopping the task \(stop-task\) is offered for approval/);
+    expect(byName["snapshot-host-volumes"]).toMatchObject({ calls: [], note: expect.stringMatching(/^does not apply: a FARGATE task has no EC2 host/) as unknown });
+    // Nothing changed: no protection call, the target still registered, the ENI on its own groups.
+    expect(protection.updates).toEqual([]);
+    expect(await targetIds(clients, targetGroupArn)).toEqual([`${service.task.privateIp}:8080`]);
+    expect(await viewTask(clients, service.task)).toMatchObject({ lastStatus: "RUNNING", eniGroups: service.task.eniGroups, tags: {} });
+    await lane.stop();
+  });
 });

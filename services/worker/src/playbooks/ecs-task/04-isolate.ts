@@ -56,7 +56,9 @@ async function isolateTaskEni(ctx: StepContext, pre: PreState & { eni: NonNullab
     const gone: IsolateOutput = { mode: "eni-gone", eniId: pre.eni.id };
     return gone;
   }
-  if (eni.requesterManaged) planNote(ctx, MAY_BE_REFUSED);
+  // Every task ENI is ECS's (whether or not EC2 reports it requester-managed: moto does not), so
+  // the plan always says what AWS may answer, which plan mode cannot try.
+  planNote(ctx, MAY_BE_REFUSED);
   const recordedGroups = pre.eni.groupIds;
   try {
     const outcome = await isolateEnis(ctx, [eni], () => recordedGroups);

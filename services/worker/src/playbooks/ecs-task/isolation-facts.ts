@@ -9,6 +9,6 @@ export const TASK_ENI_DOCS =
 
 /** The plan's word on isolating a requester-managed task ENI, which plan mode cannot try. */
 export const MAY_BE_REFUSED =
-  `The task ENI is managed by ECS (requester-managed), and AWS documents that its properties cannot be changed (${TASK_ENI_DOCS}). ` +
+  `The task ENI is managed by ECS (a requester-managed interface), and AWS documents that an account cannot modify it (${TASK_ENI_DOCS}). ` +
   "The isolation is tried anyway; if AWS refuses it, the ENI is put back on its groups, this step is recorded unavailable with " +
   "AWS's answer, and stopping the task (stop-task) is offered for approval as the containment left.";
