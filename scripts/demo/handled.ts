@@ -11,12 +11,29 @@ import type { Redis } from "ioredis";
 export async function playbooksConsumed(connection: Redis, prefix: string, names: readonly PlaybookName[]): Promise<Set<PlaybookName>> {
   const consumed = new Set<PlaybookName>();
   for (const name of names) {
-    const queue = new Queue(name, { connection, prefix });
-    try {
-      if ((await queue.getWorkersCount()) > 0) consumed.add(name);
-    } finally {
-      await queue.close();
-    }
+    if ((await withQueue(connection, prefix, name, (q) => q.getWorkersCount())) > 0) consumed.add(name);
   }
   return consumed;
+}
+
+/**
+ * Whether these playbooks' queues hold no job to run or running. A remediation can already wait for
+ * an approval while its evidence job (tags, snapshots) still runs at a lower priority: the demo
+ * reads moto once that work is done too, so what it prints does not depend on timing.
+ */
+export async function queuesIdle(connection: Redis, prefix: string, names: readonly string[]): Promise<boolean> {
+  for (const name of names) {
+    const counts = await withQueue(connection, prefix, name, (q) => q.getJobCounts("active", "wait", "prioritized", "delayed", "paused"));
+    if (Object.values(counts).some((n) => n > 0)) return false;
+  }
+  return true;
+}
+
+async function withQueue<T>(connection: Redis, prefix: string, name: string, use: (queue: Queue) => Promise<T>): Promise<T> {
+  const queue = new Queue(name, { connection, prefix });
+  try {
+    return await use(queue);
+  } finally {
+    await queue.close();
+  }
 }

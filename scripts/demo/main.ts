@@ -21,7 +21,7 @@ import { approvePending } from "./approve.js";
 import { ecsAfterApprovals, ecsBeforeApprovals } from "./ecs-flow.js";
 import { ECS_PLAYBOOKS } from "./ecs-plans.js";
 import { seedEcs } from "./ecs-seed.js";
-import { playbooksConsumed } from "./handled.js";
+import { playbooksConsumed, queuesIdle } from "./handled.js";
 import { createFindingsQueue } from "./queue.js";
 import { reportInstances, reportReceipts, reportRemediations } from "./report.js";
 import { demoPhases } from "./samples.js";
@@ -107,6 +107,7 @@ try {
     intervalMs: 100,
     what: `every ${settling.join(", ")} remediation to finish or wait for an approval`,
   });
+  await waitUntil(() => queuesIdle(redis, prefix, settling), { attempts: 600, intervalMs: 100, what: "the evidence jobs of those remediations to finish" });
   // What the leaked key's remediation planned, and the key's state, before anyone approved.
   const keyBefore = await leakedKeyBeforeApproval(prisma, iam, leakedKey);
   // The ECS remediations waiting, with what they will do once approved. Of those the demo approves
