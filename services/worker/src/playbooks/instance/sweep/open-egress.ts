@@ -27,9 +27,7 @@ interface Row {
  * that opened it longer ago than the lock TTL is either finished, or dead, or still holding its
  * lock (the sweep then finds the lock taken and leaves it alone).
  *
- * Cost: audit_events has no index on action, so this reads the table; at the sweep's interval
- * that is cheap for a responder's volume, and an index on (action, at) in a later migration
- * would make it a range scan.
+ * Cost: the index on audit_events (action, at) narrows it to the ledger's records.
  */
 export async function findOpenEgress(prisma: LedgerDb, minAgeMs: number, limit = 100): Promise<OpenEgress[]> {
   const rows = await prisma.$queryRaw<Row[]>`

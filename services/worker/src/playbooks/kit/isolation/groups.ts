@@ -134,14 +134,14 @@ export interface VpcGroups {
  * them: the transit group with its rule, the containment group with none. Call it holding the
  * VPC's lock in act mode (ensureVpcGroups in isolate.ts does).
  */
-export async function ensureGroupsLocked(ctx: StepContext, vpcId: string): Promise<VpcGroups> {
-  const containment = await ensureContainment(ctx, vpcId);
-  const transit = await ensureTransit(ctx, vpcId);
+export async function ensureGroupsLocked(ctx: StepContext, vpcId: string, prefer: readonly string[] = []): Promise<VpcGroups> {
+  const containment = await ensureContainment(ctx, vpcId, prefer);
+  const transit = await ensureTransit(ctx, vpcId, prefer);
   return { vpcId, transitGroupId: transit.groupId, containmentGroupId: containment.groupId, created: containment.created || transit.created };
 }
 
-async function ensureContainment(ctx: StepContext, vpcId: string): Promise<{ groupId: string; created: boolean }> {
-  const found = await findGroup(ctx, vpcId, "containment");
+async function ensureContainment(ctx: StepContext, vpcId: string, prefer: readonly string[]): Promise<{ groupId: string; created: boolean }> {
+  const found = await findGroup(ctx, vpcId, "containment", prefer);
   if (found) {
     if (hasServiceEgress(found)) await closeLeftoverEgress(ctx, vpcId, [found], "check");
     return { groupId: groupIdOf(found), created: false };
@@ -155,8 +155,8 @@ async function ensureContainment(ctx: StepContext, vpcId: string): Promise<{ gro
   return { groupId, created: true };
 }
 
-async function ensureTransit(ctx: StepContext, vpcId: string): Promise<{ groupId: string; created: boolean }> {
-  const found = await findGroup(ctx, vpcId, "transit");
+async function ensureTransit(ctx: StepContext, vpcId: string, prefer: readonly string[]): Promise<{ groupId: string; created: boolean }> {
+  const found = await findGroup(ctx, vpcId, "transit", prefer);
   if (found) {
     // Someone revoked it: without it the transit group would not do its job. Only ever the
     // transit group is authorized a rule.

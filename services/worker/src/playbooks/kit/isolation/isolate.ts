@@ -57,9 +57,13 @@ export class EniChangeRefused extends Error {
  */
 const NOT_A_REFUSAL = new Set(["InvalidNetworkInterfaceID.NotFound", "InvalidGroup.NotFound", "InvalidGroupId.Malformed"]);
 
-/** Finds or creates the VPC's groups, under the VPC's lock in act mode (see the top of this file). */
-export async function ensureVpcGroups(ctx: StepContext, vpcId: string): Promise<VpcGroups> {
-  return ctx.withLock(lockName(vpcId), () => ensureGroupsLocked(ctx, vpcId));
+/**
+ * Finds or creates the VPC's groups, under the VPC's lock in act mode (see the top of this file).
+ * `prefer`: group ids to take first among several usable ones (the groups the interfaces are on
+ * already: a re-run keeps an interface where it is).
+ */
+export async function ensureVpcGroups(ctx: StepContext, vpcId: string, prefer: readonly string[] = []): Promise<VpcGroups> {
+  return ctx.withLock(lockName(vpcId), () => ensureGroupsLocked(ctx, vpcId, prefer));
 }
 
 function only(groupIds: readonly string[], groupId: string): boolean {
@@ -82,7 +86,7 @@ export async function isolateEnis(
   // Where each interface is now, as this call changed it: what a refusal puts back.
   const now = new Map(enis.map((e) => [e.id, [...e.groupIds]]));
   for (const vpcId of [...new Set(enis.map((e) => e.vpcId))].sort()) {
-    const groups = await ensureVpcGroups(ctx, vpcId);
+    const groups = await ensureVpcGroups(ctx, vpcId, enis.filter((e) => e.vpcId === vpcId).flatMap((e) => e.groupIds));
     outcome.groups.push(groups);
     for (const eni of enis.filter((e) => e.vpcId === vpcId)) {
       outcome.enis.push({ id: eni.id, vpcId, previousGroupIds: previousGroupsOf(eni) });
