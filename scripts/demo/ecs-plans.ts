@@ -8,7 +8,6 @@ import { shortArn } from "./ecs-report.js";
 import type { SeededEcs } from "./ecs-seed.js";
 
 export const ECS_PLAYBOOKS = ["ecs-task", "container-image"] as const;
-export type EcsPlaybook = (typeof ECS_PLAYBOOKS)[number];
 
 /** The remediations of the three ECS findings, found by the resources they name. */
 export interface EcsRemediations {

@@ -21,7 +21,7 @@ import { CreateSecurityGroupCommand, DescribeSubnetsCommand, DescribeVpcsCommand
 import { seedInstance, type SeedClients, type SeededInstance, type SeededVpc } from "../../test/support/index.js";
 
 export const ECS_CLUSTER = "payments";
-export const ECS_SERVICE = "payments-api";
+const ECS_SERVICE = "payments-api";
 const REPOSITORY = "payments-api";
 const IMAGE_TAG = "1.8.2";
 
