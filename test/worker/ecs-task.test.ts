@@ -12,6 +12,7 @@
 //   playbook's README): the refusal is injected with SDK middleware on the worker's EC2 client.
 // - StopTask leaves the ENI in moto (AWS deletes it): restore after a stop is not shown here.
 import { approveRemediation, rejectRemediation, requestRelease } from "@gdr/core/approvals/decide";
+import { DEFAULT_EXEMPT_TAG } from "@gdr/core/policy/schema";
 import type { AwsClients } from "@gdr/core/aws/clients";
 import type { InitializeMiddleware, MiddlewareStack } from "@smithy/types";
 import { DescribeSecurityGroupsCommand } from "@aws-sdk/client-ec2";
@@ -361,6 +362,23 @@ describe("a Fargate task (awsvpc)", () => {
     expect(protection.updates).toEqual([]);
     expect(await targetIds(clients, targetGroupArn)).toEqual([`${service.task.privateIp}:8080`]);
     expect(await viewTask(clients, service.task)).toMatchObject({ lastStatus: "RUNNING", eniGroups: service.task.eniGroups, tags: {} });
+    await lane.stop();
+  });
+
+  it("a task carrying the exemption tag is held for a person, never skipped: it may have tagged itself", async () => {
+    const lane = await startLane(world);
+    const task = await runTask(clients, { cluster, network, image: "nginx:1.27", tags: { [DEFAULT_EXEMPT_TAG.key]: DEFAULT_EXEMPT_TAG.value } });
+    const detail = findingForTask(task);
+    await lane.send(detail);
+    const queued = await remediationForFinding(world.db, findingIdOf(detail));
+    expect(queued.mode).toBe("auto");
+    const waiting = await waitForStatus(world.db, queued.id, SETTLED);
+    expect(waiting.status).toBe("awaiting_approval");
+    expect(planOf(waiting).reason).toBe(
+      `the live task carries the exemption tag ${DEFAULT_EXEMPT_TAG.key}=${DEFAULT_EXEMPT_TAG.value}; a workload can tag itself, so containment waits for a person instead of being skipped`,
+    );
+    expect(planOf(waiting).steps.map((s) => s.name)).toContain("isolate");
+    expect((await viewTask(clients, task)).eniGroups).toEqual(task.eniGroups);
     await lane.stop();
   });
 });
