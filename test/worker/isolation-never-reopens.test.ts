@@ -10,6 +10,10 @@
 // Authorize* call targeted A's group" fails on the recorded calls, and the poller, reading while
 // B's swap ran, sees the all-traffic egress rule on A's group ("A's group never had a rule"),
 // and B's interfaces go straight from their groups to A's, never through a transit group.
+// (Run against the commit before the two-group procedure, with the transit lookups made lenient
+// and the assertions soft, this test reported: the poller saw A's group with 1 egress rule at some
+// of its 50 observations, 2 AuthorizeSecurityGroupEgress calls on A's group, 4 group changes while
+// B and C were contained, and each new interface moved once, straight to A's group.)
 // With the two-group procedure the rule lives on the transit group only, which nothing
 // contained is ever on.
 import { DescribeNetworkInterfacesCommand, DescribeSecurityGroupsCommand, type SecurityGroup } from "@aws-sdk/client-ec2";
