@@ -18,7 +18,7 @@ import { ECS_CLUSTER_ARN, ECS_TASK_ARN, ECS_TASK_DEFINITION_ARN } from "@gdr/cor
 import { expectId, type StepContext } from "../kit/index.js";
 import { ECS_READ } from "../kit/families.js";
 import { within, type HuntBounds } from "./bounds.js";
-import { matchAny, type ContainerImage, type ImageTarget, type MatchedBy } from "./match.js";
+import { matchAny, matchUnreported, type ContainerImage, type ImageTarget, type MatchedBy } from "./match.js";
 import { ECS_SERVICE_ARN } from "./names.js";
 import type { Users, UserService, UserTask } from "./users.js";
 
@@ -57,7 +57,7 @@ function definitionReader(ctx: Ctx): (arn: string) => Promise<ContainerImage[]> 
     if (!found) {
       found = ctx
         .read("ecs", ECS_READ, new DescribeTaskDefinitionCommand({ taskDefinition: arn }))
-        .then((out) => (out.taskDefinition?.containerDefinitions ?? []).map((c) => ({ image: c.image })));
+        .then((out) => (out.taskDefinition?.containerDefinitions ?? []).map((c) => ({ name: c.name, image: c.image })));
       known.set(arn, found);
     }
     return found;
@@ -85,7 +85,7 @@ async function runningTasks(ctx: Ctx, clusterArn: string, target: ImageTarget, c
       let matchedBy: MatchedBy | null = matchAny(target, task.containers ?? []);
       let via: UserTask["via"] = "task";
       if (matchedBy === null) {
-        matchedBy = matchAny(target, await containersOf(taskDefinitionArn));
+        matchedBy = matchUnreported(target, task.containers ?? [], await containersOf(taskDefinitionArn));
         via = "task-definition";
       }
       if (matchedBy !== null) found.push({ clusterArn, taskArn, taskDefinitionArn, group: task.group ?? null, matchedBy, via });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseImageReference } from "./image-ref.js";
-import { matchAny, matchImage, type ImageTarget } from "./match.js";
+import { matchAny, matchImage, matchUnreported, type ImageTarget } from "./match.js";
 
 const REPO = "123456789012.dkr.ecr.us-east-1.amazonaws.com/payments-api";
 const DIGEST = `sha256:${"1".repeat(64)}`;
@@ -47,6 +47,15 @@ describe("matchImage", () => {
     expect(matchImage(foreign, { image: `public.ecr.aws/x/y@${DIGEST}` })).toBeNull();
   });
 
+  it("a finding pinning a digest beside a tag does not match that tag when the image no longer carries it (the pull ignored the tag)", () => {
+    // The tag moved to a clean image since; the compromised bytes carry only `old` now.
+    const pinned = target(`${REPO}:1.8.2@${DIGEST}`, DIGEST, ["old"]);
+    expect(matchImage(pinned, { image: `${REPO}:1.8.2` })).toBeNull();
+    expect(matchImage(pinned, { image: `${REPO}:old` })).toBe("reference");
+    // Not resolved (a registry it cannot read): the tag beside the digest says nothing either.
+    expect(matchImage(target(`public.ecr.aws/x/y:tag@${DIGEST}`, null), { image: "public.ecr.aws/x/y:tag" })).toBeNull();
+  });
+
   it("a digest-only finding does not match tag-only references unless the image's tags say so", () => {
     const pinned = target(`${REPO}@${DIGEST}`, null);
     expect(matchImage(pinned, { image: `${REPO}:latest` })).toBeNull();
@@ -66,5 +75,22 @@ describe("matchAny", () => {
     expect(matchAny(resolved, [{ image: "nginx:1.27" }, { image: `${REPO}:1.8.2` }, { image: `${REPO}@${DIGEST}` }])).toBe("digest");
     expect(matchAny(resolved, [{ image: "nginx:1.27" }, { image: `${REPO}:1.8.2` }])).toBe("reference");
     expect(matchAny(resolved, [{ image: "nginx:1.27" }])).toBeNull();
+  });
+});
+
+describe("matchUnreported", () => {
+  const resolved = target(`${REPO}:1.8.2`, DIGEST, ["1.8.2"]);
+
+  it("does not let a definition's tag overrule the digest the task reports for that container", () => {
+    // The task pulled 1.8.2 before the tag moved to the compromised bytes: it runs OTHER.
+    const reported = [{ name: "app", image: `${REPO}:1.8.2`, imageDigest: OTHER }];
+    expect(matchAny(resolved, reported)).toBeNull();
+    expect(matchUnreported(resolved, reported, [{ name: "app", image: `${REPO}:1.8.2` }])).toBeNull();
+  });
+
+  it("matches through the definition's containers the task did not report (a sidecar)", () => {
+    const reported = [{ name: "app", image: "nginx:1.27" }];
+    expect(matchUnreported(resolved, reported, [{ name: "app", image: "nginx:1.27" }, { name: "sidecar", image: `${REPO}:1.8.2` }])).toBe("reference");
+    expect(matchUnreported(resolved, [], [{ name: "app", image: `${REPO}:1.8.2` }])).toBe("reference");
   });
 });

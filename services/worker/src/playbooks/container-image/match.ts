@@ -20,6 +20,8 @@ export type MatchedBy = "digest" | "reference";
 
 /** What a container says about its image: the reference it pulls and, for a task, the digest it runs. */
 export interface ContainerImage {
+  /** The container's name (a task's container and its definition's share it). */
+  name?: string | undefined;
   image?: string | undefined;
   imageDigest?: string | undefined;
 }
@@ -28,8 +30,10 @@ export interface ContainerImage {
 function targetTags(target: ImageTarget): Set<string> {
   const tags = new Set(target.tags);
   const ref = target.reference;
-  // A reference that pins only a digest says nothing about tags; one with neither pulls `latest`.
-  if (ref.tag !== null || ref.digest === null) tags.add(effectiveTag(ref));
+  // A reference that pins a digest says nothing about tags: a pull of `repo:tag@sha256:…` ignores
+  // the tag, which may name other bytes (a clean image pushed since). Only a reference without a
+  // digest names its tag (no tag: `latest`).
+  if (ref.digest === null) tags.add(effectiveTag(ref));
   return tags;
 }
 
@@ -62,4 +66,18 @@ export function matchAny(target: ImageTarget, containers: readonly ContainerImag
     found ??= m;
   }
   return found;
+}
+
+/**
+ * A running task's match when its own containers (as DescribeTasks reports them) did not match:
+ * its definition's containers, but only those the task did not report. A container the task
+ * reports has said what it runs: its definition's tag (which may have moved to these bytes since
+ * the task pulled it) must not overrule the digest the task reports.
+ */
+export function matchUnreported(target: ImageTarget, reported: readonly ContainerImage[], defined: readonly ContainerImage[]): MatchedBy | null {
+  const named = new Set(reported.flatMap((c) => (c.name === undefined ? [] : [c.name])));
+  return matchAny(
+    target,
+    defined.filter((c) => c.name === undefined || !named.has(c.name)),
+  );
 }
