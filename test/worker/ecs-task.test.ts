@@ -381,4 +381,18 @@ describe("a Fargate task (awsvpc)", () => {
     expect((await viewTask(clients, task)).eniGroups).toEqual(task.eniGroups);
     await lane.stop();
   });
+
+  it("a task ECS does not know ends skipped as gone, before anything is changed", async () => {
+    const lane = await startLane(world);
+    const task = await runTask(clients, { cluster, network, image: "nginx:1.27" });
+    const unknown = { ...task, taskArn: task.taskArn.replace(/[0-9a-f]{4}$/, "beef") };
+    const detail = findingForTask(unknown);
+    await lane.send(detail);
+    const queued = await remediationForFinding(world.db, findingIdOf(detail));
+    const ended = await waitForStatus(world.db, queued.id, SETTLED);
+    expect(ended.status).toBe("skipped");
+    expect(ended.error).toBe(`resource_gone: task ${unknown.taskArn} does not exist in cluster ${cluster.clusterName}`);
+    expect(await statusesOf(queued.id)).toEqual({ identify: "skipped" });
+    await lane.stop();
+  });
 });
