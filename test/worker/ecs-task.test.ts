@@ -395,4 +395,21 @@ describe("a Fargate task (awsvpc)", () => {
     expect(await statusesOf(queued.id)).toEqual({ identify: "skipped" });
     await lane.stop();
   });
+
+  it("scale-in protection that ECS cannot set (moto answers 500) is recorded unavailable, and isolation goes ahead", async () => {
+    // No fake here: moto's own answer to UpdateTaskProtection, which the demo meets too.
+    const lane = await startLane(world);
+    const service = await seedServiceTask(clients, { cluster, network, image: "nginx:1.27", loadBalanced: false });
+    const detail = findingForTask(service.task);
+    await lane.send(detail);
+    const queued = await remediationForFinding(world.db, findingIdOf(detail));
+    expect((await waitForStatus(world.db, queued.id, SETTLED)).status).toBe("awaiting_approval");
+    const steps = await stepsOf(world.db, queued.id);
+    const protect = steps.find((s) => s.name === "protect-task");
+    expect(protect?.status).toBe("unavailable");
+    expect(protect?.output).toMatchObject({ serviceName: service.serviceName, protectionEnabled: false });
+    expect(steps.find((s) => s.name === "isolate")?.status).toBe("succeeded");
+    expect((await viewTask(clients, service.task)).eniGroups).toEqual([await containmentGroupId(network.vpcId)]);
+    await lane.stop();
+  });
 });
