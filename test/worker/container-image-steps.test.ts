@@ -11,13 +11,15 @@
 // DescribeImageScanFindings answer), and what is asserted is what the step records and sends.
 import { randomUUID } from "node:crypto";
 import { ECRClient, ECRServiceException, PutRegistryScanningConfigurationCommand, StartImageScanCommand } from "@aws-sdk/client-ecr";
+import { EC2Client } from "@aws-sdk/client-ec2";
 import { ECSClient } from "@aws-sdk/client-ecs";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { AwsClients } from "@gdr/core/aws/clients";
 import { createLogger } from "@gdr/core/log";
 import type { InitializeMiddleware, MiddlewareStack } from "@smithy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callsFor } from "../../services/worker/src/engine/calls.js";
-import { EscalateRemediation, type Json, type StepContext } from "../../services/worker/src/engine/step.js";
+import { EscalateRemediation, type Json, type JsonObject, type StepContext } from "../../services/worker/src/engine/step.js";
 import { resolveImage } from "../../services/worker/src/playbooks/container-image/01-resolve-image.js";
 import { createFindUsersStep } from "../../services/worker/src/playbooks/container-image/02-find-users.js";
 import { scanImage } from "../../services/worker/src/playbooks/container-image/03-scan-image.js";
@@ -25,8 +27,8 @@ import { DEFAULT_BOUNDS } from "../../services/worker/src/playbooks/container-im
 import { awsTestEnv, MOTO_ACCOUNT_ID, startMoto, type Moto } from "../support/index.js";
 import { injectFaults } from "../support/aws-faults.js";
 import { runSteps } from "../support/steps.js";
-import { ecrClient, pushImage, seedRepository, type SeededImage } from "../support/seed/ecr.js";
-import { ecsClient, pinTaskLifecycle, seedCluster } from "../support/seed/ecs.js";
+import { ecrClient, imageFinding, pushImage, seedRepository, type SeededImage } from "../support/seed/ecr.js";
+import { ecsClient, pinTaskLifecycle, runTask, seedCluster, seedTaskNetwork } from "../support/seed/ecs.js";
 
 let moto: Moto;
 /** Clients straight to moto for seeding and reading back. */
@@ -70,7 +72,7 @@ function playbookClients(): { ecr: ECRClient; ecs: ECSClient; sent: string[]; de
   };
 }
 
-function makeContext(resourceKey: string, clients: { ecr: ECRClient; ecs: ECSClient }): StepContext & { outputs: Map<string, Json> } {
+function makeContext(resourceKey: string, clients: { ecr: ECRClient; ecs: ECSClient }, finding: JsonObject = {}): StepContext & { outputs: Map<string, Json> } {
   const remediationId = randomUUID();
   const findingId = "0123456789abcdef0123456789abcdef";
   const aws = { accountId: MOTO_ACCOUNT_ID, region: "us-east-1", ecr: clients.ecr, ecs: clients.ecs } as unknown as AwsClients;
@@ -84,7 +86,7 @@ function makeContext(resourceKey: string, clients: { ecr: ECRClient; ecs: ECSCli
     startRemediation: () => Promise.reject(new Error("this playbook starts no other remediation")),
     client: () => Promise.reject(new Error("this playbook has no outside client")),
     remediation: { id: remediationId, findingId, accountId: MOTO_ACCOUNT_ID, region: "us-east-1", resourceKey, playbook: "container-image", mode: "auto" },
-    finding: {},
+    finding,
     aws,
     outputs: new Map<string, Json>(),
     signal,
@@ -188,5 +190,61 @@ describe("find-users", () => {
     } finally {
       clients.destroy();
     }
+  });
+});
+
+describe("resolve-image", () => {
+  /** The finding's task as DescribeTasks reports it, with the digest its container runs. */
+  function reportingDigest(c: { ecs: ECSClient }, digest: string): void {
+    // moto reports no imageDigest for a task's containers (MOTO.md); the ECS agent does in AWS.
+    const report: InitializeMiddleware<object, object> = (next, context) => async (args) => {
+      const out = await next(args);
+      if (context.commandName !== "DescribeTasksCommand") return out;
+      const answer = out.output as { tasks?: { containers?: object[] }[] };
+      const tasks = (answer.tasks ?? []).map((t) => ({ ...t, containers: (t.containers ?? []).map((k) => ({ ...k, imageDigest: digest })) }));
+      return { ...out, output: { ...answer, tasks } };
+    };
+    (c.ecs.middlewareStack as MiddlewareStack<object, object>).add(report, { step: "initialize", name: "task-reports-digest" });
+  }
+
+  async function resolveFor(image: SeededImage, runs: string): Promise<{ err: unknown; ctx: StepContext & { outputs: Map<string, Json> } }> {
+    const env = awsTestEnv(moto.endpoint);
+    const config = { region: env.region, endpoint: env.endpoint, credentials: env.credentials };
+    const ec2 = new EC2Client(config);
+    const elbv2 = new ElasticLoadBalancingV2Client(config);
+    const clients = playbookClients();
+    try {
+      const network = await seedTaskNetwork({ ec2 });
+      const task = await runTask({ ec2, elbv2, ecs: seedEcs }, { cluster: await seedCluster({ ecs: seedEcs }), image: image.reference, network });
+      reportingDigest(clients, runs);
+      const ctx = makeContext(image.reference, clients, imageFinding(task));
+      const err: unknown = await runSteps([resolveImage], ctx).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      return { err, ctx };
+    } finally {
+      clients.destroy();
+      ec2.destroy();
+      elbv2.destroy();
+    }
+  }
+
+  it("escalates when the tag names other bytes now than the finding's task runs (the tag moved), deleting nothing", async () => {
+    const repository = await seedRepository(seedEcr);
+    const ran = await pushImage(seedEcr, repository, "latest");
+    // A fixed image pushed under the same tag after the task pulled the compromised one.
+    const fixed = await pushImage(seedEcr, repository, "latest");
+    expect(fixed.digest).not.toBe(ran.digest);
+    const { err } = await resolveFor(fixed, ran.digest);
+    expect(err).toBeInstanceOf(EscalateRemediation);
+    expect((err as EscalateRemediation).reason).toMatch(new RegExp(`^image_tag_moved: .* names ${fixed.digest} in ECR now, but the finding's task runs ${ran.digest}`));
+  });
+
+  it("resolves the tag when the finding's task runs what it names", async () => {
+    const image = await freshImage();
+    const { err, ctx } = await resolveFor(image, image.digest);
+    expect(err).toBeNull();
+    expect(ctx.outputs.get("resolve-image")).toMatchObject({ status: "found", image: { digest: image.digest } });
   });
 });

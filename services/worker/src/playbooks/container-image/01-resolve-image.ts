@@ -4,7 +4,8 @@
 // and what the delete names. Anything else (another account's or region's ECR, ECR Public, Docker
 // Hub, any other registry) is recorded as a registry this service cannot write to: the hunt still
 // runs by reference, and the delete later says it does not apply. An image no longer in its
-// repository is recorded too; the hunt still runs (tasks keep running what they pulled).
+// repository is recorded too; the hunt still runs (tasks keep running what they pulled). A tag
+// that names other bytes now than the finding's task runs escalates (ran-digest.ts).
 import { DescribeImagesCommand, type ImageIdentifier } from "@aws-sdk/client-ecr";
 import { ACCOUNT_ID, IMAGE_DIGEST, IMAGE_REFERENCE } from "@gdr/core/findings/patterns";
 import { expectId, isErrorCode, resourceKeyAs, type Step, type StepContext } from "../kit/index.js";
@@ -12,6 +13,7 @@ import { ECR_READ } from "../kit/families.js";
 import { ECR } from "./errors.js";
 import { ecrRegistryOf, effectiveTag, parseImageReference, type ImageReference } from "./image-ref.js";
 import { ECR_REPOSITORY_NAME, STEP } from "./names.js";
+import { assertTagNotMoved } from "./ran-digest.js";
 import { resolvedSchema, type Resolved } from "./resolved.js";
 
 type Base = Pick<Resolved, "reference" | "registry" | "repository" | "tag" | "referenceDigest">;
@@ -43,13 +45,16 @@ async function resolve(ctx: StepContext): Promise<Resolved> {
     const out = await ctx.read("ecr", ECR_READ, new DescribeImagesCommand({ registryId, repositoryName, imageIds: [imageId] }));
     const detail = out.imageDetails?.[0];
     if (!detail) return { ...base, status: "gone", reason: `ECR returned no image for ${ref.raw}`, ecr, image: null };
+    const digest = expectId(IMAGE_DIGEST, detail.imageDigest, "the digest ECR returned");
+    // Looked up by tag: the tag may have moved since the finding's task pulled it.
+    if (ref.digest === null) await assertTagNotMoved(ctx, ref, digest);
     return {
       ...base,
       status: "found",
       reason: null,
       ecr,
       image: {
-        digest: expectId(IMAGE_DIGEST, detail.imageDigest, "the digest ECR returned"),
+        digest,
         tags: [...(detail.imageTags ?? [])].sort(),
         pushedAt: detail.imagePushedAt?.toISOString() ?? null,
       },
