@@ -23,6 +23,9 @@ describe("parseImageReference", () => {
     expect(parseImageReference("nginx:1.27")).toMatchObject({ registry: "docker.io", repository: "library/nginx", tag: "1.27" });
     expect(parseImageReference("bitnami/redis")).toMatchObject({ registry: "docker.io", repository: "bitnami/redis", tag: null });
     expect(parseImageReference("docker.io/library/nginx:1.27")).toMatchObject({ registry: "docker.io", repository: "library/nginx" });
+    // Docker Hub's other host names are Docker Hub, one-component names under library/ there too.
+    expect(parseImageReference("index.docker.io/nginx:1.27")).toMatchObject({ registry: "docker.io", repository: "library/nginx" });
+    expect(parseImageReference("registry-1.docker.io/nginx")).toMatchObject({ registry: "docker.io", repository: "library/nginx" });
   });
 
   it("tells a registry port from a tag", () => {
@@ -50,8 +53,22 @@ describe("ecrRegistryOf", () => {
   });
 
   it("is null for public and other registries, and look-alike hosts", () => {
-    for (const registry of ["public.ecr.aws", "docker.io", "ghcr.io", "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.io", "12345678901.dkr.ecr.us-east-1.amazonaws.com"]) {
+    for (const registry of ["public.ecr.aws", "docker.io", "ghcr.io", "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.io", "12345678901.dkr.ecr.us-east-1.amazonaws.com", "123456789012.dkr.ecr.us-east-1.amazonaws.com.cn", "123456789012.dkr.ecr.cn-north-1.amazonaws.com", "123456789012.dkr.ecr.us-east-1.amazonaws.com:443", "evil.com.123456789012.dkr.ecr.us-east-1.amazonaws.com"]) {
       expect(ecrRegistryOf({ registry }), registry).toBeNull();
+    }
+  });
+});
+
+describe("hostile references", () => {
+  it("a registry look-alike, another account or region, or uppercase never reads as this account's ECR elsewhere", () => {
+    expect(ecrRegistryOf(parseImageReference("123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.com/x"))).toBeNull();
+    // Host names are case-insensitive: the uppercase spelling is the same registry.
+    expect(ecrRegistryOf(parseImageReference("123456789012.DKR.ECR.US-EAST-1.AMAZONAWS.COM/x:1"))).toEqual({ accountId: "123456789012", region: "us-east-1", fips: false });
+    // Repository paths are lowercase only (Docker's grammar): an uppercase path is refused, never folded.
+    expect(() => parseImageReference("123456789012.dkr.ecr.us-east-1.amazonaws.com/X:1")).toThrow();
+    const own = parseImageReference("123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1");
+    for (const other of ["123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.com/x:1", "210987654321.dkr.ecr.us-east-1.amazonaws.com/x:1", "123456789012.dkr.ecr.us-west-2.amazonaws.com/x:1", "x:1"]) {
+      expect(sameRepository(own, parseImageReference(other)), other).toBe(false);
     }
   });
 });

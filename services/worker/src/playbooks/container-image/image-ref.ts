@@ -33,7 +33,12 @@ export interface EcrRegistry {
 // <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]: ECR's private registry endpoints,
 // including its FIPS endpoints and the China regions ("Amazon ECR endpoints and quotas", AWS
 // General Reference; "Private registry concepts", ECR User Guide).
-const ECR_HOST = /^(?<account>[0-9]{12})\.dkr\.ecr(?<fips>-fips)?\.(?<region>[a-z]{2,4}(?:-[a-z]{2,10}){1,2}-[0-9]{1,2})\.amazonaws\.com(?:\.cn)?$/;
+// The `.cn` suffix belongs to the China regions only (and only they have it): a host pairing them
+// otherwise names no ECR endpoint, so it is no registry of this account.
+const ECR_HOST = /^(?<account>[0-9]{12})\.dkr\.ecr(?<fips>-fips)?\.(?<region>[a-z]{2,4}(?:-[a-z]{2,10}){1,2}-[0-9]{1,2})\.amazonaws\.com(?<cn>\.cn)?$/;
+
+// Docker Hub's other names for itself (the legacy index and the registry API host).
+const DOCKER_HUB_ALIASES: ReadonlySet<string> = new Set(["index.docker.io", "registry-1.docker.io"]);
 
 // Docker distribution's path grammar: lowercase components joined by '/'.
 const REPOSITORY_PATH = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
@@ -55,7 +60,9 @@ export function parseImageReference(value: unknown): ImageReference {
   const slash = rest.indexOf("/");
   const first = slash === -1 ? "" : rest.slice(0, slash);
   const hasRegistry = slash !== -1 && isRegistryHost(first);
-  const registry = hasRegistry ? first.toLowerCase() : DOCKER_HUB;
+  const host = hasRegistry ? first.toLowerCase() : DOCKER_HUB;
+  // Normalised before the `library/` rule: `index.docker.io/nginx` is `docker.io/library/nginx`.
+  const registry = DOCKER_HUB_ALIASES.has(host) ? DOCKER_HUB : host;
   let path = hasRegistry ? rest.slice(slash + 1) : rest;
   // A tag follows the last ':' of the path (a registry port's ':' is not in the path any more).
   let tag: string | null = null;
@@ -68,7 +75,7 @@ export function parseImageReference(value: unknown): ImageReference {
   // it is no registry (no '.' or ':'), and as a repository path it is not a valid name.
   if (!REPOSITORY_PATH.test(path)) throw new UnexpectedIdentifierError(`the image reference has no valid repository path: ${JSON.stringify(raw)}`);
   const repository = registry === DOCKER_HUB && !path.includes("/") ? `library/${path}` : path;
-  return { raw, registry: registry === "index.docker.io" ? DOCKER_HUB : registry, repository, tag, digest };
+  return { raw, registry, repository, tag, digest };
 }
 
 /** The tag a pull of this reference resolves when it pins no digest. */
@@ -82,6 +89,7 @@ export function ecrRegistryOf(ref: Pick<ImageReference, "registry">): EcrRegistr
   const account = m?.groups?.["account"];
   const region = m?.groups?.["region"];
   if (!account || !region) return null;
+  if ((m.groups?.["cn"] !== undefined) !== region.startsWith("cn-")) return null;
   return { accountId: account, region, fips: m.groups?.["fips"] !== undefined };
 }
 
