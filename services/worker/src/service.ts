@@ -207,8 +207,10 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
         },
       );
       reconciler = { stop: () => reconcile.stop(), queues: reconcileQueues, connection: reconcileConnection };
-      // Isolation groups' temporary egress rules that a dead worker left open; every worker sweeps
-      // (each VPC under its isolation lock, taken without waiting), with the steps' clients and limits.
+      // What a dead worker left mid-isolation: interfaces still on a transit group (moved on to
+      // containment) and the previous version's temporary egress rules (revoked); every worker
+      // sweeps (each VPC under its isolation lock, taken without waiting), with the steps' clients
+      // and limits.
       egressSweeper = startEgressSweeper({
         prisma,
         aws,
