@@ -1,17 +1,18 @@
-// The ECS task playbook's scenario: a Fargate service's task behind an ip target group (seeded in
-// moto by ../../support/seed/ecs.ts), in approval mode. Its containment plan (protect, leave the
-// load balancer, isolate, tag, snapshot, verify) is approved and carried out, then stop-task's own
-// plan, then drain-host's if it asks (it does not apply to an awsvpc task); then a release is
-// requested, approved and carried out. moto does not implement task scale-in protection: the
+// The ECS task playbook's scenario, in approval mode, on Fargate tasks seeded in moto by
+// ../../support/seed/ecs.ts. A service's task behind an ip target group: its containment plan
+// (protect, leave the load balancer, isolate, tag, snapshot, verify) is approved and carried out,
+// its stop declined (it stays contained), and a release requested, approved and carried out, so
+// that every release step has something to undo. A standalone task: contained, then stop-task's
+// own plan approved, then drain-host's (it does not apply to an awsvpc task: no call). moto does not implement task scale-in protection: the
 // fake of seed/ecs.ts answers it on the worker's ECS client, installed after the recorder, so the
 // recorder still sees UpdateTaskProtection as sent. A bridge task's isolate plans
 // `responder StartRemediation`, a row in Postgres the AWS recorder cannot see: the bridge path is
 // covered by ../ecs-task-host.test.ts instead.
-import { approveRemediation, requestRelease } from "@gdr/core/approvals/decide";
+import { approveRemediation, rejectRemediation, requestRelease } from "@gdr/core/approvals/decide";
 import { expect } from "vitest";
 import { ecsTaskPlaybook } from "../../../services/worker/src/playbooks/ecs-task/index.js";
 import { waitUntil } from "../../support/index.js";
-import { ecsClient, findingForTask, pinTaskLifecycle, seedCluster, seedServiceTask, seedTaskNetwork, taskProtectionFake } from "../../support/seed/ecs.js";
+import { ecsClient, findingForTask, pinTaskLifecycle, runTask, seedCluster, seedServiceTask, seedTaskNetwork, taskProtectionFake } from "../../support/seed/ecs.js";
 import { findingIdOf, remediationForFinding, startLane, stepsOf, waitForStatus, type Lane, type RemediationRow } from "../engine-harness.js";
 import { planOf, stepRunsOf, type Scenario, type ScenarioEnv, type StepRun } from "./scenario.js";
 
@@ -40,7 +41,13 @@ async function waitForSteps(env: ScenarioEnv, remediationId: string, names: read
 }
 
 /** Until the remediation settles on something other than a new plan to approve: approves each plan and carries it out. */
-async function approveEveryPlan(env: ScenarioEnv, lane: Lane, id: string, final: readonly string[]): Promise<StepRun[]> {
+async function approveEveryPlan(
+  env: ScenarioEnv,
+  lane: Lane,
+  id: string,
+  options: { final: readonly string[]; declineAt?: string; unplanned?: readonly string[] },
+): Promise<StepRun[]> {
+  const { final, declineAt, unplanned = [] } = options;
   const runs: StepRun[] = [];
   let seen = new Set<string>();
   for (let round = 0; round < 5; round++) {
@@ -58,9 +65,16 @@ async function approveEveryPlan(env: ScenarioEnv, lane: Lane, id: string, final:
     }
     seen = new Set([...seen, row.plan_hash ?? ""]);
     const plan = planOf(row);
+    if (declineAt !== undefined && plan[0]?.name === declineAt) {
+      // Declined: the resource stays contained and the remediation goes back to succeeded.
+      const declined = await rejectRemediation(env.world.db.prisma, { remediationId: id, actor: "carol", reason: "keep it contained", planHash: row.plan_hash ?? "" });
+      expect(declined.ok, JSON.stringify(declined)).toBe(true);
+      expect((await waitForStatus(env.world.db, id, SETTLED)).status).toBe("succeeded");
+      return runs;
+    }
     await approve(env, lane, row);
     await waitForSteps(env, id, plan.map((s) => s.name));
-    runs.push(...(await stepRunsOf(env, "ecs-task", id, plan, round === 0 ? READ_ONLY : [])));
+    runs.push(...(await stepRunsOf(env, "ecs-task", id, plan, round === 0 ? unplanned : [])));
   }
   throw new Error(`remediation ${id} kept asking for approvals`);
 }
@@ -88,11 +102,23 @@ export const ecsTaskScenario: Scenario = {
       await lane.send(detail);
       const queued = await remediationForFinding(env.world.db, findingIdOf(detail));
       expect(queued.playbook).toBe("ecs-task");
-      const runs = await approveEveryPlan(env, lane, queued.id, ["succeeded"]);
-
+      const runs = await approveEveryPlan(env, lane, queued.id, { final: ["succeeded"], declineAt: "stop-task", unplanned: READ_ONLY });
       expect((await requestRelease(env.world.db.prisma, lane.queues, queued.id, "erin")).ok).toBe(true);
       expect((await waitForStatus(env.world.db, queued.id, ["awaiting_approval", "failed"])).status).toBe("awaiting_approval");
-      runs.push(...(await approveEveryPlan(env, lane, queued.id, ["succeeded"])));
+      const released = await approveEveryPlan(env, lane, queued.id, { final: ["succeeded"] });
+      // Every release step had something to undo.
+      expect(released.map((r) => [r.step, r.status, r.sent.map((c) => c.operation)])).toEqual([
+        ["restore-groups", "succeeded", ["ModifyNetworkInterfaceAttribute"]],
+        ["remove-protection", "succeeded", ["UpdateTaskProtection"]],
+        ["reregister-targets", "succeeded", ["RegisterTargets"]],
+      ]);
+      runs.push(...released);
+
+      const standalone = await runTask(clients, { cluster, network, image: "nginx:1.27" });
+      const second = findingForTask(standalone);
+      await lane.send(second);
+      const stopped = await remediationForFinding(env.world.db, findingIdOf(second));
+      runs.push(...(await approveEveryPlan(env, lane, stopped.id, { final: ["succeeded"], unplanned: READ_ONLY })));
       return runs;
     } finally {
       await lane.stop();
