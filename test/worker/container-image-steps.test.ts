@@ -23,11 +23,13 @@ import { EscalateRemediation, type Json, type JsonObject, type StepContext } fro
 import { resolveImage } from "../../services/worker/src/playbooks/container-image/01-resolve-image.js";
 import { createFindUsersStep } from "../../services/worker/src/playbooks/container-image/02-find-users.js";
 import { scanImage } from "../../services/worker/src/playbooks/container-image/03-scan-image.js";
+import { removeImage } from "../../services/worker/src/playbooks/container-image/04-remove-image.js";
+import { UnexpectedIdentifierError } from "../../services/worker/src/playbooks/kit/index.js";
 import { DEFAULT_BOUNDS } from "../../services/worker/src/playbooks/container-image/bounds.js";
 import { awsTestEnv, MOTO_ACCOUNT_ID, startMoto, type Moto } from "../support/index.js";
 import { injectFaults } from "../support/aws-faults.js";
 import { runSteps } from "../support/steps.js";
-import { ecrClient, imageFinding, pushImage, seedRepository, type SeededImage } from "../support/seed/ecr.js";
+import { ecrClient, imageFinding, pushImage, seedRepository, viewImage, type SeededImage } from "../support/seed/ecr.js";
 import { ecsClient, pinTaskLifecycle, runTask, seedCluster, seedTaskNetwork } from "../support/seed/ecs.js";
 
 let moto: Moto;
@@ -246,5 +248,26 @@ describe("resolve-image", () => {
     const { err, ctx } = await resolveFor(image, image.digest);
     expect(err).toBeNull();
     expect(ctx.outputs.get("resolve-image")).toMatchObject({ status: "found", image: { digest: image.digest } });
+  });
+});
+
+describe("remove-image", () => {
+  it("names no registry but the remediation's own, whatever the stored record says (nothing sent to ECR)", async () => {
+    const image = await freshImage();
+    const clients = playbookClients();
+    try {
+      const ctx = makeContext(image.reference, clients);
+      await runSteps([resolveImage, findUsers], ctx);
+      const resolved = ctx.outputs.get("resolve-image") as { ecr: { registryId: string } };
+      // A record naming another account's registry (tampered, or written by a bug) for this reference.
+      ctx.outputs.set("resolve-image", { ...resolved, ecr: { ...resolved.ecr, registryId: "210987654321" } });
+      const before = clients.sent.length;
+      await expect(removeImage.check(ctx)).rejects.toBeInstanceOf(UnexpectedIdentifierError);
+      await expect(removeImage.act(ctx, undefined)).rejects.toBeInstanceOf(UnexpectedIdentifierError);
+      expect(clients.sent.slice(before)).toEqual([]);
+      expect((await viewImage(seedEcr, image)).present).toBe(true);
+    } finally {
+      clients.destroy();
+    }
   });
 });

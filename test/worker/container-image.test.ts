@@ -171,6 +171,9 @@ describe("an image in this account's ECR", () => {
     expect(calls.map((c) => c.operation)).toEqual([...Array<string>(4).fill("DeregisterTaskDefinition"), "BatchDeleteImage", ...Array<string>(3).fill("StopTask")]);
     expect(remove?.note).toContain(`${seeded.service.serviceName} in cluster ${seeded.clusters[1].clusterName}`);
     expect(remove?.note).toMatch(/INACTIVE.*keep running.*scale up or down.*no new task can be run/);
+    // What the approver must know beyond the calls: the EC2 agent's cached-image fallback, and the tags the digest takes with it.
+    expect(remove?.note).toMatch(/EC2 launch type .* may start the replacement from its cache/);
+    expect(remove?.note).toContain("Deleting the image by its digest removes every tag it carries: 1.8.2.");
   });
 
   it("once approved: the tasks stopped, the definitions INACTIVE, the image gone, the other image and its task untouched", async () => {

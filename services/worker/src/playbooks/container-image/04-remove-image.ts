@@ -13,9 +13,11 @@ import { BatchDeleteImageCommand } from "@aws-sdk/client-ecr";
 import { DeregisterTaskDefinitionCommand, StopTaskCommand } from "@aws-sdk/client-ecs";
 import { z } from "zod";
 import { ECS_TASK_ARN, ECS_TASK_DEFINITION_ARN } from "@gdr/core/findings/patterns";
-import { EscalateRemediation, idOf, isErrorCode, parseOutput, VerificationError, type CheckResult, type Step, type StepContext } from "../kit/index.js";
+import { EscalateRemediation, idOf, isErrorCode, parseOutput, UnexpectedIdentifierError, VerificationError, type CheckResult, type Step, type StepContext } from "../kit/index.js";
 import { ECR_WRITE, ECS_WRITE } from "../kit/families.js";
+import { unwritableReason } from "./01-resolve-image.js";
 import { ECR, ECS } from "./errors.js";
+import { parseImageReference } from "./image-ref.js";
 import { activeDefinitions, imageStillThere, isDefinitionActive, isTaskRunning, tasksStillRunning } from "./live.js";
 import { STEP } from "./names.js";
 import type { ImageInRepository } from "./scan.js";
@@ -29,6 +31,8 @@ const removeOutput = z.object({
   /** `deleted` by this step, `gone` already, `not_applicable` outside this account's ECR. */
   image: z.enum(["deleted", "gone", "not_applicable"]),
   imageNote: z.string().nullable(),
+  /** The tags the deleted image carried (they go with it); absent from records of older versions. */
+  imageTags: z.array(z.string()).default([]),
   services: usersSchema.shape.services,
 });
 type Removed = z.infer<typeof removeOutput>;
@@ -37,12 +41,19 @@ function usersOf(ctx: Pick<StepContext, "outputs">): Users {
   return parseOutput(usersSchema, ctx.outputs.get(STEP.findUsers), `the ${STEP.findUsers} step's output`);
 }
 
-function imageOf(ctx: Pick<StepContext, "outputs">): { image: ImageInRepository | null; reason: string | null } {
+function imageOf(ctx: Pick<StepContext, "outputs" | "remediation">): { image: ImageInRepository | null; reason: string | null; tags: string[] } {
   const resolved = resolvedOf(ctx);
   if (resolved.status === "found" && resolved.ecr && resolved.image) {
-    return { image: { registryId: resolved.ecr.registryId, repositoryName: resolved.ecr.repositoryName, digest: resolved.image.digest }, reason: null };
+    // The delete names this remediation's own registry only: the record is read back from the
+    // store, so the account and region are checked again against the remediation's, not trusted.
+    const reference = parseImageReference(resolved.reference);
+    const outOfReach = unwritableReason(reference, ctx.remediation);
+    if (outOfReach !== null || resolved.ecr.registryId !== ctx.remediation.accountId || resolved.ecr.repositoryName !== reference.repository) {
+      throw new UnexpectedIdentifierError(`the recorded image ${resolved.ecr.registryId}/${resolved.ecr.repositoryName} is not in remediation ${ctx.remediation.id}'s own registry (${outOfReach ?? "another repository"})`);
+    }
+    return { image: { registryId: resolved.ecr.registryId, repositoryName: resolved.ecr.repositoryName, digest: resolved.image.digest }, reason: null, tags: resolved.image.tags };
   }
-  return { image: null, reason: resolved.reason ?? `the image is ${resolved.status}` };
+  return { image: null, reason: resolved.reason ?? `the image is ${resolved.status}`, tags: [] };
 }
 
 /** ECS's stop reason (up to 255 characters, StopTask): the finding and the remediation, no free text. */
@@ -106,7 +117,7 @@ export const removeImage: Step = {
     const { image, reason } = imageOf(ctx);
     const left = await leftToDo(ctx);
     if (left.tasks.length > 0 || left.definitions.length > 0 || left.image) return { done: false };
-    const output: Removed = { stoppedTasks: [], deregistered: [], image: image ? "gone" : "not_applicable", imageNote: reason, services: users.services };
+    const output: Removed = { stoppedTasks: [], deregistered: [], image: image ? "gone" : "not_applicable", imageNote: reason, imageTags: [], services: users.services };
     const nothingFound = users.tasks.length === 0 && users.taskDefinitions.length === 0;
     if (nothingFound && !image) return { done: true, output, note: `does not apply: no running task or ACTIVE task definition uses the image, and ${reason ?? "it cannot be deleted"}` };
     return { done: true, output };
@@ -114,7 +125,7 @@ export const removeImage: Step = {
 
   async act(ctx) {
     const users = usersOf(ctx);
-    const { image, reason } = imageOf(ctx);
+    const { image, reason, tags } = imageOf(ctx);
     for (const d of users.taskDefinitions) await deregister(ctx, d.taskDefinitionArn);
     const imageState = image ? await deleteImage(ctx, image) : "not_applicable";
     for (const t of users.tasks) await stop(ctx, t);
@@ -123,6 +134,7 @@ export const removeImage: Step = {
       deregistered: users.taskDefinitions.map((d) => d.taskDefinitionArn),
       image: imageState,
       imageNote: reason,
+      imageTags: image ? tags : [],
       services: users.services,
     };
     return output;
@@ -140,6 +152,6 @@ export const removeImage: Step = {
 
   planNote(output) {
     const removed = parseOutput(removeOutput, output, `the ${STEP.removeImage} step's planned output`);
-    return servicesNote(removed.services, removed.image === "not_applicable" ? removed.imageNote : null);
+    return servicesNote(removed.services, removed.image === "not_applicable" ? removed.imageNote : null, removed.image === "deleted" ? removed.imageTags : null);
   },
 };

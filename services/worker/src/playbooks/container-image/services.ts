@@ -14,18 +14,28 @@ function serviceLine(s: UserService): string {
   return `${s.serviceName} in cluster ${cluster} (desired count ${s.desiredCount}, task definition ${s.taskDefinitionArn.split("/").pop() ?? s.taskDefinitionArn})`;
 }
 
+/** What deleting by digest takes with it: every tag the image carries, whoever else pulls by them. */
+function tagsLine(tags: readonly string[] | null): string {
+  if (tags === null) return "";
+  if (tags.length === 0) return " The image carries no tag.";
+  return ` Deleting the image by its digest removes every tag it carries: ${tags.join(", ")}.`;
+}
+
 /**
  * The plan's note for the destructive step. `unwritable`: why the image itself cannot be deleted
- * (then a service's replacement task pulls it again).
+ * (then a service's replacement task pulls it again). `tags`: the tags the deleted image carries
+ * (null when nothing is deleted).
  */
-export function servicesNote(services: readonly UserService[], unwritable: string | null): string {
-  if (services.length === 0) return `No service uses these task definitions. ${DEREGISTRATION}`;
+export function servicesNote(services: readonly UserService[], unwritable: string | null, tags: readonly string[] | null = null): string {
+  if (services.length === 0) return `No service uses these task definitions. ${DEREGISTRATION}${tagsLine(tags)}`;
   const replacement =
     unwritable === null
-      ? "Each service starts a replacement for every stopped task from the same task definition; with the image deleted from ECR the " +
-        "replacement cannot pull it and fails to start, so the service stays below its desired count until someone updates it to a task " +
-        "definition with a clean image (UpdateService)."
+      ? "Each service starts a replacement for every stopped task from the same task definition; with the image deleted from ECR a " +
+        "Fargate replacement cannot pull it and fails to start, so the service stays below its desired count until someone updates it to a " +
+        "task definition with a clean image (UpdateService). On the EC2 launch type a container instance that still holds the image may " +
+        "start the replacement from its cache: the ECS agent falls back to a cached image when a pull fails (ECS_IMAGE_PULL_BEHAVIOR " +
+        "default, and prefer-cached and once use the cache first), so update or scale such a service to 0 as well."
       : `Each service starts a replacement for every stopped task from the same task definition, and the replacement pulls the same image again: ${unwritable}. ` +
         "Update the service to a task definition with a clean image (UpdateService), or set its desired count to 0.";
-  return `Services left as they are (this plan does not change them): ${services.map(serviceLine).join("; ")}. ${DEREGISTRATION} ${replacement}`;
+  return `Services left as they are (this plan does not change them): ${services.map(serviceLine).join("; ")}. ${DEREGISTRATION} ${replacement}${tagsLine(tags)}`;
 }
