@@ -412,4 +412,29 @@ describe("a Fargate task (awsvpc)", () => {
     expect((await viewTask(clients, service.task)).eniGroups).toEqual([await containmentGroupId(network.vpcId)]);
     await lane.stop();
   });
+
+  it("protection the workload set itself is left as it is, and release does not clear it", async () => {
+    const protection = taskProtectionFake();
+    const lane = await startLane(world, { awsMiddleware: (c) => { protection.install(c); } });
+    const service = await seedServiceTask(clients, { cluster, network, image: "nginx:1.27", loadBalanced: false });
+    protection.protectedTasks.set(service.task.taskArn, { enabled: true, expiresInMinutes: 30 });
+    const detail = findingForTask(service.task);
+    await lane.send(detail);
+    const queued = await remediationForFinding(world.db, findingIdOf(detail));
+    const waiting = await waitForStatus(world.db, queued.id, SETTLED);
+    expect(waiting.status).toBe("awaiting_approval");
+    expect((await statusesOf(queued.id))["protect-task"]).toBe("skipped");
+    expect(await outputOf(queued.id, "protect-task")).toMatchObject({ protectionEnabled: false });
+    expect(protection.updates).toEqual([]);
+
+    expect(await rejectRemediation(world.db.prisma, { remediationId: queued.id, actor: "carol", reason: "keep it isolated", planHash: waiting.plan_hash ?? "" })).toMatchObject({ ok: true });
+    expect((await requestRelease(world.db.prisma, lane.queues, queued.id, "erin")).ok).toBe(true);
+    const release = await waitForStatus(world.db, queued.id, ["awaiting_approval", "failed"]);
+    expect(planOf(release).steps.find((s) => s.name === "remove-protection")).toMatchObject({ calls: [], note: "this remediation set no scale-in protection" });
+    await approve(lane, release, "frank");
+    expect((await waitForStatus(world.db, queued.id, ["succeeded", "failed"])).status).toBe("succeeded");
+    expect(protection.updates).toEqual([]);
+    expect(protection.protectedTasks.get(service.task.taskArn)).toEqual({ enabled: true, expiresInMinutes: 30 });
+    await lane.stop();
+  });
 });

@@ -26,6 +26,13 @@ export const protectTaskOutput = z.object({
 
 export type ProtectTaskOutput = z.infer<typeof protectTaskOutput>;
 
+/**
+ * Marked (an audit event) before UpdateTaskProtection: a re-run that finds the task protected
+ * tells protection this remediation set before dying (release clears it) from protection the
+ * workload set itself (left alone).
+ */
+export const PROTECTING = "ecs.task_protection_set";
+
 const STANDALONE =
   "a standalone task (not in a service): no service scales it in or replaces it, and ECS offers scale-in protection to a service's tasks only";
 
@@ -49,19 +56,25 @@ export const protectTask: Step = {
     if (pre.serviceName === null) {
       return { done: true, output: { serviceName: null, protectionEnabled: false, expiresInMinutes: null, leaves: STANDALONE }, note: STANDALONE };
     }
-    // Protected already (by us before a crash, or by the workload): renewing it would reset the
-    // expiry the workload chose, and release would then clear protection it did not set.
-    return (await readProtection(ctx)) === true
-      ? { done: true, output: { serviceName: pre.serviceName, protectionEnabled: false, expiresInMinutes: null, leaves: PROTECTION_LEAVES }, note: "already protected from scale-in" }
-      : { done: false };
+    if ((await readProtection(ctx)) !== true) return { done: false };
+    // Protected already: by this remediation before a crash (its mark says so), or by the
+    // workload, whose expiry is not reset and whose protection release leaves alone.
+    const ours = await ctx.marked(PROTECTING);
+    return {
+      done: true,
+      output: { serviceName: pre.serviceName, protectionEnabled: ours, expiresInMinutes: ours ? PROTECTION_MINUTES : null, leaves: PROTECTION_LEAVES },
+      ...(ours ? {} : { note: "already protected from scale-in by the workload: left as it is" }),
+    };
   },
 
   async act(ctx) {
     const pre = requirePreState(ctx);
     planNote(ctx, PROTECTION_LEAVES);
+    const task = taskOf(ctx);
+    await ctx.audit(PROTECTING, { taskArn: task.taskArn, cluster: task.cluster, expiresInMinutes: PROTECTION_MINUTES });
     let failures: string[];
     try {
-      failures = await setProtection(ctx, taskOf(ctx), true);
+      failures = await setProtection(ctx, task, true);
     } catch (err) {
       if (classifyAwsError(err).kind === "throttled") throw err;
       return notAvailable(`UpdateTaskProtection failed (${describeError(err)}): the task is not protected from the service's scale-in and deployments`, {
