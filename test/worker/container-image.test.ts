@@ -195,23 +195,21 @@ describe("an image in this account's ECR", () => {
     expect((await viewImage(ecr, seeded.other)).present).toBe(true);
   });
 
-  it("a second finding for the removed image finds nothing left and changes nothing", async () => {
+  it("a second finding for the removed image finds nothing left, ends skipped without asking anyone, and changes nothing", async () => {
     // The same finding again is deduplicated: still one image remediation.
     await lane.send(imageFinding(seeded.task, { id: findingId }));
     const again = imageFinding(seeded.task);
     await lane.send(again);
     const queued = await imageRemediation(findingIdOf(again));
-    const waiting = await waitForStatus(world.db, queued.id, SETTLED);
-    expect(waiting.status, waiting.error ?? "").toBe("awaiting_approval");
-    expect(await outputOf(queued.id, "resolve-image")).toMatchObject({ status: "gone", reason: `the image is no longer in repository ${seeded.image.repository.repositoryName}` });
-    expect(await outputOf(queued.id, "find-users")).toMatchObject({ tasks: [], taskDefinitions: [], services: [] });
-    expect(stepMap(await stepsOf(world.db, queued.id)).get("scan-image")).toMatchObject({ status: "skipped" });
-    const [remove] = planSteps(waiting);
-    expect(remove?.calls).toEqual([]);
-    expect(remove?.note).toMatch(/^does not apply: no running task or ACTIVE task definition uses the image/);
-    await approve(waiting);
-    expect((await waitForStatus(world.db, queued.id, ["succeeded", "failed", "escalated"])).status).toBe("succeeded");
-    expect((await statusesOf(queued.id))["remove-image"]).toBe("skipped");
+    const ended = await waitForStatus(world.db, queued.id, SETTLED);
+    expect(ended.status, ended.error ?? "").toBe("skipped");
+    expect(ended.error).toMatch(new RegExp(`^resource_gone: nothing left to remove: the image is no longer in repository ${seeded.image.repository.repositoryName}, and no running task or ACTIVE task definition uses it`));
+    expect(ended.plan).toBeNull();
+    expect(await outputOf(queued.id, "resolve-image")).toMatchObject({ status: "gone" });
+    const statuses = await statusesOf(queued.id);
+    expect(statuses["find-users"]).toBe("skipped");
+    expect(statuses["scan-image"]).toBeUndefined();
+    expect(statuses["remove-image"]).toBeUndefined();
     expect((await remediationsOf(world.db, { findingId })).filter((r) => r.playbook === "container-image")).toHaveLength(1);
     expect(await running(seeded.otherTask)).toBe(true);
     expect((await viewImage(ecr, seeded.other)).present).toBe(true);

@@ -2,7 +2,7 @@
 // the approver's plan names exactly these tasks and task definitions, and the services that
 // point at them. It runs for every image, in any registry: a task keeps running what it pulled
 // whether or not the image can still be deleted.
-import type { Step } from "../kit/index.js";
+import { SkipRemediation, type Step } from "../kit/index.js";
 import { DEFAULT_BOUNDS, type HuntBounds } from "./bounds.js";
 import { huntUsers } from "./hunt.js";
 import { STEP } from "./names.js";
@@ -21,7 +21,16 @@ export function createFindUsersStep(bounds: HuntBounds = DEFAULT_BOUNDS): Step {
     },
 
     async act(ctx) {
-      return huntUsers(ctx, targetOf(resolvedOf(ctx)), bounds);
+      const resolved = resolvedOf(ctx);
+      const users = await huntUsers(ctx, targetOf(resolved), bounds);
+      // Nothing this service can remove: no user, and no image it can delete. Ending here spares a
+      // person approving an empty plan (every later finding on an image already removed, one per
+      // task, would otherwise ask for one).
+      if (resolved.status !== "found" && users.tasks.length === 0 && users.taskDefinitions.length === 0) {
+        const searched = `${users.clustersSearched} clusters, ${users.tasksSearched} running tasks and ${users.taskDefinitionsSearched} ACTIVE task definitions searched`;
+        throw new SkipRemediation("resource_gone", `nothing left to remove: ${resolved.reason ?? `the image is ${resolved.status}`}, and no running task or ACTIVE task definition uses it (${searched})`);
+      }
+      return users;
     },
 
     async verify() {
