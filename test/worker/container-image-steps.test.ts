@@ -12,7 +12,7 @@
 import { randomUUID } from "node:crypto";
 import { ECRClient, ECRServiceException, PutRegistryScanningConfigurationCommand, StartImageScanCommand } from "@aws-sdk/client-ecr";
 import { EC2Client } from "@aws-sdk/client-ec2";
-import { ECSClient } from "@aws-sdk/client-ecs";
+import { DescribeTasksCommand, ECSClient } from "@aws-sdk/client-ecs";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { AwsClients } from "@gdr/core/aws/clients";
 import { createLogger } from "@gdr/core/log";
@@ -29,7 +29,7 @@ import { DEFAULT_BOUNDS } from "../../services/worker/src/playbooks/container-im
 import { awsTestEnv, MOTO_ACCOUNT_ID, startMoto, type Moto } from "../support/index.js";
 import { injectFaults } from "../support/aws-faults.js";
 import { runSteps } from "../support/steps.js";
-import { ecrClient, imageFinding, pushImage, seedRepository, viewImage, type SeededImage } from "../support/seed/ecr.js";
+import { ecrClient, imageFinding, pushImage, seedRepository, taskDefinitionStatus, viewImage, type SeededImage } from "../support/seed/ecr.js";
 import { ecsClient, pinTaskLifecycle, runTask, seedCluster, seedTaskNetwork } from "../support/seed/ecs.js";
 
 let moto: Moto;
@@ -252,6 +252,40 @@ describe("resolve-image", () => {
 });
 
 describe("remove-image", () => {
+  it("stops the tasks even when ECR keeps the image (a manifest list references it), then escalates", async () => {
+    const image = await freshImage();
+    const env = awsTestEnv(moto.endpoint);
+    const config = { region: env.region, endpoint: env.endpoint, credentials: env.credentials };
+    const ec2 = new EC2Client(config);
+    const elbv2 = new ElasticLoadBalancingV2Client(config);
+    const clients = playbookClients();
+    try {
+      const task = await runTask({ ec2, elbv2, ecs: seedEcs }, { cluster: await seedCluster({ ecs: seedEcs }), image: image.reference, network: await seedTaskNetwork({ ec2 }) });
+      // moto has no manifest lists: ECR's answer for an image one references is made here.
+      const refused: InitializeMiddleware<object, object> = (next, context) => async (args) => {
+        if (context.commandName !== "BatchDeleteImageCommand") return next(args);
+        return { output: { $metadata: {}, imageIds: [], failures: [{ imageId: { imageDigest: image.digest }, failureCode: "ImageReferencedByManifestList", failureReason: "referenced" }] }, response: {} };
+      };
+      (clients.ecr.middlewareStack as MiddlewareStack<object, object>).add(refused, { step: "initialize", name: "manifest-list-refusal" });
+      const ctx = makeContext(image.reference, clients, imageFinding(task));
+      await runSteps([resolveImage, findUsers], ctx);
+      const err: unknown = await removeImage.act(ctx, undefined).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(EscalateRemediation);
+      expect((err as EscalateRemediation).reason).toMatch(/^ecr_delete_refused: .*ImageReferencedByManifestList; the task definitions were deregistered and the tasks stopped, the image is still in ECR$/);
+      const described = await seedEcs.send(new DescribeTasksCommand({ cluster: task.cluster.clusterArn, tasks: [task.taskArn] }));
+      expect(described.tasks?.[0]?.desiredStatus).toBe("STOPPED");
+      expect(await taskDefinitionStatus(seedEcs, task.taskDefinitionArn)).toBe("INACTIVE");
+      expect((await viewImage(seedEcr, image)).present).toBe(true);
+    } finally {
+      clients.destroy();
+      ec2.destroy();
+      elbv2.destroy();
+    }
+  });
+
   it("names no registry but the remediation's own, whatever the stored record says (nothing sent to ECR)", async () => {
     const image = await freshImage();
     const clients = playbookClients();

@@ -71,7 +71,12 @@ async function deregister(ctx: StepContext, taskDefinitionArn: string): Promise<
   }
 }
 
-async function deleteImage(ctx: StepContext, image: ImageInRepository): Promise<"deleted" | "gone"> {
+/** ECR kept the image: why, for the escalation after the tasks are stopped. */
+class DeleteRefused {
+  constructor(readonly reason: string) {}
+}
+
+async function deleteImage(ctx: StepContext, image: ImageInRepository): Promise<"deleted" | "gone" | DeleteRefused> {
   const out = await ctx.change({
     service: "ecr",
     family: ECR_WRITE,
@@ -82,8 +87,7 @@ async function deleteImage(ctx: StepContext, image: ImageInRepository): Promise<
   if (failure.failureCode === ECR.imageNotFoundFailure) return "gone";
   // E.g. ImageReferencedByManifestList: the image is part of a multi-architecture manifest list,
   // which ECR will not leave dangling. Which list to delete is a person's decision.
-  const reason = `ecr_delete_refused: ECR did not delete ${image.repositoryName}@${image.digest}: ${failure.failureCode ?? "unknown failure"}`;
-  throw new EscalateRemediation(reason, reason);
+  return new DeleteRefused(`ecr_delete_refused: ECR did not delete ${image.repositoryName}@${image.digest}: ${failure.failureCode ?? "unknown failure"}`);
 }
 
 async function stop(ctx: StepContext, task: UserTask): Promise<void> {
@@ -128,7 +132,13 @@ export const removeImage: Step = {
     const { image, reason, tags } = imageOf(ctx);
     for (const d of users.taskDefinitions) await deregister(ctx, d.taskDefinitionArn);
     const imageState = image ? await deleteImage(ctx, image) : "not_applicable";
+    // The approved stops are sent even when ECR kept the image: tasks running the compromised
+    // image must not keep running while a person works out the manifest list. Then a person decides.
     for (const t of users.tasks) await stop(ctx, t);
+    if (imageState instanceof DeleteRefused) {
+      const reason = `${imageState.reason}; the task definitions were deregistered and the tasks stopped, the image is still in ECR`;
+      throw new EscalateRemediation(reason, reason);
+    }
     const output: Removed = {
       stoppedTasks: users.tasks.map((t) => t.taskArn),
       deregistered: users.taskDefinitions.map((d) => d.taskDefinitionArn),
