@@ -18,6 +18,7 @@ import {
   EC2Client,
   EC2ServiceException,
   ModifyNetworkInterfaceAttributeCommand,
+  RevokeSecurityGroupEgressCommand,
   type SecurityGroup,
 } from "@aws-sdk/client-ec2";
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
@@ -218,6 +219,15 @@ async function marks(eniId: string): Promise<{ action: string; to: string | null
   return rows;
 }
 
+/** The transit group an interface's first mark names. */
+async function transitOfMarks(eniId: string): Promise<string> {
+  const { rows } = await db.pool.query<{ transit: string }>(
+    "SELECT detail->>'transitGroupId' AS transit FROM audit_events WHERE action = $1 AND detail->>'eniId' = $2 ORDER BY id LIMIT 1",
+    [ENTERED, eniId],
+  );
+  return rows[0]?.transit ?? "";
+}
+
 /** A sweep, as seen from one VPC (records of earlier tests' VPCs are swept too). */
 async function sweepFor(vpcId: string, deps: EgressSweepDeps): Promise<{ closed: string[][]; busy: boolean; refused?: true }> {
   const result = await sweepLeftoverEgress(deps);
@@ -355,6 +365,38 @@ describe("isolation group squatting", () => {
     expect(used.Tags).toEqual(expect.arrayContaining([ROLE_TAG]));
     expect([used.IpPermissions, used.IpPermissionsEgress]).toEqual([[], []]);
     expect(rulesOf(await group(lookalikeId))).toEqual(lookalikeBefore);
+  });
+});
+
+describe("a production group someone tagged with an isolation role", () => {
+  it("is neither used nor changed, whatever its rules: a containment-tagged group keeps its egress, a transit-tagged one gets none, contained interfaces go into groups of the service's own names", async () => {
+    const vpc = await seedVpc(clients);
+    // Born with the all-traffic egress default and nothing else: by its rules alone it would pass
+    // for a containment group with a leftover rule (revoked) or a transit group (used).
+    const tagged = async (name: string, tag: { Key: string; Value: string }): Promise<string> =>
+      (
+        await clients.ec2.send(
+          new CreateSecurityGroupCommand({ GroupName: name, Description: "production", VpcId: vpc.vpcId, TagSpecifications: [{ ResourceType: "security-group", Tags: [tag] }] }),
+        )
+      ).GroupId ?? "";
+    const prodEgress = await tagged("prod-workers", ROLE_TAG);
+    const prodLocked = await tagged("prod-locked", TRANSIT_TAG);
+    // The locked-down one has no rule at all: a transit group without its rule would get it added.
+    await clients.ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: prodLocked, IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] }));
+    const before = [rulesOf(await group(prodEgress)), rulesOf(await group(prodLocked))];
+
+    const seeded = await seedBare(vpc);
+    await isolateInstance(seeded);
+
+    const [eniA, eniB] = await eniGroups(seeded.instanceId);
+    const usedId = eniA?.[0] ?? "";
+    expect([eniA, eniB]).toEqual([[usedId], [usedId]]);
+    expect((await group(usedId)).GroupName).toBe(USUAL_NAME);
+    expect([rulesOf(await group(prodEgress)), rulesOf(await group(prodLocked))]).toEqual(before);
+    // The interfaces passed through the service's own transit group, not the tagged one.
+    const transitUsed = await transitOfMarks(seeded.primaryEniId);
+    expect(transitUsed).not.toBe(prodLocked);
+    expect((await group(transitUsed)).GroupName).toBe(TRANSIT_NAME);
   });
 });
 

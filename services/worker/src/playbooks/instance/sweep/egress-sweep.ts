@@ -8,7 +8,7 @@
 //   group (today's containment group; an open record of its egress ledger, open-egress.ts): revoked.
 // Each VPC is handled holding its isolation lock, taken without waiting: a taken lock means a
 // worker is creating the VPC's groups or cleaning up there, and the VPC is looked at next tick.
-import { DescribeSecurityGroupsCommand, ModifyNetworkInterfaceAttributeCommand } from "@aws-sdk/client-ec2";
+import { ModifyNetworkInterfaceAttributeCommand } from "@aws-sdk/client-ec2";
 import type { AwsClientFactory } from "@gdr/core/aws/clients";
 import type { PrismaClient } from "@gdr/core/db/client";
 import type { Logger } from "@gdr/core/log";
@@ -17,9 +17,9 @@ import { callsFor } from "../../../engine/calls.js";
 import type { EngineLimits } from "../../../engine/deps.js";
 import type { ResourceLocks } from "../../../engine/limits/index.js";
 import { describeError } from "../../kit/errors.js";
-import { groupIdOf, lockName, revokeServiceEgress, serviceGroups, type GroupContext } from "../../kit/isolation/groups.js";
+import { groupIdOf, preferredGroup, lockName, revokeServiceEgress, serviceGroups, type GroupContext } from "../../kit/isolation/groups.js";
 import { readEnisByIds } from "../../kit/isolation/enis.js";
-import { hasServiceEgress, isTagged, unexpectedRules } from "../../kit/isolation/rules.js";
+import { hasServiceEgress } from "../../kit/isolation/rules.js";
 import type { TransitExit } from "../../kit/isolation/ledger.js";
 import { findOpenEgress, isStillOpen, recordSweptClosed, type OpenEgress } from "./open-egress.js";
 import { findOpenTransit, isStillInTransit, recordSweptLeft, type OpenTransit } from "./open-transit.js";
@@ -129,8 +129,11 @@ async function contextFor(deps: EgressSweepDeps, at: Sweepable, signal: AbortSig
 
 /**
  * An interface a dead worker left on transit: moved to the containment group its mark names, once
- * that group is ours (tagged, no rule but all-traffic egress, which is revoked first). An
- * interface that is gone, or is on other groups now (released, changed by hand), is left as it is.
+ * that group is ours (tagged, our name, no rule but all-traffic egress, which is revoked first),
+ * else to the VPC's usable one. An interface that is gone, or is on other groups now (released,
+ * changed by hand), is left as it is. Runs holding the VPC's lock, which a release's restore takes
+ * too (kit/isolation/restore.ts): a release never has its interface moved back into containment
+ * between the sweep's read and its move.
  */
 async function moveOn(deps: EgressSweepDeps, open: OpenTransit, signal: AbortSignal): Promise<TransitExit> {
   const { ctx, requestIds } = await contextFor(deps, open, signal);
@@ -140,16 +143,18 @@ async function moveOn(deps: EgressSweepDeps, open: OpenTransit, signal: AbortSig
   else if (eni.groupIds.length === 1 && eni.groupIds[0] === open.containmentGroupId) to = "containment";
   else if (eni.groupIds.length !== 1 || eni.groupIds[0] !== open.transitGroupId) to = "elsewhere";
   else {
-    const out = await ctx.read("ec2", "ec2-read", new DescribeSecurityGroupsCommand({ GroupIds: [open.containmentGroupId] }));
-    const group = (out.SecurityGroups ?? []).find((g) => g.GroupId === open.containmentGroupId && g.VpcId === open.vpcId);
-    if (!group || !isTagged(group, "containment") || unexpectedRules(group).length > 0) {
-      throw new Error(`the containment group ${open.containmentGroupId} is gone or holds rules the responder never adds: ${open.eniId} stays on transit for a person to handle`);
+    // The group the mark names, else (gone, or someone has added a rule to it since: refused) the
+    // VPC's usable containment group: an interface left on transit has all-traffic egress, so
+    // waiting for a person is the worst place to leave it. Creating a group is left to isolation.
+    const group = preferredGroup((await serviceGroups(ctx, open.vpcId, "containment")).usable, "containment", [open.containmentGroupId]);
+    if (!group) {
+      throw new Error(`no usable containment group in ${open.vpcId} (${open.containmentGroupId} is gone or holds rules the responder never adds): ${open.eniId} stays on transit until an isolation in that VPC creates one`);
     }
     if (hasServiceEgress(group)) await revokeServiceEgress(ctx, group);
     await ctx.change({
       service: "ec2",
       family: "ec2-write",
-      command: new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: open.eniId, Groups: [open.containmentGroupId] }),
+      command: new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: open.eniId, Groups: [groupIdOf(group)] }),
     });
     to = "containment";
     deps.logger.warn(

@@ -24,7 +24,7 @@ import { errorName } from "../errors.js";
 import { expectId } from "../ids.js";
 import { answeredId, resultOf } from "../planned.js";
 import { recordClosed } from "./ledger.js";
-import { hasAllTrafficEgress, hasServiceEgress, isAllTrafficV4, isAllTrafficV6, isTagged, unexpectedRules } from "./rules.js";
+import { hasAllTrafficEgress, hasServiceEgress, hasServiceName, isAllTrafficV4, isAllTrafficV6, isTagged, unexpectedRules } from "./rules.js";
 import { GROUP_DESCRIPTION, GROUP_NAME, ROLE_TAG_VALUE, TAG_ROLE, type GroupRole } from "./tags.js";
 
 /**
@@ -61,8 +61,9 @@ export function groupIdOf(group: SecurityGroup): string {
 }
 
 /**
- * The VPC's groups that carry the role's tag: usable ones hold no rule the service did not put
- * there. A tagged group with other rules was either set up by someone else (a squatter, or an
+ * The VPC's groups that carry the role's tag: usable ones bear a name the service gives its groups
+ * (rules.ts hasServiceName: a tagged production group is refused) and hold no rule the service did
+ * not put there. A tagged group with other rules was either set up by someone else (a squatter, or an
  * admin who copied the tag, perhaps onto a group production uses) or opened by hand after we made
  * it (e.g. for forensic access): the responder neither rewrites nor uses it.
  */
@@ -87,7 +88,7 @@ export async function serviceGroups(ctx: GroupContext, vpcId: string, role: Grou
   for (const group of out.SecurityGroups ?? []) {
     if (group.VpcId !== vpcId || !isTagged(group, role)) continue;
     groupIdOf(group);
-    const rules = unexpectedRules(group);
+    const rules = hasServiceName(group, role) ? unexpectedRules(group) : [`name ${JSON.stringify(group.GroupName ?? "")} is not one the responder gives its groups`];
     if (rules.length === 0) result.usable.push(group);
     else result.refused.push({ group, rules });
   }

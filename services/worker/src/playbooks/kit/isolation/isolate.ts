@@ -19,8 +19,10 @@
 // Plan and dry-run mode run this same code with the changes recorded (no lock, no marks): a group
 // act would create is named by its placeholder, one per VPC and role.
 import { ModifyNetworkInterfaceAttributeCommand } from "@aws-sdk/client-ec2";
+import { NETWORK_INTERFACE_ID, SECURITY_GROUP_ID, VPC_ID } from "@gdr/core/findings/patterns";
 import type { StepContext } from "../../../engine/step.js";
 import { classifyAwsError, describeError } from "../errors.js";
+import { expectId } from "../ids.js";
 import type { EniState } from "./enis.js";
 import { sameGroups } from "./enis.js";
 import { ensureGroupsLocked, lockName, type VpcGroups } from "./groups.js";
@@ -66,6 +68,16 @@ export async function ensureVpcGroups(ctx: StepContext, vpcId: string, prefer: r
   return ctx.withLock(lockName(vpcId), () => ensureGroupsLocked(ctx, vpcId, prefer));
 }
 
+function checkedEni(eni: EniState): EniState {
+  const id = expectId(NETWORK_INTERFACE_ID, eni.id, "a network interface id to isolate");
+  return {
+    id,
+    vpcId: expectId(VPC_ID, eni.vpcId, `the VPC of ${id}`),
+    groupIds: eni.groupIds.map((g) => expectId(SECURITY_GROUP_ID, g, `a security group of ${id}`)),
+    requesterManaged: eni.requesterManaged,
+  };
+}
+
 function only(groupIds: readonly string[], groupId: string): boolean {
   return groupIds.length === 1 && groupIds[0] === groupId;
 }
@@ -79,9 +91,14 @@ function only(groupIds: readonly string[], groupId: string): boolean {
  */
 export async function isolateEnis(
   ctx: StepContext,
-  enis: readonly EniState[],
+  given: readonly EniState[],
   previousGroupsOf: (eni: EniState) => string[],
 ): Promise<IsolationOutcome> {
+  // Every identifier checked before any call, whoever built the states and the recorded groups
+  // (a caller's pre-state comes from the database): the put-back after a refusal sends them too.
+  const enis = given.map(checkedEni);
+  const previous = new Map(enis.map((e) => [e.id, previousGroupsOf(e).map((g) => expectId(SECURITY_GROUP_ID, g, `a recorded group of ${e.id}`))]));
+  const previousOf = (eni: EniState): string[] => previous.get(eni.id) ?? [];
   const outcome: IsolationOutcome = { groups: [], enis: [] };
   // Where each interface is now, as this call changed it: what a refusal puts back.
   const now = new Map(enis.map((e) => [e.id, [...e.groupIds]]));
@@ -89,8 +106,8 @@ export async function isolateEnis(
     const groups = await ensureVpcGroups(ctx, vpcId, enis.filter((e) => e.vpcId === vpcId).flatMap((e) => e.groupIds));
     outcome.groups.push(groups);
     for (const eni of enis.filter((e) => e.vpcId === vpcId)) {
-      outcome.enis.push({ id: eni.id, vpcId, previousGroupIds: previousGroupsOf(eni) });
-      await moveThrough(ctx, eni, groups, now, enis, previousGroupsOf);
+      outcome.enis.push({ id: eni.id, vpcId, previousGroupIds: previousOf(eni) });
+      await moveThrough(ctx, eni, groups, now, enis, previousOf);
     }
   }
   if (ctx.mode === "act") {

@@ -5,6 +5,7 @@ import type { StepContext } from "../../../engine/step.js";
 import { isErrorCode } from "../errors.js";
 import { expectId } from "../ids.js";
 import { readEnisByIds, sameGroups } from "./enis.js";
+import { lockName } from "./groups.js";
 
 export interface RestoreOutcome {
   /** Interfaces that hold their recorded groups again (changed now, or already). */
@@ -29,18 +30,36 @@ export async function pendingRestorations(
   return { pending, gone };
 }
 
-/** Puts the recorded groups back, one call per interface that differs; idempotent. */
+/**
+ * Puts the recorded groups back, one call per interface that differs; idempotent. Per VPC, read and
+ * changed holding the VPC's isolation lock (act mode): the sweep moves an interface a dead worker
+ * left on transit on to containment holding that lock, and without it could read the interface on
+ * transit, let this release put it back, and then move it into containment after all.
+ */
 export async function restoreEniGroups(ctx: StepContext, enis: readonly { id: string; previousGroupIds: string[] }[]): Promise<RestoreOutcome> {
+  // Checked before any call, and before the lock: they come from the database.
+  for (const { id, previousGroupIds } of enis) previousGroupIds.forEach((g) => expectId(SECURITY_GROUP_ID, g, `a recorded group of ${id}`));
+  const vpcs = new Map<string, string>();
+  for (const eni of await readEnisByIds(ctx, enis.map((e) => e.id))) vpcs.set(eni.id, eni.vpcId);
+  const gone = enis.map((e) => e.id).filter((id) => !vpcs.has(id));
+  for (const vpcId of [...new Set(vpcs.values())].sort()) {
+    const inVpc = enis.filter((e) => vpcs.get(e.id) === vpcId);
+    gone.push(...(await ctx.withLock(lockName(vpcId), () => restoreLocked(ctx, inVpc))));
+  }
+  return { restored: enis.map((e) => e.id).filter((id) => !gone.includes(id)), gone };
+}
+
+/** The interfaces of one VPC: read again under the lock, then changed. Answers those gone meanwhile. */
+async function restoreLocked(ctx: StepContext, enis: readonly { id: string; previousGroupIds: string[] }[]): Promise<string[]> {
   const { pending, gone } = await pendingRestorations(ctx, enis);
   for (const { id, groupIds } of pending) {
-    const groups = groupIds.map((g) => expectId(SECURITY_GROUP_ID, g, `a recorded group of ${id}`));
     try {
-      await ctx.change({ service: "ec2", family: "ec2-write", command: new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: id, Groups: groups }) });
+      await ctx.change({ service: "ec2", family: "ec2-write", command: new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: id, Groups: groupIds }) });
     } catch (err) {
       // Deleted between the read and the change.
       if (!isErrorCode(err, "InvalidNetworkInterfaceID.NotFound")) throw err;
       gone.push(id);
     }
   }
-  return { restored: enis.map((e) => e.id).filter((id) => !gone.includes(id)), gone };
+  return gone;
 }

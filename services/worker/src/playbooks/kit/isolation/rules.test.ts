@@ -1,6 +1,6 @@
 import type { SecurityGroup } from "@aws-sdk/client-ec2";
 import { describe, expect, it } from "vitest";
-import { hasNoRules, hasServiceEgress, isTagged, unexpectedRules } from "./rules.js";
+import { hasNoRules, hasServiceEgress, hasServiceName, isTagged, unexpectedRules } from "./rules.js";
 
 const allV4 = { IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] };
 const allV6 = { IpProtocol: "-1", Ipv6Ranges: [{ CidrIpv6: "::/0" }] };
@@ -32,5 +32,15 @@ describe("isolation group rules", () => {
   it("calls a group with an empty permission list rule-less, and one with any range not", () => {
     expect(hasNoRules(group({ IpPermissionsEgress: [{ IpProtocol: "-1", IpRanges: [] }] }))).toBe(true);
     expect(hasNoRules(group({ IpPermissionsEgress: [allV4] }))).toBe(false);
+  });
+
+  it("takes a group as the service's only under a name it gives its groups (a tag can be put on a production group, a name cannot change)", () => {
+    expect(hasServiceName(group({ GroupName: "guardduty-responder-isolation" }), "containment")).toBe(true);
+    expect(hasServiceName(group({ GroupName: "guardduty-responder-isolation-0a1b2c3d4e5f" }), "containment")).toBe(true);
+    expect(hasServiceName(group({ GroupName: "guardduty-responder-transit" }), "transit")).toBe(true);
+    expect(hasServiceName(group({ GroupName: "guardduty-responder-transit" }), "containment")).toBe(false);
+    expect(hasServiceName(group({ GroupName: "prod-web" }), "containment")).toBe(false);
+    expect(hasServiceName(group({ GroupName: "guardduty-responder-isolation-prod" }), "containment")).toBe(false);
+    expect(hasServiceName(group({}), "transit")).toBe(false);
   });
 });

@@ -2,10 +2,25 @@
 // service's role tags, whether it is empty, and which rules the service itself never leaves on a
 // group of that role (how a tagged look-alike is told apart from a group of ours).
 import type { IpPermission, SecurityGroup } from "@aws-sdk/client-ec2";
-import { ROLE_TAG_VALUE, TAG_ROLE, type GroupRole } from "./tags.js";
+import { GROUP_NAME, ROLE_TAG_VALUE, TAG_ROLE, type GroupRole } from "./tags.js";
 
 export function isTagged(group: SecurityGroup, role: GroupRole): boolean {
   return (group.Tags ?? []).some((t) => t.Key === TAG_ROLE && t.Value === ROLE_TAG_VALUE[role]);
+}
+
+/**
+ * Whether the group's name is one the service gives a group of this role: the usual name, or the
+ * usual name with the random suffix createGroup adds when the usual one is taken (the previous
+ * version named its fallback groups the same way). A tag can be put on any group, a name cannot be
+ * changed: a production group someone tagged with a role (by mistake, or an attacker with
+ * ec2:CreateTags) keeps its own name, and is never used or changed. Without this, such a group
+ * holding only all-traffic egress would have that egress revoked (as a containment group) or be
+ * given it (as a transit group), and contained interfaces would land in a group other groups'
+ * rules may name as a source.
+ */
+export function hasServiceName(group: SecurityGroup, role: GroupRole): boolean {
+  const name = group.GroupName ?? "";
+  return name === GROUP_NAME[role] || new RegExp(`^${GROUP_NAME[role]}-[0-9a-f]{12}$`).test(name);
 }
 
 function ruleEntries(p: IpPermission): number {
