@@ -60,20 +60,38 @@ export function reportEcsPlans(found: EcsRemediations, ecs: SeededEcs, consumed:
     // The host's plan is the Instance playbook's, shown call by call for the instances already:
     // here one line per step is enough. The ECS plans are listed call by call.
     const lines = r.playbook === "instance" ? plannedSteps(r) : plannedCalls(r);
-    for (const line of lines) console.log(`      waits for ${line}`);
+    for (const line of lines) console.log(`      ${line}`);
   }
 }
 
-/** A waiting remediation's frozen plan, one line per call, parameters shortened to stay readable. */
+/** A waiting remediation's frozen plan, one line per call (parameters shortened to stay readable), then what the plan says. */
 export function plannedCalls(r: Remediation): string[] {
   if (r.status !== "awaiting_approval") return [];
   const plan = frozenPlanSchema.safeParse(r.plan);
   if (!plan.success) return ["(no frozen plan)"];
-  return plan.data.steps.flatMap((s) =>
-    s.calls.length === 0
-      ? [`${s.name}: no call${s.note ? ` (${s.note})` : ""}`]
-      : s.calls.map((c) => `${s.name}: ${c.service} ${c.operation} ${paramsText(c.params)}`),
-  );
+  return plan.data.steps.flatMap((s) => {
+    if (s.calls.length === 0) return [`waits for ${s.name}: no call${s.note ? ` (${s.note})` : ""}`];
+    const calls = s.calls.map((c) => `waits for ${s.name}: ${c.service} ${c.operation} ${paramsText(c.params)}`);
+    // The note is what the plan says remains (a service restarting the task, services left as
+    // they are): the approver reads it with the calls, so the demo prints it too.
+    return s.note ? [...calls, ...wrap(`the plan says: ${s.note}`, 90).map((line) => `  ${line}`)] : calls;
+  });
+}
+
+/** Lines of at most `width` characters (longer words kept whole), continuation lines indented. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = `  ${word}`;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
 }
 
 /** A waiting remediation's frozen plan, one line per step: its operations with how many calls each. */
@@ -85,7 +103,7 @@ function plannedSteps(r: Remediation): string[] {
     const counts = new Map<string, number>();
     for (const c of s.calls) counts.set(`${c.service} ${c.operation}`, (counts.get(`${c.service} ${c.operation}`) ?? 0) + 1);
     const ops = [...counts].map(([op, n]) => (n > 1 ? `${op} ×${n}` : op));
-    return `${s.name}: ${ops.length > 0 ? ops.join(", ") : "no call"}`;
+    return `waits for ${s.name}: ${ops.length > 0 ? ops.join(", ") : "no call"}`;
   });
 }
 
