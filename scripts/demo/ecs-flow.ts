@@ -1,6 +1,7 @@
 // The demo's ECS part around the approvals, so main.ts reads as the story it tells: before any
 // approval, what each ECS finding started and what moto holds; after the approvals (the image's
 // removal among them, when this worker has that playbook), what moto holds then.
+import { DescribeNetworkInterfacesCommand } from "@aws-sdk/client-ec2";
 import type { PrismaClient } from "@gdr/core/db/client";
 import type { ApprovalOutcome } from "./approve.js";
 import { ecsProblemsAfterImage, ecsProblemsBefore } from "./ecs-checks.js";
@@ -34,5 +35,17 @@ export async function ecsAfterApprovals(clients: EcsClients, ecs: SeededEcs, app
   const image = approvals.find((a) => a.remediationId === imageRemediationId);
   const view = await viewEcs(clients, ecs);
   await reportEcs(clients, ecs, view, image ? "after the image's removal was approved" : "after the approvals");
-  return image?.ok ? ecsProblemsAfterImage(view) : [];
+  return [...(image?.ok ? ecsProblemsAfterImage(view) : []), ...(await hostProblems(clients, ecs))];
+}
+
+/** The host's isolation was left waiting: every interface of it must still be on its own groups. */
+async function hostProblems(clients: EcsClients, ecs: SeededEcs): Promise<string[]> {
+  const out = await clients.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: Object.keys(ecs.host.eniGroups) }));
+  return (out.NetworkInterfaces ?? [])
+    .filter((eni) => {
+      const now = (eni.Groups ?? []).map((g) => g.GroupId).sort();
+      const seeded = [...(ecs.host.eniGroups[eni.NetworkInterfaceId ?? ""] ?? [])].sort();
+      return JSON.stringify(now) !== JSON.stringify(seeded);
+    })
+    .map((eni) => `The container instance's interface ${eni.NetworkInterfaceId ?? "?"} changed groups although its isolation was not approved.`);
 }

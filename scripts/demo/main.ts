@@ -118,7 +118,8 @@ try {
 
   const mismatches = await reportReceipts(prisma, sent);
   await reportRemediations(prisma);
-  await reportInstances(clients.ec2, clients.autoscaling, [...instances.map((i) => i.instanceId), ecs.host.instanceId]);
+  const hostLabel = new Map([[ecs.host.instanceId, "the ECS container instance of the bridge task: its isolation waits for a person"]]);
+  await reportInstances(clients.ec2, clients.autoscaling, [...instances.map((i) => i.instanceId), ecs.host.instanceId], hostLabel);
   const ecsAfter = await ecsAfterApprovals(clients, ecs, approvals, ecsBefore.imageRemediationId);
   const credentialsProblem = keyBefore.problem ?? (await reportLeakedKey(prisma, iam, leakedKey));
   iam.destroy();

@@ -63,8 +63,11 @@ async function stepNotes(prisma: PrismaClient): Promise<Map<string, string>> {
   return notes;
 }
 
-/** What moto holds for each instance now: the groups on each interface, snapshots, ASG state. */
-export async function reportInstances(ec2: EC2Client, autoscaling: AutoScalingClient, instanceIds: readonly string[]): Promise<void> {
+/**
+ * What moto holds for each instance now: the groups on each interface, snapshots, ASG state. `labels`
+ * names an instance that plays another part (the ECS container instance).
+ */
+export async function reportInstances(ec2: EC2Client, autoscaling: AutoScalingClient, instanceIds: readonly string[], labels: ReadonlyMap<string, string> = new Map()): Promise<void> {
   const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [...instanceIds] }));
   const groups = await ec2.send(new DescribeSecurityGroupsCommand({}));
   const names = new Map((groups.SecurityGroups ?? []).map((g) => [g.GroupId, g]));
@@ -74,7 +77,8 @@ export async function reportInstances(ec2: EC2Client, autoscaling: AutoScalingCl
     const snapshots = await ec2.send(new DescribeSnapshotsCommand({ Filters: [{ Name: "tag:guardduty-responder:instance-id", Values: [id] }] }));
     const asg = await autoscaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [id] }));
     const state = instance.Tags?.find((t) => t.Key === "guardduty-responder:state")?.Value ?? "untouched";
-    console.log(`  ${id}  ${state}`);
+    const label = labels.get(id);
+    console.log(`  ${id}  ${state}${label ? `  (${label})` : ""}`);
     for (const eni of instance.NetworkInterfaces ?? []) {
       const groupNames = (eni.Groups ?? []).map((g) => {
         const group = names.get(g.GroupId);
