@@ -496,6 +496,25 @@ describe("an interface left on the transit group", () => {
     expect((await sweepLeftoverEgress(deps)).moved.filter((m) => m.vpcId === vpc.vpcId)).toEqual([]);
   });
 
+  it("the sweep moves it to the VPC's usable containment group when someone has since added a rule to the one its mark names (refused: never used, never changed)", async () => {
+    const { vpc, seeded, containmentId } = await leftOnTransit();
+    // Opened by hand for forensic access: refused from now on.
+    await clients.ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({ GroupId: containmentId, IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "198.51.100.7/32" }] }] }),
+    );
+    const opened = rulesOf(await group(containmentId));
+    // Another isolation in the VPC since created a containment group of its own (random name).
+    await isolateInstance(await seedBare(vpc));
+    const other = (await taggedGroups(vpc.vpcId)).find((g) => g.GroupId !== containmentId)?.GroupId ?? "";
+    expect(other).not.toBe("");
+
+    const swept = await sweepLeftoverEgress(sweepDeps());
+    expect(swept.failed).toEqual([]);
+    expect(swept.moved.filter((m) => m.vpcId === vpc.vpcId)).toEqual([{ eniId: seeded.primaryEniId, vpcId: vpc.vpcId, to: "containment" }]);
+    expect((await eniGroups(seeded.instanceId))[0]).toEqual([other]);
+    expect(rulesOf(await group(containmentId))).toEqual(opened);
+  });
+
   it("the sweep leaves an interface someone moved elsewhere meanwhile where it is, and closes its mark", async () => {
     const { vpc, seeded } = await leftOnTransit();
     await clients.ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: seeded.primaryEniId, Groups: groupsOf(seeded, seeded.primaryEniId) }));

@@ -203,6 +203,8 @@ async function createGroup(ctx: StepContext, vpcId: string, role: GroupRole): Pr
           // Another worker created it meanwhile (or Describe* did not show it yet): ours to use,
           // a containment group only once its defaults are gone.
           if (role === "containment" && hasServiceEgress(holder)) await closeLeftoverEgress(ctx, vpcId, [holder], "check");
+          // As ensureTransit does with a transit group found without its rule.
+          if (role === "transit" && !hasAllTrafficEgress(holder)) await authorizeAllTraffic(ctx, groupId);
           return groupId;
         }
         ctx.logger.warn(
