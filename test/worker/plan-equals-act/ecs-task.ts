@@ -3,7 +3,7 @@
 // (protect, leave the load balancer, isolate, tag, snapshot, verify) is approved and carried out,
 // its stop declined (it stays contained), and a release requested, approved and carried out, so
 // that every release step has something to undo. A standalone task: contained, then stop-task's
-// own plan approved, then drain-host's (it does not apply to an awsvpc task: no call). moto does not implement task scale-in protection: the
+// own plan approved, after which drain-host runs unplanned (it does not apply to an awsvpc task: its check says so, so no approval is asked for it). moto does not implement task scale-in protection: the
 // fake of seed/ecs.ts answers it on the worker's ECS client, installed after the recorder, so the
 // recorder still sees UpdateTaskProtection as sent. A bridge task's isolate plans
 // `responder StartRemediation`, a row in Postgres the AWS recorder cannot see: the bridge path is
@@ -45,9 +45,9 @@ async function approveEveryPlan(
   env: ScenarioEnv,
   lane: Lane,
   id: string,
-  options: { final: readonly string[]; declineAt?: string; unplanned?: readonly string[] },
+  options: { final: readonly string[]; declineAt?: string; unplanned?: readonly string[]; unplannedAfterApproval?: readonly string[] },
 ): Promise<StepRun[]> {
-  const { final, declineAt, unplanned = [] } = options;
+  const { final, declineAt, unplanned = [], unplannedAfterApproval = [] } = options;
   const runs: StepRun[] = [];
   let seen = new Set<string>();
   for (let round = 0; round < 5; round++) {
@@ -73,8 +73,11 @@ async function approveEveryPlan(
       return runs;
     }
     await approve(env, lane, row);
-    await waitForSteps(env, id, plan.map((s) => s.name));
-    runs.push(...(await stepRunsOf(env, "ecs-task", id, plan, round === 0 ? unplanned : [])));
+    // Steps that run after this plan without one of their own: a destructive step whose check
+    // finds nothing to do (drain-host of an awsvpc task) is recorded, not offered for approval.
+    const after = round === 0 ? unplanned : unplannedAfterApproval;
+    await waitForSteps(env, id, [...plan.map((s) => s.name), ...(round === 0 ? [] : after)]);
+    runs.push(...(await stepRunsOf(env, "ecs-task", id, plan, after)));
   }
   throw new Error(`remediation ${id} kept asking for approvals`);
 }
@@ -118,7 +121,7 @@ export const ecsTaskScenario: Scenario = {
       const second = findingForTask(standalone);
       await lane.send(second);
       const stopped = await remediationForFinding(env.world.db, findingIdOf(second));
-      runs.push(...(await approveEveryPlan(env, lane, stopped.id, { final: ["succeeded"], unplanned: READ_ONLY })));
+      runs.push(...(await approveEveryPlan(env, lane, stopped.id, { final: ["succeeded"], unplanned: READ_ONLY, unplannedAfterApproval: ["drain-host"] })));
       return runs;
     } finally {
       await lane.stop();

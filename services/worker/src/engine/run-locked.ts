@@ -135,7 +135,9 @@ async function runSteps(run: Run, approved: { actor: string } | null, deps: Engi
       if (stop) return stop;
     }
     const hold = rule.everyStepAsks ? null : holdReason(steps, outputs);
-    if (!covers(approved, loaded, step) && needsApproval(step, loaded, rule, hold)) return await freeze(run, index, step, hold, deps);
+    if (!covers(approved, loaded, step) && needsApproval(step, loaded, rule, hold) && !(await nothingToApprove(run, step, deps))) {
+      return await freeze(run, index, step, hold, deps);
+    }
     if (!capReserved && rule.reservesCap && playbook.isolates && !step.readOnly && !run.contained) {
       // Reserved before the first step that changes anything (leaving Auto Scaling already
       // takes the instance out of service), so a burst of findings cannot put a fleet out of
@@ -168,6 +170,20 @@ async function runSteps(run: Run, approved: { actor: string } | null, deps: Engi
   }
   await deps.store.setStatus(loaded.ref.id, "succeeded", { error: null });
   return "succeeded";
+}
+
+/**
+ * A destructive step whose check finds nothing to do (it does not apply, e.g. draining the host of
+ * a task that has its own interface, or its effect is there already): there is nothing to ask a
+ * person, so the step runs (and is recorded with its check's note) instead of waiting for an
+ * approval of no calls. The check runs in plan mode, so it can send nothing; its errors are
+ * settled like a plan's.
+ */
+async function nothingToApprove(run: Run, step: Step, deps: EngineDeps): Promise<boolean> {
+  if (!step.destructive || step.checkOnly === true) return false;
+  const at = { action: run.job.action, loaded: run.loaded, attempt: run.attempt, releaseFrom: run.releaseFrom, signal: run.base.signal, doing: "plan", step: step.name } as const;
+  const checked = await outsideStep(at, deps, () => step.check(contextFor(run.base, "plan", new Map(run.outputs))));
+  return checked.done;
 }
 
 /** A step that ended the remediation: the resource is gone (skipped), or a person must look. */

@@ -90,3 +90,25 @@ describe("a playbook without containment steps", () => {
     expect(world.store.remediations.get(job.remediationId)?.containedAt).toBeNull();
   });
 });
+
+describe("a destructive step with nothing to do", () => {
+  it("is recorded with its check's outcome instead of asking a person to approve no calls", async () => {
+    const firewall = new Firewall();
+    firewall.add(RESOURCE, { wiped: true });
+    const base = firewallPlaybook(firewallClients(firewall));
+    const world = createEngineWorld({ ...base, steps: [...base.steps, wipe] });
+    const job = world.seed(RESOURCE, "auto");
+    expect(await world.run(job)).toBe("handed_over");
+    const handed = world.handedOver[0];
+    if (!handed) throw new Error("nothing handed over");
+    expect(await world.run(handed.job)).toBe("succeeded");
+    expect(world.store.remediations.get(job.remediationId)?.plan).toBeNull();
+    expect(world.store.rowsOf(job.remediationId).map((r) => [r.name, r.status])).toEqual([
+      ["look", "succeeded"],
+      ["block", "succeeded"],
+      ["wipe", "skipped"],
+    ]);
+    expect(firewall.sent.map((c) => c.operation)).toEqual(["Block"]);
+  });
+});
+
