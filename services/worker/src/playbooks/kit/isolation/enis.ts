@@ -16,6 +16,17 @@ export type EniState = {
   requesterManaged: boolean;
 };
 
+/** The same state with every identifier checked (a caller may have built it from a record). */
+export function checkedEniState(eni: EniState): EniState {
+  const id = expectId(NETWORK_INTERFACE_ID, eni.id, "a network interface id");
+  return {
+    id,
+    vpcId: expectId(VPC_ID, eni.vpcId, `the VPC of ${id}`),
+    groupIds: eni.groupIds.map((g) => expectId(SECURITY_GROUP_ID, g, `a security group of ${id}`)),
+    requesterManaged: eni.requesterManaged,
+  };
+}
+
 type ReadContext = Pick<StepContext, "read">;
 
 /** An interface from an EC2 answer as EniState, its ids checked. */

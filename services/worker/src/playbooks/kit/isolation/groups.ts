@@ -18,7 +18,7 @@ import {
   type RevokeSecurityGroupEgressCommandInput,
   type SecurityGroup,
 } from "@aws-sdk/client-ec2";
-import { SECURITY_GROUP_ID } from "@gdr/core/findings/patterns";
+import { SECURITY_GROUP_ID, VPC_ID } from "@gdr/core/findings/patterns";
 import type { StepContext } from "../../../engine/step.js";
 import { errorName } from "../errors.js";
 import { expectId } from "../ids.js";
@@ -117,7 +117,7 @@ export async function findGroup(ctx: GroupContext, vpcId: string, role: GroupRol
 
 /** The id of the VPC's transit group, or null when there is none (nothing is created). */
 export async function findTransitGroupId(ctx: GroupContext, vpcId: string): Promise<string | null> {
-  const found = await findGroup(ctx, vpcId, "transit");
+  const found = await findGroup(ctx, expectId(VPC_ID, vpcId, "a VPC to look for a transit group in"), "transit");
   return found ? groupIdOf(found) : null;
 }
 

@@ -19,12 +19,12 @@
 // Plan and dry-run mode run this same code with the changes recorded (no lock, no marks): a group
 // act would create is named by its placeholder, one per VPC and role.
 import { ModifyNetworkInterfaceAttributeCommand } from "@aws-sdk/client-ec2";
-import { NETWORK_INTERFACE_ID, SECURITY_GROUP_ID, VPC_ID } from "@gdr/core/findings/patterns";
+import { SECURITY_GROUP_ID, VPC_ID } from "@gdr/core/findings/patterns";
 import type { StepContext } from "../../../engine/step.js";
 import { classifyAwsError, describeError } from "../errors.js";
 import { expectId } from "../ids.js";
 import type { EniState } from "./enis.js";
-import { sameGroups } from "./enis.js";
+import { checkedEniState, sameGroups } from "./enis.js";
 import { ensureGroupsLocked, lockName, type VpcGroups } from "./groups.js";
 import { markEnteringTransit, markLeftTransit, type TransitAt } from "./ledger.js";
 
@@ -65,17 +65,8 @@ const NOT_A_REFUSAL = new Set(["InvalidNetworkInterfaceID.NotFound", "InvalidGro
  * already: a re-run keeps an interface where it is).
  */
 export async function ensureVpcGroups(ctx: StepContext, vpcId: string, prefer: readonly string[] = []): Promise<VpcGroups> {
-  return ctx.withLock(lockName(vpcId), () => ensureGroupsLocked(ctx, vpcId, prefer));
-}
-
-function checkedEni(eni: EniState): EniState {
-  const id = expectId(NETWORK_INTERFACE_ID, eni.id, "a network interface id to isolate");
-  return {
-    id,
-    vpcId: expectId(VPC_ID, eni.vpcId, `the VPC of ${id}`),
-    groupIds: eni.groupIds.map((g) => expectId(SECURITY_GROUP_ID, g, `a security group of ${id}`)),
-    requesterManaged: eni.requesterManaged,
-  };
+  const vpc = expectId(VPC_ID, vpcId, "the VPC to isolate in");
+  return ctx.withLock(lockName(vpc), () => ensureGroupsLocked(ctx, vpc, prefer));
 }
 
 function only(groupIds: readonly string[], groupId: string): boolean {
@@ -96,7 +87,7 @@ export async function isolateEnis(
 ): Promise<IsolationOutcome> {
   // Every identifier checked before any call, whoever built the states and the recorded groups
   // (a caller's pre-state comes from the database): the put-back after a refusal sends them too.
-  const enis = given.map(checkedEni);
+  const enis = given.map(checkedEniState);
   const previous = new Map(enis.map((e) => [e.id, previousGroupsOf(e).map((g) => expectId(SECURITY_GROUP_ID, g, `a recorded group of ${e.id}`))]));
   const previousOf = (eni: EniState): string[] => previous.get(eni.id) ?? [];
   const outcome: IsolationOutcome = { groups: [], enis: [] };

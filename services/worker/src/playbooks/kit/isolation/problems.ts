@@ -2,7 +2,7 @@
 // verification of a playbook that isolates (and the instance playbook's verify step).
 import type { SecurityGroup } from "@aws-sdk/client-ec2";
 import type { StepContext } from "../../../engine/step.js";
-import type { EniState } from "./enis.js";
+import { checkedEniState, type EniState } from "./enis.js";
 import { closeLeftoverEgress, groupIdOf, lockName, serviceGroups, preferredGroup } from "./groups.js";
 import { hasNoRules, hasServiceEgress } from "./rules.js";
 
@@ -19,7 +19,8 @@ export interface IsolationProblems {
  * the previous procedure's egress ledger) is revoked first, under the VPC's lock, and the record
  * closed: old records are still closed. Plan and dry-run only read.
  */
-export async function isolationProblems(ctx: StepContext, enis: readonly EniState[]): Promise<IsolationProblems> {
+export async function isolationProblems(ctx: StepContext, given: readonly EniState[]): Promise<IsolationProblems> {
+  const enis = given.map(checkedEniState);
   const problems: string[] = [];
   const containment = new Map<string, string>();
   for (const vpcId of [...new Set(enis.map((e) => e.vpcId))].sort()) {
