@@ -4,8 +4,9 @@
 // and what the delete names. Anything else (another account's or region's ECR, ECR Public, Docker
 // Hub, any other registry) is recorded as a registry this service cannot write to: the hunt still
 // runs by reference, and the delete later says it does not apply. An image no longer in its
-// repository is recorded too; the hunt still runs (tasks keep running what they pulled). A tag
-// that names other bytes now than the finding's task runs escalates (ran-digest.ts).
+// repository is recorded too; the hunt still runs (tasks keep running what they pulled), on the
+// digest the finding's task reports when it reports one. A tag that names other bytes now than
+// the finding's task runs escalates (ran-digest.ts).
 import { DescribeImagesCommand, type ImageIdentifier } from "@aws-sdk/client-ecr";
 import { ACCOUNT_ID, IMAGE_DIGEST, IMAGE_REFERENCE } from "@gdr/core/findings/patterns";
 import { expectId, isErrorCode, resourceKeyAs, type Step, type StepContext } from "../kit/index.js";
@@ -13,13 +14,13 @@ import { ECR_READ } from "../kit/families.js";
 import { ECR } from "./errors.js";
 import { ecrRegistryOf, effectiveTag, parseImageReference, type ImageReference } from "./image-ref.js";
 import { ECR_REPOSITORY_NAME, STEP } from "./names.js";
-import { assertTagNotMoved } from "./ran-digest.js";
+import { assertTagNotMoved, ranDigestOf } from "./ran-digest.js";
 import { resolvedSchema, type Resolved } from "./resolved.js";
 
-type Base = Pick<Resolved, "reference" | "registry" | "repository" | "tag" | "referenceDigest">;
+type Base = Pick<Resolved, "reference" | "registry" | "repository" | "tag" | "referenceDigest" | "ranDigest">;
 
 function baseOf(ref: ImageReference): Base {
-  return { reference: ref.raw, registry: ref.registry, repository: ref.repository, tag: ref.tag, referenceDigest: ref.digest };
+  return { reference: ref.raw, registry: ref.registry, repository: ref.repository, tag: ref.tag, referenceDigest: ref.digest, ranDigest: null };
 }
 
 /** Why the registry is out of this service's reach, or null when it is this account's ECR here. */
@@ -78,7 +79,10 @@ export const resolveImage: Step = {
   },
 
   async act(ctx) {
-    return resolve(ctx);
+    const resolved = await resolve(ctx);
+    if (resolved.status === "found") return resolved;
+    // Not looked up in ECR: what the finding's task runs is the best word on which bytes ran.
+    return { ...resolved, ranDigest: await ranDigestOf(ctx, parseImageReference(resolved.reference)) };
   },
 
   async verify() {

@@ -66,6 +66,18 @@ export async function digestsRun(ctx: Ctx, ref: ImageReference): Promise<string[
   return [...digests].sort();
 }
 
+/**
+ * For an image this service cannot look up (another registry, or gone from ECR): the one digest
+ * the finding's task runs under the reference, or null (none reported, or several). Taking it can
+ * only narrow the hunt to tasks reporting those bytes (tasks that report nothing still match by
+ * reference), never widen it, whatever task the stored finding names.
+ */
+export async function ranDigestOf(ctx: Ctx, ref: ImageReference): Promise<string | null> {
+  if (ref.digest !== null) return null;
+  const digests = await digestsRun(ctx, ref);
+  return digests.length === 1 ? (digests[0] ?? null) : null;
+}
+
 /** Escalates when the finding's task runs other bytes than the tag names now. */
 export async function assertTagNotMoved(ctx: Ctx, ref: ImageReference, resolvedDigest: string): Promise<void> {
   const other = (await digestsRun(ctx, ref)).filter((d) => d !== resolvedDigest);

@@ -23,6 +23,13 @@ export const resolvedSchema = z.object({
   reason: z.string().nullable(),
   /** The ECR repository (this account's) the reference points into, when it does. */
   ecr: z.object({ registryId: idOf(ACCOUNT_ID), repositoryName: idOf(ECR_REPOSITORY_NAME) }).nullable(),
+  /**
+   * The digest the finding's own task reports running under the reference (ran-digest.ts), when
+   * the image could not be looked up in this account's ECR (another registry, or gone): the
+   * hunt then matches the bytes that ran, not every task that pulls the same tag. Absent from
+   * records of older versions.
+   */
+  ranDigest: idOf(IMAGE_DIGEST).nullable().default(null),
   /** What ECR holds, when found. */
   image: z
     .object({

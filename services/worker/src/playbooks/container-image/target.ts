@@ -13,7 +13,7 @@ export function resolvedOf(ctx: Pick<StepContext, "outputs">): Resolved {
 export function targetOf(resolved: Resolved): ImageTarget {
   return {
     reference: parseImageReference(resolved.reference),
-    digest: resolved.image?.digest ?? resolved.referenceDigest,
+    digest: resolved.image?.digest ?? resolved.referenceDigest ?? resolved.ranDigest,
     tags: resolved.image?.tags ?? [],
   };
 }
