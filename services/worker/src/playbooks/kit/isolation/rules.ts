@@ -14,9 +14,10 @@ export function isTagged(group: SecurityGroup, role: GroupRole): boolean {
  * version named its fallback groups the same way). A tag can be put on any group, a name cannot be
  * changed: a production group someone tagged with a role (by mistake, or an attacker with
  * ec2:CreateTags) keeps its own name, and is never used or changed. Without this, such a group
- * holding only all-traffic egress would have that egress revoked (as a containment group) or be
- * given it (as a transit group), and contained interfaces would land in a group other groups'
- * rules may name as a source.
+ * holding only all-traffic egress would have that egress revoked (as a containment group: a
+ * production outage) or a rule-less one be given it (as a transit group: production opened), and
+ * contained interfaces would share a group with production, reopened by the next rule a person
+ * adds to it for production's sake.
  */
 export function hasServiceName(group: SecurityGroup, role: GroupRole): boolean {
   const name = group.GroupName ?? "";
