@@ -147,7 +147,7 @@ describe("an image in this account's ECR", () => {
     expect(await outputOf(queued.id, "scan-image")).toMatchObject({ applies: true, started: true, result: { severityCounts: { HIGH: 1 } } });
 
     // Nothing removed yet.
-    for (const task of [...tasksOf(seeded), seeded.otherTask]) expect(await running(task), task.taskArn).toBe(true);
+    for (const task of [...tasksOf(seeded), seeded.otherTask, seeded.siblingTask]) expect(await running(task), task.taskArn).toBe(true);
     for (const arn of definitionsOf(seeded)) expect(await taskDefinitionStatus(ecs, arn), arn).toBe("ACTIVE");
     expect((await viewImage(ecr, seeded.image)).present).toBe(true);
 
@@ -193,6 +193,10 @@ describe("an image in this account's ECR", () => {
     expect(await running(seeded.otherTask)).toBe(true);
     expect(await taskDefinitionStatus(ecs, seeded.otherTask.taskDefinitionArn)).toBe("ACTIVE");
     expect((await viewImage(ecr, seeded.other)).present).toBe(true);
+    // The same repository's other image (another tag, other bytes) and its task: untouched.
+    expect(await running(seeded.siblingTask)).toBe(true);
+    expect(await taskDefinitionStatus(ecs, seeded.siblingTask.taskDefinitionArn)).toBe("ACTIVE");
+    expect(await viewImage(ecr, seeded.sibling)).toMatchObject({ present: true, tags: ["1.9.0"] });
   });
 
   it("a second finding for the removed image finds nothing left, ends skipped without asking anyone, and changes nothing", async () => {

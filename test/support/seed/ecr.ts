@@ -142,6 +142,9 @@ export interface ImageWorld {
   idleDefinition: SeededTaskDefinition;
   /** The unrelated image's task (cluster 1) and its definition. */
   otherTask: SeededTask;
+  /** Another image of the SAME repository (tag 1.9.0, other bytes), and its task in cluster 1: left alone too. */
+  sibling: SeededImage;
+  siblingTask: SeededTask;
 }
 
 /** Seeds the image world in moto's account and region. */
@@ -163,7 +166,9 @@ export async function seedImageWorld(clients: EcsSeedClients & { ecr: ECRClient 
   const sidecarTask = await runTask(clients, { cluster: clusters[0], taskDefinition: sidecarDefinition, network });
   const idleDefinition = await registerTaskDefinition(clients, { networkMode: "awsvpc", containers: [{ name: "app", image: image.digestReference }] });
   const otherTask = await runTask(clients, { cluster: clusters[0], image: other.reference, network });
-  return { image, other, clusters, task, service, sidecarTask, idleDefinition, otherTask };
+  const sibling = await pushImage(clients.ecr, repo, "1.9.0");
+  const siblingTask = await runTask(clients, { cluster: clusters[0], image: sibling.reference, network });
+  return { image, other, clusters, task, service, sidecarTask, idleDefinition, otherTask, sibling, siblingTask };
 }
 
 /** A Runtime Monitoring finding on `task` saying a malicious file came with its image (no modifying process). */
