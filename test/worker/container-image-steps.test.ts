@@ -253,6 +253,12 @@ describe("remove-image", () => {
       await expect(removeImage.act(ctx, undefined)).rejects.toBeInstanceOf(UnexpectedIdentifierError);
       expect(clients.sent.slice(before)).toEqual([]);
       expect((await viewImage(seedEcr, image)).present).toBe(true);
+      // A recorded task definition of another account is refused alike, before any ECS call.
+      ctx.outputs.set("resolve-image", resolved);
+      const users = ctx.outputs.get("find-users") as { taskDefinitions: unknown[] };
+      ctx.outputs.set("find-users", { ...users, taskDefinitions: [{ taskDefinitionArn: "arn:aws:ecs:us-east-1:210987654321:task-definition/app:1", matchedBy: "reference" }] });
+      await expect(removeImage.act(ctx, undefined)).rejects.toThrow(/is not in remediation .* account 123456789012 and region us-east-1/);
+      expect(clients.sent.slice(before)).toEqual([]);
     } finally {
       clients.destroy();
     }

@@ -37,8 +37,26 @@ const removeOutput = z.object({
 });
 type Removed = z.infer<typeof removeOutput>;
 
-function usersOf(ctx: Pick<StepContext, "outputs">): Users {
-  return parseOutput(usersSchema, ctx.outputs.get(STEP.findUsers), `the ${STEP.findUsers} step's output`);
+/** The ARN's region and account (arn:<partition>:<service>:<region>:<account>:...). */
+function scopeOf(arn: string): { region: string | undefined; account: string | undefined } {
+  const [, , , region, account] = arn.split(":");
+  return { region, account };
+}
+
+/**
+ * The recorded users, every ARN checked again to be in the remediation's own account and region:
+ * the record is read back from the store, and a changing call never names anything else.
+ */
+function usersOf(ctx: Pick<StepContext, "outputs" | "remediation">): Users {
+  const users = parseOutput(usersSchema, ctx.outputs.get(STEP.findUsers), `the ${STEP.findUsers} step's output`);
+  const arns = [...users.tasks.flatMap((t) => [t.clusterArn, t.taskArn]), ...users.taskDefinitions.map((d) => d.taskDefinitionArn)];
+  for (const arn of arns) {
+    const { region, account } = scopeOf(arn);
+    if (region !== ctx.remediation.region || account !== ctx.remediation.accountId) {
+      throw new UnexpectedIdentifierError(`the recorded ${arn} is not in remediation ${ctx.remediation.id}'s account ${ctx.remediation.accountId} and region ${ctx.remediation.region}`);
+    }
+  }
+  return users;
 }
 
 function imageOf(ctx: Pick<StepContext, "outputs" | "remediation">): { image: ImageInRepository | null; reason: string | null; tags: string[] } {
