@@ -83,7 +83,10 @@ async function isolateTaskEni(ctx: StepContext, pre: PreState & { eni: NonNullab
 async function isolateHost(ctx: StepContext, pre: PreState) {
   const host = pre.hostInstanceId;
   if (host === null) {
-    const reason = `task uses ${pre.networkMode} networking on launch type ${pre.launchType} with no EC2 host ECS names: there is nothing this service can isolate`;
+    const reason =
+      pre.launchType === "EXTERNAL"
+        ? `task uses ${pre.networkMode} networking on an external instance (ECS Anywhere: a server outside EC2): there is nothing this service can isolate`
+        : `task uses ${pre.networkMode} networking on launch type ${pre.launchType} with no EC2 host ECS names: there is nothing this service can isolate`;
     return notAvailable(`${reason}; stopping the task (stop-task) is offered for approval instead`, { mode: "no-interface", reason });
   }
   const reason =

@@ -12,9 +12,8 @@ export const snapshotHostVolumes: Step = snapshotVolumesStep({
   target(ctx) {
     const pre = requirePreState(ctx);
     if (pre.hostInstanceId === null) {
-      return {
-        none: `does not apply: a ${pre.launchType} task has no EC2 host in this account whose volumes could be snapshotted (Fargate storage is managed by AWS)`,
-      };
+      const why = pre.launchType === "EXTERNAL" ? "it runs on an external instance (ECS Anywhere), outside EC2" : "Fargate storage is managed by AWS";
+      return { none: `does not apply: a ${pre.launchType} task has no EC2 host in this account whose volumes could be snapshotted (${why})` };
     }
     if (pre.hostVolumeIds.length === 0) return { none: `host ${pre.hostInstanceId} has no EBS volume` };
     return { instanceId: pre.hostInstanceId, volumeIds: pre.hostVolumeIds };

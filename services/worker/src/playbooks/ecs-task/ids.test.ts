@@ -52,6 +52,9 @@ describe("taskOf", () => {
     expect(reason(() => taskOf(ctx(`arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/payments`)))).toBe("no_task");
     expect(reason(() => taskOf(ctx(CURRENT, {}, { accountId: "444455556666" })))).toBe("other_account");
     expect(reason(() => taskOf(ctx(CURRENT, {}, { region: "eu-west-1" })))).toBe("other_account");
+    // A finding naming another cluster than the task ARN's is inconsistent: a person looks.
+    expect(reason(() => taskOf(ctx(CURRENT, cluster({ arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/other`, name: "other" }))))).toBe("cluster_mismatch");
+    expect(taskOf(ctx(CURRENT, cluster({ arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/payments`, name: "payments" })))).toEqual({ taskArn: CURRENT, cluster: "payments" });
   });
 
   it("refuses a resource key that is not a task ARN before any call", () => {

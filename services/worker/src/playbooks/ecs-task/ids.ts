@@ -58,7 +58,13 @@ export function taskOf(ctx: Pick<StepContext, "remediation" | "finding">): TaskR
   if (groups["account"] !== account || groups["region"] !== region) {
     throw new EscalateRemediation("other_account", `task ${taskArn} is not in the remediation's account ${account} and region ${region}`);
   }
-  const cluster = groups["clusterName"] ?? clusterOfFinding(ctx.finding);
+  const named = clusterOfFinding(ctx.finding);
+  // The task ARN's cluster is the one acted on; a finding naming another is inconsistent (forged
+  // or corrupted): a person looks rather than the responder choosing one of the two.
+  if (groups["clusterName"] !== undefined && named !== null && named !== groups["clusterName"]) {
+    throw new EscalateRemediation("cluster_mismatch", `task ${taskArn} is in cluster ${groups["clusterName"]}, but the finding names cluster ${named}`);
+  }
+  const cluster = groups["clusterName"] ?? named;
   if (cluster === null) {
     throw new EscalateRemediation("no_cluster", `task ${taskArn} has an old-format ARN and the finding names no valid cluster`);
   }

@@ -3,7 +3,7 @@
 // host), and the skip decisions (gone, already stopped). Taken once.
 import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { z } from "zod";
-import { SkipRemediation, type Json, type StepContext } from "../../engine/step.js";
+import { SkipRemediation, VerificationError, type Json, type StepContext } from "../../engine/step.js";
 import { readEnisByIds } from "../kit/isolation/index.js";
 import { OutputShapeError, parseOutput } from "../kit/json.js";
 import { idOf } from "../kit/schema.js";
@@ -98,6 +98,11 @@ export async function collectPreState(ctx: StepContext, exemptTag: TagPair): Pro
   const service = serviceName ? await serviceLoadBalancers(ctx, ref.cluster, serviceName) : { found: false, loadBalancers: [] };
 
   const attached = taskEni(task);
+  if (networkMode === "awsvpc" && !attached && task.lastStatus === "PROVISIONING") {
+    // ECS attaches the task ENI while provisioning: recorded now, the task would keep "no
+    // interface" for good and never be isolated. Retryable: identify runs again shortly.
+    throw new VerificationError(`task ${ref.taskArn} is PROVISIONING and ECS has not attached its network interface yet`);
+  }
   let eni: PreState["eni"] = null;
   if (attached) {
     const [live] = await readEnisByIds(ctx, [attached.id]);

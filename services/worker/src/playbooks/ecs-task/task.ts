@@ -70,7 +70,15 @@ export async function serviceLoadBalancers(ctx: ReadContext, cluster: string, se
   return { found: true, loadBalancers };
 }
 
-/** The EC2 instance behind a container instance (EC2 launch type), or null when ECS names none. */
+// ECS Anywhere: "For external instances, this value is the Amazon Web Services Systems Manager
+// managed instance ID" (ContainerInstance.ec2InstanceId, ECS API Reference): a server outside EC2.
+const MANAGED_INSTANCE_ID = /^mi-[0-9a-f]{17}$/;
+
+/**
+ * The EC2 instance behind a container instance (EC2 launch type), or null when ECS names none or
+ * names an external instance's managed instance id (EXTERNAL launch type: no EC2 instance to
+ * isolate or snapshot). Anything else that is no instance id is refused.
+ */
 export async function hostOf(ctx: ReadContext, cluster: string, containerInstanceArn: string): Promise<{ containerInstanceArn: string; instanceId: string | null; status: string | null }> {
   const arn = expectId(CONTAINER_INSTANCE_ARN, containerInstanceArn, "the task's container instance");
   const out = await ctx.read("ecs", "ecs-read", new DescribeContainerInstancesCommand({ cluster, containerInstances: [arn] }));
@@ -78,7 +86,7 @@ export async function hostOf(ctx: ReadContext, cluster: string, containerInstanc
   const ec2 = found?.ec2InstanceId;
   return {
     containerInstanceArn: arn,
-    instanceId: ec2 === undefined ? null : expectId(INSTANCE_ID, ec2, `the EC2 instance of ${arn}`),
+    instanceId: ec2 === undefined || MANAGED_INSTANCE_ID.test(ec2) ? null : expectId(INSTANCE_ID, ec2, `the EC2 instance of ${arn}`),
     status: found?.status ?? null,
   };
 }
