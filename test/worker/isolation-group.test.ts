@@ -219,6 +219,22 @@ async function marks(eniId: string): Promise<{ action: string; to: string | null
   return rows;
 }
 
+/** A finding and its remediation in Postgres, with that status: what the sweep reads of a mark's remediation. */
+async function remediationRow(instanceId: string, status: string): Promise<string> {
+  const findingId = randomUUID().replaceAll("-", "");
+  await db.pool.query(
+    `INSERT INTO findings (id, arn, account_id, region, partition, type, severity, title, resource_type, resource_key, count, archived, sample, gd_created_at, gd_updated_at, raw)
+     VALUES ($1, $2, $3, $4, 'aws', 'Backdoor:EC2/C&CActivity.B', 8, 't', 'Instance', $5, 1, false, false, now(), now(), '{}'::jsonb)`,
+    [findingId, `arn:aws:guardduty:${REGION}:${ACCOUNT}:detector/d/finding/${findingId}`, ACCOUNT, REGION, instanceId],
+  );
+  const { rows } = await db.pool.query<{ id: string }>(
+    `INSERT INTO remediations (id, finding_id, playbook, resource_key, account_id, region, mode, status, rule_name, job_id, updated_at)
+     VALUES (gen_random_uuid(), $1, 'instance', $2, $3, $4, 'auto', $5::"RemediationStatus", 'test', $1, now()) RETURNING id::text AS id`,
+    [findingId, instanceId, ACCOUNT, REGION, status],
+  );
+  return rows[0]?.id ?? "";
+}
+
 /** The transit group an interface's first mark names. */
 async function transitOfMarks(eniId: string): Promise<string> {
   const { rows } = await db.pool.query<{ transit: string }>(
@@ -513,6 +529,29 @@ describe("an interface left on the transit group", () => {
     expect(swept.moved.filter((m) => m.vpcId === vpc.vpcId)).toEqual([{ eniId: seeded.primaryEniId, vpcId: vpc.vpcId, to: "containment" }]);
     expect((await eniGroups(seeded.instanceId))[0]).toEqual([other]);
     expect(rulesOf(await group(containmentId))).toEqual(opened);
+  });
+
+  it("the sweep keeps the mark of an interface not yet on transit open while its remediation is running (its worker may be waiting on its rate limits), and closes it once that has finished", async () => {
+    const vpc = await seedVpc(clients);
+    const seeded = await seedBare(vpc);
+    const remediationId = await remediationRow(seeded.instanceId, "running");
+    // The mark a worker wrote before its move onto transit, the move not sent yet.
+    const [transitId, containmentId] = ["sg-0aaaaaaaaaaaaaaaa", "sg-0bbbbbbbbbbbbbbbb"];
+    await db.pool.query("INSERT INTO audit_events (actor, action, remediation_id, aws_request_ids, detail) VALUES ('worker', $1, $2::uuid, '{}', $3::jsonb)", [
+      ENTERED,
+      remediationId,
+      JSON.stringify({ accountId: ACCOUNT, region: REGION, vpcId: vpc.vpcId, eniId: seeded.primaryEniId, transitGroupId: transitId, containmentGroupId: containmentId }),
+    ]);
+
+    const waiting = await sweepLeftoverEgress(sweepDeps());
+    expect(waiting.failed).toEqual([]);
+    expect(waiting.pending).toContain(seeded.primaryEniId);
+    expect((await marks(seeded.primaryEniId)).map((m) => m.action)).toEqual([ENTERED]);
+
+    await db.pool.query("UPDATE remediations SET status = 'failed' WHERE id = $1::uuid", [remediationId]);
+    const finished = await sweepLeftoverEgress(sweepDeps());
+    expect(finished.moved.filter((m) => m.vpcId === vpc.vpcId)).toEqual([{ eniId: seeded.primaryEniId, vpcId: vpc.vpcId, to: "elsewhere" }]);
+    expect((await eniGroups(seeded.instanceId))[0]).toEqual(groupsOf(seeded, seeded.primaryEniId));
   });
 
   it("the sweep leaves an interface someone moved elsewhere meanwhile where it is, and closes its mark", async () => {

@@ -22,7 +22,7 @@ import { readEnisByIds } from "../../kit/isolation/enis.js";
 import { hasServiceEgress } from "../../kit/isolation/rules.js";
 import type { TransitExit } from "../../kit/isolation/ledger.js";
 import { findOpenEgress, isStillOpen, recordSweptClosed, type OpenEgress } from "./open-egress.js";
-import { findOpenTransit, isStillInTransit, recordSweptLeft, type OpenTransit } from "./open-transit.js";
+import { findOpenTransit, isStillInTransit, mayStillMove, recordSweptLeft, type OpenTransit } from "./open-transit.js";
 
 export interface EgressSweepDeps {
   prisma: Pick<PrismaClient, "$queryRaw" | "auditEvent">;
@@ -49,6 +49,8 @@ export interface EgressSweepResult {
   closed: { vpcId: string; groupIds: string[] }[];
   /** Interfaces whose transit mark was closed, and where they ended (containment: moved by the sweep). */
   moved: { eniId: string; vpcId: string; to: TransitExit }[];
+  /** Interfaces not on transit whose remediation may still move them: their marks stay open. */
+  pending: string[];
   /** VPCs left alone because their isolation lock is held. */
   busy: string[];
   /** VPCs (or interfaces) where the sweep failed (tried again at the next tick). */
@@ -61,12 +63,13 @@ type Sweepable = { accountId: string; region: string; vpcId: string };
 
 /** One pass over every open record; safe with several workers sweeping at once. */
 export async function sweepLeftoverEgress(deps: EgressSweepDeps): Promise<EgressSweepResult> {
-  const result: EgressSweepResult = { closed: [], moved: [], busy: [], failed: [], refused: [] };
+  const result: EgressSweepResult = { closed: [], moved: [], pending: [], busy: [], failed: [], refused: [] };
   for (const open of await findOpenTransit(deps.prisma, deps.minAgeMs)) {
     await underLock(deps, open, result, open.eniId, async (signal) => {
       if (!(await isStillInTransit(deps.prisma, open))) return;
       const to = await moveOn(deps, open, signal);
-      result.moved.push({ eniId: open.eniId, vpcId: open.vpcId, to });
+      if (to === null) result.pending.push(open.eniId);
+      else result.moved.push({ eniId: open.eniId, vpcId: open.vpcId, to });
     });
   }
   for (const open of await findOpenEgress(deps.prisma, deps.minAgeMs)) {
@@ -135,14 +138,18 @@ async function contextFor(deps: EgressSweepDeps, at: Sweepable, signal: AbortSig
  * too (kit/isolation/restore.ts): a release never has its interface moved back into containment
  * between the sweep's read and its move.
  */
-async function moveOn(deps: EgressSweepDeps, open: OpenTransit, signal: AbortSignal): Promise<TransitExit> {
+async function moveOn(deps: EgressSweepDeps, open: OpenTransit, signal: AbortSignal): Promise<TransitExit | null> {
   const { ctx, requestIds } = await contextFor(deps, open, signal);
   const [eni] = await readEnisByIds(ctx, [open.eniId]);
   let to: TransitExit;
   if (!eni) to = "gone";
   else if (eni.groupIds.length === 1 && eni.groupIds[0] === open.containmentGroupId) to = "containment";
-  else if (eni.groupIds.length !== 1 || eni.groupIds[0] !== open.transitGroupId) to = "elsewhere";
-  else {
+  else if (eni.groupIds.length !== 1 || eni.groupIds[0] !== open.transitGroupId) {
+    // Not moved onto transit (yet), or moved elsewhere: left as it is; the mark stays open while
+    // its remediation may still move it (open-transit.ts mayStillMove), looked at again next tick.
+    if (await mayStillMove(deps.prisma, open.remediationId)) return null;
+    to = "elsewhere";
+  } else {
     // The group the mark names, else (gone, or someone has added a rule to it since: refused) the
     // VPC's usable containment group: an interface left on transit has all-traffic egress, so
     // waiting for a person is the worst place to leave it. Creating a group is left to isolation.

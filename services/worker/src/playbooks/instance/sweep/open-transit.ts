@@ -53,6 +53,18 @@ export async function isStillInTransit(prisma: MarksDb, at: Pick<TransitRecord, 
   return rows[0]?.action === TRANSIT_ENTERED;
 }
 
+/**
+ * Whether the remediation that marked the interface may still move it itself: queued or running
+ * (a worker is on it, or a retry will be). A worker held up by its rate limits for longer than the
+ * lock TTL between its mark and its move onto transit must find its mark still open: closed
+ * "elsewhere" meanwhile, an interface it then left on transit (dying) would be no sweep's to move.
+ */
+export async function mayStillMove(prisma: MarksDb, remediationId: string | null): Promise<boolean> {
+  if (remediationId === null) return false;
+  const rows = await prisma.$queryRaw<{ status: string }[]>`SELECT status::text AS status FROM remediations WHERE id = ${remediationId}::uuid`;
+  return ["queued", "running"].includes(rows[0]?.status ?? "");
+}
+
 /** Records the sweep's "left" mark, against the remediation that marked the interface entering. */
 export async function recordSweptLeft(
   prisma: Pick<PrismaClient, "auditEvent">,
