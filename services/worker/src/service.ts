@@ -18,7 +18,8 @@ import { createPauseSwitch } from "@gdr/core/control/pause";
 import type { AwsClients } from "@gdr/core/aws/clients";
 import type { WorkerConfig } from "./config.js";
 import type { EngineDeps } from "./engine/deps.js";
-import { accountRefusal } from "@gdr/core/policy/index";
+import { accountRefusal, exemptInstance } from "@gdr/core/policy/index";
+import { partitionOf } from "@gdr/core/aws/targets";
 import { createEngineGates } from "./engine/gates/index.js";
 import { bucketTable, createResourceLocks, ENGINE_FAMILIES, limitsPrefix } from "./engine/limits/index.js";
 import { createOutsideClients } from "./engine/outside-clients.js";
@@ -97,7 +98,14 @@ export function createWorkerService(config: Readonly<WorkerConfig>, deps: Worker
       if (!queue) throw new Error(`no queue for playbook ${job.playbook} in this worker`);
       await queue.add(job.playbook, job, jobOptions(QUEUE_CATALOG[job.playbook], jobId, job.action));
     },
-    async startRemediation(parent, request) {
+    async startRemediation(parent, asked) {
+      // A host the policy exempts is not acted on because a task on it was found: its remediation
+      // is recorded and told (notify), like a finding on the host itself would be ignored.
+      const exempt =
+        asked.playbook === "instance"
+          ? exemptInstance(policy.exempt.resources, { instanceId: asked.resourceKey, partition: partitionOf(parent.region), region: parent.region, accountId: parent.accountId })
+          : undefined;
+      const request = exempt === undefined ? asked : { ...asked, mode: "notify" as const, reason: `${asked.reason}; the policy exempts ${exempt} (exempt.resources): recorded and told, nothing runs` };
       const started = await recordDerivedRemediation(prisma, parent, request);
       if (started.created) {
         // Queued now rather than on the relay's next pass. If Redis does not take it, the row

@@ -3,7 +3,7 @@
 // nothing) and is always announced; the policy's exempt.resources (ids and ARNs) is honoured.
 import { describe, expect, it } from "vitest";
 import type { FindingResource, ParsedFinding } from "../findings/types.js";
-import { exemptableIdentifiers } from "./exempt.js";
+import { exemptableIdentifiers, exemptInstance } from "./exempt.js";
 import { parsePolicy } from "./load.js";
 import { route } from "./route.js";
 
@@ -120,5 +120,15 @@ describe("exempt.resources (only the policy's author can change it)", () => {
   it("defaults to no exemptions, and refuses an unknown key beside resources", () => {
     expect(policy().exempt.resources).toEqual([]);
     expect(() => policy("exempt: { resource: [i-0123456789abcdef0] }")).toThrow(/resource/);
+  });
+});
+
+describe("an instance a playbook found (an ECS task's host)", () => {
+  const at = { instanceId: "i-0123456789abcdef0", partition: "aws", region: "us-east-1", accountId: "111122223333" };
+  it("is exempt when the policy names it by id or by its ARN in its own account and region", () => {
+    expect(exemptInstance(["i-0123456789abcdef0"], at)).toBe("i-0123456789abcdef0");
+    const arn = "arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef0";
+    expect(exemptInstance([arn], at)).toBe(arn);
+    expect(exemptInstance(["arn:aws:ec2:us-west-2:111122223333:instance/i-0123456789abcdef0", "i-0fedcba9876543210"], at)).toBeUndefined();
   });
 });

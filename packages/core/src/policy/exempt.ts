@@ -93,3 +93,14 @@ export function exemptResourceOf(finding: ParsedFinding, exempted: readonly stri
   if (exempted.length === 0) return undefined;
   return exemptableIdentifiers(finding).find((id) => exempted.includes(id));
 }
+
+/**
+ * Whether the policy exempts an EC2 instance a playbook found (the host of an ECS task on bridge
+ * networking), by id or by ARN in its account and region: a remediation started for it is kept to
+ * notify, like a finding on it would be ignored.
+ */
+export function exemptInstance(exempted: readonly string[], at: { instanceId: string; partition: string; region: string; accountId: string }): string | undefined {
+  const ids = [at.instanceId, `arn:${at.partition}:ec2:${at.region}:${at.accountId}:instance/${at.instanceId}`];
+  return ids.find((id) => exempted.includes(id));
+}
+

@@ -5,6 +5,7 @@ export {
   EXEMPT_NOTIFY_FROM,
   EXEMPT_RESOURCE_PATTERNS,
   exemptableIdentifiers,
+  exemptInstance,
   exemptResourceOf,
   isExemptResourceId,
   notifiesExemption,
