@@ -144,7 +144,7 @@ async function moveOn(deps: EgressSweepDeps, open: OpenTransit, signal: AbortSig
   let to: TransitExit;
   if (!eni) to = "gone";
   else if (eni.groupIds.length === 1 && eni.groupIds[0] === open.containmentGroupId) to = "containment";
-  else if (eni.groupIds.length !== 1 || eni.groupIds[0] !== open.transitGroupId) {
+  else if (eni.vpcId !== open.vpcId || eni.groupIds.length !== 1 || eni.groupIds[0] !== open.transitGroupId) {
     // Not moved onto transit (yet), or moved elsewhere: left as it is; the mark stays open while
     // its remediation may still move it (open-transit.ts mayStillMove), looked at again next tick.
     if (await mayStillMove(deps.prisma, open.remediationId)) return null;
