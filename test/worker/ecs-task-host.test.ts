@@ -162,6 +162,10 @@ describe("a bridge task on an EC2 container instance", () => {
         note: expect.stringMatching(/^Draining the container instance/) as unknown,
       },
     ]);
+    // The note names what is drained: the container instance and its EC2 host, every service's tasks on it.
+    const drainNote = (drainWaiting.plan as Plan).steps[0]?.note ?? "";
+    expect(drainNote).toContain(`${host.containerInstanceArn} (EC2 instance ${host.instanceId})`);
+    expect(drainNote).toContain("every service's, not only this task's");
     expect((await viewContainerInstance(clients, host, [])).status).toBe("ACTIVE");
 
     await approve(lane, drainWaiting, "alice");

@@ -37,9 +37,9 @@ const STANDALONE =
   "a standalone task (not in a service): no service scales it in or replaces it, and ECS offers scale-in protection to a service's tasks only";
 
 /** Protection as ECS reports it, or null when it cannot be read (the step then acts, or says why not). */
-async function readProtection(ctx: StepContext): Promise<boolean | null> {
+async function readProtection(ctx: StepContext): Promise<{ enabled: boolean; expiresAt: string | null } | null> {
   try {
-    return (await protectionOf(ctx, taskOf(ctx))).enabled;
+    return await protectionOf(ctx, taskOf(ctx));
   } catch (err) {
     if (classifyAwsError(err).kind === "throttled") throw err;
     return null;
@@ -56,14 +56,16 @@ export const protectTask: Step = {
     if (pre.serviceName === null) {
       return { done: true, output: { serviceName: null, protectionEnabled: false, expiresInMinutes: null, leaves: STANDALONE }, note: STANDALONE };
     }
-    if ((await readProtection(ctx)) !== true) return { done: false };
+    const found = await readProtection(ctx);
+    if (found?.enabled !== true) return { done: false };
     // Protected already: by this remediation before a crash (its mark says so), or by the
     // workload, whose expiry is not reset and whose protection release leaves alone.
     const ours = await ctx.marked(PROTECTING);
     return {
       done: true,
       output: { serviceName: pre.serviceName, protectionEnabled: ours, expiresInMinutes: ours ? PROTECTION_MINUTES : null, leaves: PROTECTION_LEAVES },
-      ...(ours ? {} : { note: "already protected from scale-in by the workload: left as it is" }),
+      // The workload's expiry may be minutes away: the note says when, so a person can extend it.
+      ...(ours ? {} : { note: `already protected from scale-in by the workload: left as it is (it expires ${found.expiresAt ?? "when the workload says"})` }),
     };
   },
 
@@ -91,6 +93,6 @@ export const protectTask: Step = {
   },
 
   async verify(ctx) {
-    if ((await readProtection(ctx)) === false) throw new VerificationError("the task is not protected from scale-in");
+    if ((await readProtection(ctx))?.enabled === false) throw new VerificationError("the task is not protected from scale-in");
   },
 };

@@ -3,10 +3,10 @@
 // to look up. TagResource on the task ARN.
 import { ListTagsForResourceCommand, TagResourceCommand } from "@aws-sdk/client-ecs";
 import { z } from "zod";
-import { VerificationError, type CheckResult, type Step, type StepContext } from "../../engine/step.js";
+import { VerificationError, notAvailable, type CheckResult, type Step, type StepContext } from "../../engine/step.js";
 import { parseOutput } from "../kit/json.js";
-import { isErrorCode } from "../kit/errors.js";
-import { taskOf } from "./ids.js";
+import { describeError, isErrorCode } from "../kit/errors.js";
+import { ECS_TASK_ARN, taskOf } from "./ids.js";
 import { isolateOutput } from "./04-isolate.js";
 import { STEP } from "./names.js";
 import { STATE_ISOLATED, STATE_NOT_ISOLATED, TAG_FINDING_ID, TAG_REMEDIATION_ID, TAG_STATE } from "./tags.js";
@@ -36,6 +36,11 @@ async function missingTags(ctx: StepContext): Promise<{ key: string; value: stri
   return wantedTags(ctx).filter((t) => have.get(t.key) !== t.value);
 }
 
+/** task/<id> with no cluster: the ARN format from before September 2018's opt-in. */
+function isOldFormat(taskArn: string): boolean {
+  return ECS_TASK_ARN.regex.exec(taskArn)?.groups?.["clusterName"] === undefined;
+}
+
 function asRecord(tags: readonly { key: string; value: string }[]): Record<string, string> {
   return Object.fromEntries(tags.map((t) => [t.key, t.value]));
 }
@@ -47,13 +52,29 @@ export const tag: Step = {
 
   async check(ctx): Promise<CheckResult> {
     const missing = await missingTags(ctx);
+    if (missing === null && isOldFormat(taskOf(ctx).taskArn)) {
+      // ECS answers tag calls on an old-format ARN with InvalidParameterException: not a gone task.
+      return { done: true, output: { tags: {}, taskGone: false }, note: `task ${taskOf(ctx).taskArn} has an old-format ARN, which ECS does not tag: left untagged` };
+    }
     if (missing === null) return { done: true, output: { tags: {}, taskGone: true }, note: "ECS no longer knows the task" };
     return missing.length === 0 ? { done: true, output: { tags: asRecord(wantedTags(ctx)), taskGone: false } } : { done: false };
   },
 
   async act(ctx) {
     const wanted = wantedTags(ctx);
-    await ctx.change({ service: "ecs", family: "ecs-write", command: new TagResourceCommand({ resourceArn: taskOf(ctx).taskArn, tags: wanted }) });
+    const { taskArn } = taskOf(ctx);
+    try {
+      await ctx.change({ service: "ecs", family: "ecs-write", command: new TagResourceCommand({ resourceArn: taskArn, tags: wanted }) });
+    } catch (err) {
+      // ECS tags only resources with the new ARN format ("Tagging your Amazon ECS resources", ECS
+      // Developer Guide): an old-format task refuses the tags. The marks are a courtesy to people
+      // looking at the console, not containment: recorded unavailable, the playbook carries on.
+      if (!(isOldFormat(taskArn) && isErrorCode(err, "InvalidParameterException"))) throw err;
+      return notAvailable(`ECS refused tagging task ${taskArn}, whose ARN has the old format (ECS tags only new-format ARNs): ${describeError(err)}`, {
+        tags: {},
+        taskGone: false,
+      });
+    }
     return { tags: asRecord(wanted), taskGone: false };
   },
 

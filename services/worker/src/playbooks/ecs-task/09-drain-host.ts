@@ -14,13 +14,24 @@ import { requirePreState, sharesHostNetwork } from "./pre-state.js";
 
 export const drainHostOutput = z.object({ containerInstanceArn: z.string().nullable(), status: z.string() });
 
-const DRAIN_NOTE =
-  "Draining the container instance: ECS places no new task on it and replaces the service tasks running on it on other " +
-  "instances; standalone tasks on it keep running until stopped. The host's other workloads move with it.";
+/** What draining does, with what the instance runs now (the approver drains every task of it, not only this one). */
+function drainNote(arn: string, host: string | null, runningTasks: number | null): string {
+  const runs = runningTasks === null ? "" : ` It runs ${runningTasks} task(s) now, this one included.`;
+  return (
+    `Draining the container instance ${arn}${host === null ? "" : ` (EC2 instance ${host})`}: ECS places no new task on it and ` +
+    "replaces the service tasks running on it (every service's, not only this task's) on other instances, where capacity allows; " +
+    `standalone tasks on it keep running until stopped.${runs} Release does not set it back to ACTIVE.`
+  );
+}
+
+async function describeInstance(ctx: StepContext, cluster: string, arn: string): Promise<{ status: string; runningTasks: number | null } | null> {
+  const out = await ctx.read("ecs", "ecs-read", new DescribeContainerInstancesCommand({ cluster, containerInstances: [arn] }));
+  const found = out.containerInstances?.find((c) => c.containerInstanceArn === arn);
+  return found?.status === undefined ? null : { status: found.status, runningTasks: found.runningTasksCount ?? null };
+}
 
 async function statusOf(ctx: StepContext, cluster: string, arn: string): Promise<string | null> {
-  const out = await ctx.read("ecs", "ecs-read", new DescribeContainerInstancesCommand({ cluster, containerInstances: [arn] }));
-  return out.containerInstances?.find((c) => c.containerInstanceArn === arn)?.status ?? null;
+  return (await describeInstance(ctx, cluster, arn))?.status ?? null;
 }
 
 function target(ctx: StepContext): { cluster: string; arn: string } | { none: string } {
@@ -46,7 +57,7 @@ export const drainHost: Step = {
   async act(ctx) {
     const where = target(ctx);
     if ("none" in where) return { containerInstanceArn: null, status: "not-applicable" };
-    planNote(ctx, DRAIN_NOTE);
+    if (ctx.mode !== "act") planNote(ctx, drainNote(where.arn, requirePreState(ctx).hostInstanceId, (await describeInstance(ctx, where.cluster, where.arn))?.runningTasks ?? null));
     const out = await ctx.change({
       service: "ecs",
       family: "ecs-write",
