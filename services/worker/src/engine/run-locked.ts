@@ -128,7 +128,7 @@ async function runSteps(run: Run, approved: { actor: string } | null, deps: Engi
       return "handed_over";
     }
     if ((await deps.limits.isPaused()).paused) throw new Postpone(deps.postponeMs, "paused");
-    if (!step.readOnly) {
+    if (!step.readOnly || step.confirmFirst === true) {
       // Before anything changes, and before a person is asked to approve changes: the account
       // must still be allowed, and GuardDuty must confirm the finding (see gates/).
       const stop = await gateBeforeChange({ job, rule, contained: run.contained, loaded, step, order: index, steps, rows: run.rows, ctx, outputs, attempt: run.attempt }, deps);

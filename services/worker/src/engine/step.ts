@@ -224,6 +224,12 @@ export interface Step {
    * `verified`, not "skipped: already done".
    */
   checkOnly?: boolean;
+  /**
+   * A read-only step that reads a lot (a hunt across every cluster of the account): the engine
+   * asks GuardDuty to confirm the finding before it runs, as before a change, so that a forged
+   * message cannot spend the account's API budget that real containment needs.
+   */
+  confirmFirst?: boolean;
   /** The shape of this step's output; the engine validates act's and check's output with it. */
   output: z.ZodType<Json>;
   check(ctx: StepContext): Promise<CheckResult>;

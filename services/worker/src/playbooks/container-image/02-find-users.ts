@@ -14,6 +14,9 @@ export function createFindUsersStep(bounds: HuntBounds = DEFAULT_BOUNDS): Step {
     name: STEP.findUsers,
     destructive: false,
     readOnly: true,
+    // Up to thousands of ECS reads: GuardDuty confirms the finding first (a forged message must
+    // not spend the ecs-read budget that real task containment needs).
+    confirmFirst: true,
     output: usersSchema,
 
     check() {
