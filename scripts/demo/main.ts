@@ -1,11 +1,12 @@
 // The README's first command: the service end to end on this machine, against local Postgres and
 // Redis and a moto server seeded with compromised-looking instances and an ECS cluster (a service's
-// Fargate task, a bridge task on a container instance, an ECR image). It sends sample findings
-// (good, duplicate, stale, hostile), runs ingest, the worker and the API until every message is
-// accounted for and every instance, credentials and ECS remediation has run or waits for a person,
-// approves the instances' and the key's through the API as an on-call engineer would, then prints
-// what the audit store and moto hold, checking each message against the outcome it should have led to. `--serve` keeps it all running
-// afterwards, for the approval page and the dashboard.
+// Fargate task, a standalone Fargate task and a bridge task on a container instance, all running one
+// ECR image). It sends sample findings (good, duplicate, stale, hostile), runs ingest, the worker and
+// the API until every message is accounted for and every instance, credentials and ECS remediation
+// has run or waits for a person, approves the instance's, the key's and the image's removal through
+// the API as an on-call engineer would (leaving the ECS host and the task stops waiting), then prints
+// what the audit store and moto hold, checking each message against the outcome it should have led
+// to. `--serve` keeps it all running afterwards, for the approval page and the dashboard.
 import { parseArgs } from "node:util";
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { EC2Client } from "@aws-sdk/client-ec2";
