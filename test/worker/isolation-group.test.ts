@@ -34,7 +34,7 @@ import { loadWorkerConfig } from "@gdr/worker/config";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createResourceLocks, type ResourceLocks } from "../../services/worker/src/engine/limits/index.js";
 import { callsFor } from "../../services/worker/src/engine/calls.js";
-import { isNotAvailable, type ApiFamily, type Json, type Step, type StepContext } from "../../services/worker/src/engine/step.js";
+import { VerificationError, isNotAvailable, type ApiFamily, type Json, type Step, type StepContext } from "../../services/worker/src/engine/step.js";
 import { createEngineStore } from "../../services/worker/src/engine/store.js";
 import { createIdentifyStep } from "../../services/worker/src/playbooks/instance/01-identify.js";
 import { isolate } from "../../services/worker/src/playbooks/instance/03-isolate.js";
@@ -581,6 +581,28 @@ describe("AWS refusing a change of an interface's groups", () => {
     expect(await eniGroups(seeded.instanceId)).toEqual([groupsOf(seeded, seeded.primaryEniId), groupsOf(seeded, seeded.secondaryEniId)]);
     expect((await marks(seeded.primaryEniId)).map((m) => [m.action, m.to])).toEqual([[ENTERED, null], [LEFT, "containment"]]);
     expect((await marks(seeded.secondaryEniId)).map((m) => [m.action, m.to])).toEqual([[ENTERED, null], [LEFT, "unchanged"]]);
+  });
+});
+
+describe("a group EC2 does not show yet (eventual consistency) or that was deleted", () => {
+  it("InvalidGroup.NotFound on a move is a VerificationError the engine retries, not a refusal, nothing put back; the re-run contains", async () => {
+    const vpc = await seedVpc(clients);
+    const seeded = await seedBare(vpc);
+    // The move on to containment (the second) answered as AWS does for a group it does not know yet.
+    const failing = failingNthSwap(2, { code: "InvalidGroup.NotFound", status: 400 });
+    const error = await isolateInstance(seeded, failing).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(VerificationError);
+    const [transit] = await taggedGroups(vpc.vpcId, TRANSIT_TAG);
+    // Left on transit, its mark open, for the retry (or the sweep).
+    expect((await eniGroups(seeded.instanceId))[0]).toEqual([transit?.GroupId]);
+    expect((await marks(seeded.primaryEniId)).map((m) => m.action)).toEqual([ENTERED]);
+
+    await isolateInstance(seeded);
+    const [containment] = await taggedGroups(vpc.vpcId);
+    expect(await eniGroups(seeded.instanceId)).toEqual([[containment?.GroupId], [containment?.GroupId]]);
   });
 });
 

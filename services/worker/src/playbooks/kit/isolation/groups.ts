@@ -19,7 +19,7 @@ import {
   type SecurityGroup,
 } from "@aws-sdk/client-ec2";
 import { SECURITY_GROUP_ID, VPC_ID } from "@gdr/core/findings/patterns";
-import type { StepContext } from "../../../engine/step.js";
+import { VerificationError, type StepContext } from "../../../engine/step.js";
 import { errorName } from "../errors.js";
 import { expectId } from "../ids.js";
 import { answeredId, resultOf } from "../planned.js";
@@ -287,6 +287,16 @@ async function revokeEgress(ctx: GroupContext, input: RevokeSecurityGroupEgressC
   try {
     await ctx.change({ service: "ec2", family: "ec2-write", command: new RevokeSecurityGroupEgressCommand(input), tolerates: ALREADY_GONE });
   } catch (err) {
-    if (!(ALREADY_GONE as readonly string[]).includes(errorName(err))) throw err;
+    if (!(ALREADY_GONE as readonly string[]).includes(errorName(err))) throw groupNotVisibleOr(err);
   }
+}
+
+/**
+ * InvalidGroup.NotFound for a group just created (EC2 is eventually consistent: a new group may
+ * not be usable at once) or deleted since it was read: a fatal code for core's classifier, which
+ * would end the remediation uncontained. A VerificationError instead: the engine retries the step,
+ * whose re-run finds the group (or creates one) and carries on. Any other error as it is.
+ */
+export function groupNotVisibleOr(err: unknown): unknown {
+  return errorName(err) === "InvalidGroup.NotFound" ? new VerificationError(`a security group of the isolation is not visible (yet): ${errorName(err)}`) : err;
 }

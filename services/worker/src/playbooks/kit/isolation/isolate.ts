@@ -25,7 +25,7 @@ import { classifyAwsError, describeError } from "../errors.js";
 import { expectId } from "../ids.js";
 import type { EniState } from "./enis.js";
 import { checkedEniState, sameGroups } from "./enis.js";
-import { ensureGroupsLocked, lockName, type VpcGroups } from "./groups.js";
+import { ensureGroupsLocked, groupNotVisibleOr, lockName, type VpcGroups } from "./groups.js";
 import { markEnteringTransit, markLeftTransit, type TransitAt } from "./ledger.js";
 
 export interface IsolationOutcome {
@@ -55,7 +55,8 @@ export class EniChangeRefused extends Error {
 
 /**
  * Fatal answers that are not a refusal of the change itself: the interface or a group is not
- * there (gone, or a new group not visible yet). The caller's error handling decides.
+ * there (gone, or a new group not visible yet). The caller's error handling decides; a group not
+ * there is thrown as a VerificationError (groups.ts groupNotVisibleOr), so that the step is retried.
  */
 const NOT_A_REFUSAL = new Set(["InvalidNetworkInterfaceID.NotFound", "InvalidGroup.NotFound", "InvalidGroupId.Malformed"]);
 
@@ -165,7 +166,7 @@ async function refusalOr(
   openMark?: TransitAt,
 ): Promise<unknown> {
   const c = classifyAwsError(err);
-  if (c.kind !== "fatal" || NOT_A_REFUSAL.has(c.code)) return err;
+  if (c.kind !== "fatal" || NOT_A_REFUSAL.has(c.code)) return groupNotVisibleOr(err);
   let restored = true;
   for (const eni of all) {
     const previous = previousGroupsOf(eni);
