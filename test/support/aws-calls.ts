@@ -31,6 +31,9 @@ export function createCallLog(): CallLog {
       record(clients.ec2, "ec2");
       record(clients.autoscaling, "autoscaling");
       record(clients.elbv2, "elbv2");
+      record(clients.ecs, "ecs");
+      record(clients.ecr, "ecr");
+      record(clients.iam, "iam");
     },
   };
 }

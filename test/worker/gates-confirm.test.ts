@@ -7,10 +7,10 @@
 // the tests read what changed.
 import { GuardDutyServiceException } from "@aws-sdk/client-guardduty";
 import { approveRemediation, requestRelease } from "@gdr/core/approvals/decide";
-import { setIn, type JsonObject } from "@gdr/samples/findings";
+import { ecsFinding, setIn, type JsonObject } from "@gdr/samples/findings";
 import { loadWorkerConfig } from "@gdr/worker/config";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { containmentProblems, spawnTs, viewInstance } from "../support/index.js";
+import { containmentProblems, MOTO_ACCOUNT_ID, remediationRows, spawnTs, viewInstance, waitUntil, type RemediationRow } from "../support/index.js";
 import { startReceiver, type Receiver } from "../notify/receiver.js";
 import {
   auditOf,
@@ -203,5 +203,38 @@ describe("WORKER_CONFIRM_FINDINGS", () => {
     expect(loadWorkerConfig(base).WORKER_CONFIRM_FINDINGS).toBe(true);
     expect(() => loadWorkerConfig({ ...base, WORKER_CONFIRM_FINDINGS: "false" })).toThrow(/WORKER_CONFIRM_FINDINGS: may be false only against an emulator/);
     expect(loadWorkerConfig({ ...base, WORKER_CONFIRM_FINDINGS: "false", AWS_ENDPOINT_URL: "http://127.0.0.1:5000" }).WORKER_CONFIRM_FINDINGS).toBe(false);
+  });
+});
+
+describe("the confirmation gate before a heavy read", () => {
+  it("asks GuardDuty before the image playbook hunts every cluster: a finding GuardDuty does not hold costs no ECS read", async () => {
+    // An image-borne malicious file on a task: the shipped policy adds the image remediation.
+    const detail = ecsFinding({ accountId: MOTO_ACCOUNT_ID, severity: 8 });
+    setIn(detail, ["type"], "Execution:Runtime/MaliciousFileExecuted");
+    const seenCalls = log.calls.length;
+    await lane.send(detail);
+    let image: RemediationRow | undefined;
+    await waitUntil(
+      async () => {
+        image = (await remediationRows(world.db, { findingId: findingIdOf(detail) })).find((r) => r.playbook === "container-image");
+        return image !== undefined;
+      },
+      { attempts: 150, what: "the image remediation" },
+    );
+    if (!image) throw new Error("unreachable");
+    const done = await waitForStatus(world.db, image.id, SETTLED);
+    expect(done.status).toBe("escalated");
+    expect(done.error).toMatch(/^finding_unverified: /);
+    // The check is on record for the image remediation (GuardDuty is mocked, so the call log
+    // does not see GetFindings), and the hunt (ListClusters, ListTasks, ...) never started. The
+    // log does see ECS: the task's own remediation looked its task up.
+    expect((await stepsOf(world.db, image.id)).map((s) => [s.name, s.status])).toEqual([
+      ["resolve-image", "succeeded"],
+      ["confirm-finding", "succeeded"],
+    ]);
+    await waitForStatus(world.db, (await remediationForFinding(world.db, findingIdOf(detail))).id, SETTLED);
+    const sent = log.calls.slice(seenCalls);
+    expect(sent).toContain("ecs:DescribeTasks");
+    expect(sent.filter((c) => c === "ecs:ListClusters")).toEqual([]);
   });
 });
