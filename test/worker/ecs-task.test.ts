@@ -356,6 +356,8 @@ describe("a Fargate task (awsvpc)", () => {
     expect(byName["isolate"]?.calls.map((c) => c.operation)).toContain("ModifyNetworkInterfaceAttribute");
     // Plan mode cannot try the change AWS may refuse: the plan says so, with the documentation.
     expect(byName["isolate"]?.note).toMatch(/^The task ENI is managed by ECS .*task-networking-awsvpc.*stopping the task \(stop-task\) is offered for approval/);
+    // A Fargate task's ENI carries the platform's traffic (logs, image pulls, secrets) too: said.
+    expect(byName["isolate"]?.note).toContain("On Fargate (platform version 1.4.0 and later) the task ENI carries the platform's traffic");
     expect(byName["snapshot-host-volumes"]).toMatchObject({ calls: [], note: expect.stringMatching(/^does not apply: a FARGATE task has no EC2 host/) as unknown });
     // Nothing changed: no protection call, the target still registered, the ENI on its own groups.
     expect(protection.updates).toEqual([]);

@@ -16,7 +16,7 @@ import { VerificationError, notAvailable, type CheckResult, type Step, type Step
 import { EniChangeRefused, isolateEnis, isolationProblems, readEnisByIds } from "../kit/isolation/index.js";
 import { idOf } from "../kit/schema.js";
 import { INSTANCE_ID, NETWORK_INTERFACE_ID, SECURITY_GROUP_ID, VPC_ID } from "./ids.js";
-import { TASK_ENI_DOCS, MAY_BE_REFUSED } from "./isolation-facts.js";
+import { FARGATE_ENI_CARRIES, MAY_BE_REFUSED, TASK_ENI_DOCS } from "./isolation-facts.js";
 import { STEP } from "./names.js";
 import { planNote } from "./plan-note.js";
 import { requirePreState, sharesHostNetwork, type PreState } from "./pre-state.js";
@@ -59,6 +59,7 @@ async function isolateTaskEni(ctx: StepContext, pre: PreState & { eni: NonNullab
   // Every task ENI is ECS's (whether or not EC2 reports it requester-managed: moto does not), so
   // the plan always says what AWS may answer, which plan mode cannot try.
   planNote(ctx, MAY_BE_REFUSED);
+  if (pre.launchType === "FARGATE") planNote(ctx, FARGATE_ENI_CARRIES);
   const recordedGroups = pre.eni.groupIds;
   try {
     const outcome = await isolateEnis(ctx, [eni], () => recordedGroups);
