@@ -252,6 +252,25 @@ describe("a Fargate task (awsvpc)", () => {
     expect((await statusesOf(queued.id))["isolate"]).toBe("skipped");
     expect(calls.sent.length).toBe(moves);
     expect((await viewTask(clients, task)).eniGroups).toEqual(isolated.eniGroups);
+
+    // Both stops declined, the first remediation released: the ENI is back on its own groups.
+    // The second recorded the containment group as the ENI's groups when it found it: its release
+    // must not put the ENI back there (it leaves the ENI to the remediation that contained it).
+    for (const id of [one.id, queued.id]) {
+      const waiting = await waitForStatus(world.db, id, SETTLED);
+      expect(await rejectRemediation(world.db.prisma, { remediationId: id, actor: "carol", reason: "keep it contained", planHash: waiting.plan_hash ?? "" })).toMatchObject({ ok: true });
+    }
+    for (const id of [one.id, queued.id]) {
+      expect((await waitForStatus(world.db, id, ["succeeded", "failed"])).status).toBe("succeeded");
+      expect((await requestRelease(world.db.prisma, lane.queues, id, "erin")).ok).toBe(true);
+      const release = await waitForStatus(world.db, id, ["awaiting_approval", "failed"]);
+      expect(release.status, release.error ?? "").toBe("awaiting_approval");
+      await approve(lane, release, "frank");
+      expect((await waitForStatus(world.db, id, ["succeeded", "failed"])).status).toBe("succeeded");
+      expect((await viewTask(clients, task)).eniGroups).toEqual(task.eniGroups);
+    }
+    const secondRestore = (await stepsOf(world.db, queued.id)).find((s) => s.name === "restore-groups");
+    expect(secondRestore?.output).toEqual({ restored: [], gone: [] });
     await lane.stop();
   });
 
