@@ -166,6 +166,7 @@ describe("a bridge task on an EC2 container instance", () => {
     const drainNote = (drainWaiting.plan as Plan).steps[0]?.note ?? "";
     expect(drainNote).toContain(`${host.containerInstanceArn} (EC2 instance ${host.instanceId})`);
     expect(drainNote).toContain("every service's, not only this task's");
+    expect(drainNote).toMatch(/ECS counts \d+ task\(s\) running on it now/);
     expect((await viewContainerInstance(clients, host, [])).status).toBe("ACTIVE");
 
     await approve(lane, drainWaiting, "alice");

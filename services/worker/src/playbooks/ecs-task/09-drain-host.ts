@@ -16,7 +16,7 @@ export const drainHostOutput = z.object({ containerInstanceArn: z.string().nulla
 
 /** What draining does, with what the instance runs now (the approver drains every task of it, not only this one). */
 function drainNote(arn: string, host: string | null, runningTasks: number | null): string {
-  const runs = runningTasks === null ? "" : ` It runs ${runningTasks} task(s) now, this one included.`;
+  const runs = runningTasks === null ? "" : ` ECS counts ${runningTasks} task(s) running on it now.`;
   return (
     `Draining the container instance ${arn}${host === null ? "" : ` (EC2 instance ${host})`}: ECS places no new task on it and ` +
     "replaces the service tasks running on it (every service's, not only this task's) on other instances, where capacity allows; " +
