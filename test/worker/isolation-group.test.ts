@@ -606,6 +606,31 @@ describe("a group EC2 does not show yet (eventual consistency) or that was delet
   });
 });
 
+describe("release by a second remediation of an instance another one contained", () => {
+  it("leaves the interfaces where they are instead of containing them again after the first one's release", async () => {
+    const vpc = await seedVpc(clients);
+    const seeded = await seedBare(vpc);
+    // The first remediation contains the instance.
+    const first = makeContext(seeded.instanceId);
+    await runSteps([createIdentifyStep(), isolate], first);
+    // A second finding's remediation finds it contained: its identify records the containment group.
+    const second = makeContext(seeded.instanceId);
+    await runSteps([createIdentifyStep(), isolate], second);
+    const [containment] = await taggedGroups(vpc.vpcId);
+    const recordedBySecond = (second.outputs.get("isolate") as { enis: { previousGroupIds: string[] }[] }).enis.map((e) => e.previousGroupIds);
+    expect(recordedBySecond).toEqual([[containment?.GroupId], [containment?.GroupId]]);
+
+    // Released in the unlucky order: the first (which restores), then the second.
+    await runSteps([restoreGroups], first);
+    const original = [groupsOf(seeded, seeded.primaryEniId), groupsOf(seeded, seeded.secondaryEniId)];
+    expect(await eniGroups(seeded.instanceId)).toEqual(original);
+    await runSteps([restoreGroups], second);
+    // Before: the second release put both interfaces back on the containment group.
+    expect(await eniGroups(seeded.instanceId)).toEqual(original);
+    expect(second.outputs.get("restore-groups")).toEqual({ enis: [], gone: [] });
+  });
+});
+
 describe("release of an instance isolated by the previous version", () => {
   it("reads the old isolate output (isolationGroupId, groups[{groupId}]) and puts the recorded groups back", async () => {
     const vpc = await seedVpc(clients);

@@ -32,8 +32,18 @@ async function recorded(ctx: StepContext): Promise<Recorded> {
   return enis.filter((e) => attached.has(e.id));
 }
 
-function outputOf(enis: Recorded, gone: string[]): z.infer<typeof restoreGroupsOutput> {
-  return { enis: enis.filter((e) => !gone.includes(e.id)).map((e) => ({ id: e.id, groupIds: e.previousGroupIds })), gone };
+function outputOf(enis: Recorded, gone: string[], leftContained: string[]): z.infer<typeof restoreGroupsOutput> {
+  const restored = enis.filter((e) => !gone.includes(e.id) && !leftContained.includes(e.id));
+  return { enis: restored.map((e) => ({ id: e.id, groupIds: e.previousGroupIds })), gone };
+}
+
+/**
+ * An interface whose recorded groups are the service's own isolation groups was contained by
+ * another remediation of the instance (a second finding) when this one found it: putting it
+ * "back" would contain it again after that remediation's release. Left to that remediation.
+ */
+function leftContainedNote(ids: readonly string[]): string {
+  return `${ids.join(", ")} held only the service's isolation groups when this remediation found ${ids.length === 1 ? "it" : "them"} (another remediation of the instance contained ${ids.length === 1 ? "it" : "them"}): left as ${ids.length === 1 ? "it is" : "they are"}, that remediation's release restores ${ids.length === 1 ? "it" : "them"}`;
 }
 
 export const restoreGroups: Step = {
@@ -43,14 +53,15 @@ export const restoreGroups: Step = {
 
   async check(ctx): Promise<CheckResult> {
     const enis = await recorded(ctx);
-    const { pending, gone } = await pendingRestorations(ctx, enis);
-    return pending.length === 0 ? { done: true, output: outputOf(enis, gone) } : { done: false };
+    const { pending, gone, leftContained } = await pendingRestorations(ctx, enis);
+    if (pending.length > 0) return { done: false };
+    return { done: true, output: outputOf(enis, gone, leftContained), ...(leftContained.length > 0 ? { note: leftContainedNote(leftContained) } : {}) };
   },
 
   async act(ctx) {
     const enis = await recorded(ctx);
-    const { gone } = await restoreEniGroups(ctx, enis);
-    return outputOf(enis, gone);
+    const { gone, leftContained } = await restoreEniGroups(ctx, enis);
+    return outputOf(enis, gone, leftContained);
   },
 
   async verify(ctx) {
