@@ -2,19 +2,12 @@
 // for awsvpc the target is the task ENI's IP and the container port (ip target groups), for
 // bridge/host the host instance and the host port (instance target groups). Reading what is
 // registered, and one call per target group to change it.
-import { DescribeTargetHealthCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { LoadBalancer, Task, TaskDefinition } from "@aws-sdk/client-ecs";
-import type { StepContext } from "../../engine/step.js";
-import { errorName } from "../kit/errors.js";
+import type { TargetRegistration } from "../kit/targets.js";
 
-/** One registration of the task in a target group. A type, not an interface: outputs hold it. */
-export type TaskTarget = {
-  targetGroupArn: string;
-  targetId: string;
-  port: number;
-};
-
-export type RegistrationState = "registered" | "draining" | "not-registered" | "group-gone";
+/** One registration of the task in a target group (kit/targets.ts reads and groups them). */
+export type TaskTarget = TargetRegistration;
+export { byTargetGroup, registrationState, type RegistrationState } from "../kit/targets.js";
 
 /** The host port a container port is published on (bridge/host): the task's binding, else the definition's. */
 function hostPort(task: Task, definition: TaskDefinition, lb: LoadBalancer): number | null {
@@ -50,37 +43,4 @@ export function expectedTargets(
     }
   }
   return targets;
-}
-
-/**
- * Whether one registration is in place. Asked with the target and port, ELBv2 answers `unused`
- * with reason Target.NotRegistered for a target that is not registered.
- */
-export async function registrationState(ctx: Pick<StepContext, "read">, target: TaskTarget): Promise<RegistrationState> {
-  let out;
-  try {
-    out = await ctx.read(
-      "elbv2",
-      "elbv2",
-      new DescribeTargetHealthCommand({ TargetGroupArn: target.targetGroupArn, Targets: [{ Id: target.targetId, Port: target.port }] }),
-    );
-  } catch (err) {
-    if (errorName(err) === "TargetGroupNotFoundException") return "group-gone";
-    throw err;
-  }
-  const description = (out.TargetHealthDescriptions ?? []).find(
-    (d) => d.Target?.Id === target.targetId && (d.Target.Port === undefined || d.Target.Port === target.port),
-  );
-  if (!description) return "not-registered";
-  const state = description.TargetHealth?.State;
-  if (state === "draining") return "draining";
-  if (state === "unused" && description.TargetHealth?.Reason === "Target.NotRegistered") return "not-registered";
-  return "registered";
-}
-
-/** Registrations grouped by target group: one call per group. */
-export function byTargetGroup(targets: readonly TaskTarget[]): Map<string, TaskTarget[]> {
-  const groups = new Map<string, TaskTarget[]>();
-  for (const target of targets) groups.set(target.targetGroupArn, [...(groups.get(target.targetGroupArn) ?? []), target]);
-  return groups;
 }

@@ -3,18 +3,13 @@ import {
   DescribeTargetHealthCommand,
   type TargetGroup,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
+import type { TargetRegistration } from "../../kit/targets.js";
 import type { StepContext } from "../../../engine/step.js";
 import { errorName } from "../../kit/errors.js";
 import { INSTANCE_ID, IPV4_ADDRESS, TARGET_GROUP_ARN, expectId } from "./ids.js";
 
-/** One registration of the instance (by id, or by one of its private IPs) in a target group. */
-export type TargetRegistration = {
-  targetGroupArn: string;
-  targetId: string;
-  port: number;
-};
-
-export type RegistrationState = "registered" | "draining" | "not-registered" | "group-gone";
+// Reading and changing one registration: kit/targets.ts (shared with the ECS task playbook).
+export { byTargetGroup, registrationState, type RegistrationState, type TargetRegistration } from "../../kit/targets.js";
 
 /**
  * Where the instance is registered now: every target group of the VPC, of target type `instance`
@@ -62,46 +57,4 @@ export async function findRegistrations(
     }
   }
   return found;
-}
-
-/**
- * Whether one registration is still in place. Asked with the target and port, ELBv2 answers
- * `unused` with reason Target.NotRegistered for a target that is not registered; `unused` for
- * another reason (Target.NotInUse: the group serves no load balancer yet) is still a registration.
- */
-export async function registrationState(ctx: StepContext, target: TargetRegistration): Promise<RegistrationState> {
-  let out;
-  try {
-    out = await ctx.read(
-      "elbv2",
-      "elbv2",
-      new DescribeTargetHealthCommand({
-        TargetGroupArn: target.targetGroupArn,
-        Targets: [{ Id: target.targetId, Port: target.port }],
-      }),
-    );
-  } catch (err) {
-    if (errorName(err) === "TargetGroupNotFoundException") return "group-gone";
-    throw err;
-  }
-  // Matched on port too: an emulator may answer with another port's registration.
-  const description = (out.TargetHealthDescriptions ?? []).find(
-    (d) => d.Target?.Id === target.targetId && (d.Target.Port === undefined || d.Target.Port === target.port),
-  );
-  if (!description) return "not-registered";
-  const state = description.TargetHealth?.State;
-  if (state === "draining") return "draining";
-  if (state === "unused" && description.TargetHealth?.Reason === "Target.NotRegistered") return "not-registered";
-  return "registered";
-}
-
-/** Registrations grouped by target group, one DeregisterTargets / RegisterTargets call per group. */
-export function byTargetGroup(targets: readonly TargetRegistration[]): Map<string, TargetRegistration[]> {
-  const groups = new Map<string, TargetRegistration[]>();
-  for (const target of targets) {
-    const list = groups.get(target.targetGroupArn) ?? [];
-    list.push(target);
-    groups.set(target.targetGroupArn, list);
-  }
-  return groups;
 }
