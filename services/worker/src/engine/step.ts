@@ -4,7 +4,6 @@ import type { PlaybookName } from "@gdr/core/queues/playbooks";
 import type { RemediationMode } from "@gdr/core/queues/playbooks";
 import type { Command, MetadataBearer } from "@smithy/types";
 import type { z } from "zod";
-import type { BucketSpec } from "./limits/token-bucket.js";
 
 /** JSON that can be stored in a jsonb column. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -251,97 +250,7 @@ export interface Step {
   holdFor?(output: Json): string | null;
 }
 
-/** A client that is not an AWS SDK client (Kubernetes API next), built per remediation target. */
-export interface OutsideClientFactory<T = unknown> {
-  /**
-   * The part of a target one client serves, within its account and region (e.g. the cluster of
-   * a pod: one Kubernetes client per cluster): targets with the same scope share a client.
-   * Omitted: the resource key, one client per resource (never the wrong endpoint, but one client
-   * per resource kept until the worker stops).
-   */
-  scope?(target: RemediationRef): string;
-  create(target: RemediationRef, signal: AbortSignal): Promise<T>;
-  /** Closes a client built by create (the worker stops, or the target's clients are dropped). */
-  close(client: T): Promise<void>;
-}
-
-/**
- * A playbook, as the engine runs it. Whoever adds one writes its steps and this declaration; the
- * engine, the gate, the limits and the release path need no change.
- */
-export interface Playbook {
-  name: PlaybookName;
-  /** The steps in order. Destructive steps come after containment. */
-  steps: readonly Step[];
-  /** The steps that undo containment, run after a person approves a release. */
-  release: readonly Step[];
-  /**
-   * The step(s) whose success means the resource is contained (all of them, in this order): the
-   * hand-over to evidence work happens after the last, `contained_at` is recorded then, and a
-   * release is possible from then on.
-   */
-  containment: readonly string[];
-  /** Whether containment takes the resource off the network: the per-minute isolation cap applies. */
-  isolates: boolean;
-  /** The rate buckets this playbook's calls take tokens from, with their defaults. */
-  families: Readonly<Record<ApiFamily, BucketSpec>>;
-  /** Outside clients by name (ctx.client(name)). */
-  clients?: Readonly<Record<string, OutsideClientFactory>>;
-  /**
-   * Containment fallbacks: containment step name → the destructive step that contains instead
-   * when that step could not do its work (it returned `notAvailable`, e.g. AWS refused changing
-   * the groups of an ECS-managed task ENI). Without a fallback such a step escalates the
-   * remediation. With one, the playbook carries on (evidence first), and the fallback step waits
-   * at the approval gate like any destructive step, in every mode, its plan saying why; once it
-   * succeeds the remediation counts as contained.
-   */
-  fallbacks?: Readonly<Record<string, string>>;
-}
-
-/**
- * An output (a step's own, or another step's read back) does not have the shape its schema
- * declares: a bug or a tampered record, never retried.
- */
-export class OutputShapeError extends Error {
-  override readonly name = "OutputShapeError";
-}
-
-/** The effect a step expected is not there after it acted: worth retrying. */
-export class VerificationError extends Error {
-  override readonly name = "VerificationError";
-}
-
-/**
- * There is nothing to do for this remediation, and that is not a failure: the resource is
- * terminated or gone. The remediation ends `skipped`. (An exemption tag on the live resource is
- * not a reason to skip: a workload may tag itself. See Step.holdFor.)
- */
-export class SkipRemediation extends Error {
-  override readonly name = "SkipRemediation";
-  constructor(
-    readonly reason: "resource_gone" | "resource_terminated",
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/**
- * This playbook cannot safely act on the resource (root credentials, a federated principal, a
- * resource of a kind it does not handle): nothing is guessed at. The remediation ends `escalated`
- * with the reason, recorded and notified, for a person to handle.
- */
-export class EscalateRemediation extends Error {
-  override readonly name = "EscalateRemediation";
-  /**
-   * The step that escalated, when it is not the one the engine was running: set by the engine
-   * while it freezes a plan over several steps, so that the record names the right one.
-   */
-  step: string | undefined;
-  constructor(
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+// The playbook declaration and the errors a step throws live in files of their own; every step
+// and playbook imports them from here.
+export type { OutsideClientFactory, Playbook } from "./playbook.js";
+export { EscalateRemediation, OutputShapeError, SkipRemediation, VerificationError } from "./step-errors.js";
