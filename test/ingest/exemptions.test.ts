@@ -7,21 +7,18 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { eventBridgeEvent, instanceFinding, type JsonObject } from "@gdr/samples/findings";
+import { instanceFinding, type JsonObject } from "@gdr/samples/findings";
 import { jobIdFor } from "@gdr/core/queues/catalog";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitUntil } from "../support/index.js";
 import {
   allJobs,
   createWorld,
+  deliver as deliverTo,
   ingestEnv,
-  receiptRows,
   recordingNotifier,
   remediationRows,
-  sendBody,
   startIngest,
   stringAt,
-  waitForEmptyQueue,
   type RunningIngest,
   type World,
 } from "./harness.js";
@@ -56,19 +53,8 @@ afterAll(async () => {
 });
 
 /** Sends one finding and waits until ingest has recorded it; returns its receipt. */
-async function deliver(detail: JsonObject) {
-  const messageId = await sendBody(world, JSON.stringify(eventBridgeEvent(detail)));
-  let receipt: Awaited<ReturnType<typeof receiptRows>>[number] | undefined;
-  await waitUntil(
-    async () => {
-      receipt = (await receiptRows(world.db)).find((r) => r.sqs_message_id === messageId);
-      return receipt !== undefined;
-    },
-    { attempts: 100, what: `message ${messageId} to be recorded` },
-  );
-  await waitForEmptyQueue(world, `message ${messageId} deleted`);
-  if (!receipt) throw new Error("unreachable");
-  return receipt;
+function deliver(detail: JsonObject) {
+  return deliverTo(world, detail);
 }
 
 const eventsFor = (findingId: string) => notifier.events.filter((e) => e.findingId === findingId);

@@ -3,23 +3,20 @@
 // image (no modifying process). Each is its own row, outbox row and job, in its own queue, and a
 // GuardDuty update of the finding starts neither again. An image that cannot be singled out (the
 // task runs several) is recorded and told, never guessed.
-import { ecsFinding, eventBridgeEvent, setIn, type JsonObject } from "@gdr/samples/findings";
+import { ecsFinding, setIn, type JsonObject } from "@gdr/samples/findings";
 import { jobIdFor } from "@gdr/core/queues/catalog";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitUntil } from "../support/index.js";
 import {
   allJobs,
   createWorld,
+  deliver as deliverTo,
   expectedPayload,
   ingestEnv,
   outboxRows,
-  receiptRows,
   recordingNotifier,
   remediationRows,
-  sendBody,
   startIngest,
   stringAt,
-  waitForEmptyQueue,
   type RunningIngest,
   type World,
 } from "./harness.js";
@@ -49,19 +46,9 @@ function fromImage(seed: string, severity = 8): JsonObject {
   return detail;
 }
 
-async function deliver(detail: JsonObject) {
-  const messageId = await sendBody(world, JSON.stringify(eventBridgeEvent(detail)));
-  let receipt: Awaited<ReturnType<typeof receiptRows>>[number] | undefined;
-  await waitUntil(
-    async () => {
-      receipt = (await receiptRows(world.db)).find((r) => r.sqs_message_id === messageId);
-      return receipt !== undefined;
-    },
-    { attempts: 100, what: `message ${messageId} to be recorded` },
-  );
-  await waitForEmptyQueue(world, `message ${messageId} deleted`);
-  if (!receipt) throw new Error("unreachable");
-  return receipt;
+/** Sends one finding and waits until ingest has recorded it; answers its receipt. */
+function deliver(detail: JsonObject) {
+  return deliverTo(world, detail);
 }
 
 const remediationsFor = async (findingId: string) => (await remediationRows(world.db)).filter((r) => r.finding_id === findingId);

@@ -9,7 +9,9 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { RemediationJob } from "@gdr/core/queues/catalog";
 import type { PlaybookName } from "@gdr/core/queues/playbooks";
 import type { Job, Queue } from "bullmq";
-import { auditRows, type AwsProxy, type RemediationRow, type TestDatabase } from "../support/index.js";
+import { eventBridgeEvent, type JsonObject } from "@gdr/samples/findings";
+import { auditRows, waitUntil, type AwsProxy, type RemediationRow, type TestDatabase } from "../support/index.js";
+import { receiptRows, type ReceiptRow } from "../support/rows.js";
 import {
   createWorld as createKitWorld,
   jobCount,
@@ -80,6 +82,25 @@ export function sendBody(world: World, body: string): Promise<string> {
 /** Waits until the findings queue holds nothing, visible or in flight (bounded). */
 export async function waitForEmptyQueue(world: World, what: string, attempts = 150): Promise<void> {
   await waitForEmptySqsQueue(world.sqs, world.queueUrl, { what, attempts, intervalMs: 200 });
+}
+
+/**
+ * Sends one finding (as an EventBridge event) and waits until ingest has recorded it and deleted
+ * its message; answers its receipt.
+ */
+export async function deliver(world: World, detail: JsonObject): Promise<ReceiptRow> {
+  const messageId = await sendBody(world, JSON.stringify(eventBridgeEvent(detail)));
+  let receipt: ReceiptRow | undefined;
+  await waitUntil(
+    async () => {
+      receipt = (await receiptRows(world.db)).find((r) => r.sqs_message_id === messageId);
+      return receipt !== undefined;
+    },
+    { attempts: 100, what: `message ${messageId} to be recorded` },
+  );
+  await waitForEmptyQueue(world, `message ${messageId} deleted`);
+  if (!receipt) throw new Error("unreachable");
+  return receipt;
 }
 
 export const sha256 = (data: string | Buffer): string => createHash("sha256").update(data).digest("hex");
