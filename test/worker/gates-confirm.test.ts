@@ -186,6 +186,45 @@ describe("the confirmation gate after containment", () => {
   });
 });
 
+describe("a destructive step approved long after containment", () => {
+  it("is confirmed with GuardDuty again before it runs: archived meanwhile, nothing is terminated and the instance stays contained and releasable", async () => {
+    const gd = createMockGuardDuty();
+    const own = await startLane(world, {
+      worker: { WORKER_INSTANCE_TERMINATE: "true", WORKER_CONFIRM_FINDINGS: "true" },
+      awsMiddleware: (clients) => {
+        gd.install(clients);
+      },
+    });
+    try {
+      const seeded = await seed(world, { targetGroup: false });
+      const detail = findingFor(seeded);
+      gd.known.set(findingIdOf(detail), asSdkFinding(detail));
+      await own.send(detail);
+      const queued = await remediationForFinding(world.db, findingIdOf(detail));
+      const waiting = await waitForStatus(world.db, queued.id, SETTLED);
+      expect(waiting.status).toBe("awaiting_approval");
+      // Asked once for containment, and again before the termination plan was frozen.
+      const statuses = Object.fromEntries([...stepMap(await stepsOf(world.db, queued.id))].map(([name, row]) => [name, row.status]));
+      expect(statuses).toMatchObject({ "confirm-finding": "succeeded", "confirm-finding-before-terminate": "succeeded", terminate: "awaiting_approval" });
+      const contained = await viewInstance(world.aws, seeded);
+
+      // A person closes the finding as a false positive at GuardDuty; later someone approves the termination.
+      const archived = structuredClone(detail);
+      setIn(archived, ["service", "archived"], true);
+      gd.known.set(findingIdOf(detail), asSdkFinding(archived));
+      const decision = await approveRemediation(world.db.prisma, own.queues, { remediationId: queued.id, actor: "token:dave", reason: "terminate it", planHash: waiting.plan_hash ?? "" });
+      expect(decision.ok).toBe(true);
+      const done = await waitForStatus(world.db, queued.id, ["failed", "escalated", "succeeded", "cancelled"]);
+      expect(done.status).toBe("failed");
+      expect(done.error).toMatch(/^finding_unverified: .*archived/);
+      expect(await viewInstance(world.aws, seeded)).toEqual(contained);
+      expect(await requestRelease(world.db.prisma, own.queues, queued.id, "token:frank")).toMatchObject({ ok: true });
+    } finally {
+      await own.stop();
+    }
+  });
+});
+
 describe("WORKER_CONFIRM_FINDINGS", () => {
   const base = { DATABASE_URL: "postgresql://u@h/db", REDIS_URL: "redis://h:6379", AWS_REGION: "us-east-1" };
 

@@ -42,13 +42,19 @@ export async function gateBeforeChange(input: GateInput, deps: EngineDeps): Prom
   const refusal = deps.gates.accountRefusal(loaded.ref.accountId);
   if (refusal) return refuse(input, refusal, deps);
 
-  if (input.rule.undoesContainment || !deps.gates.confirmFindings || isConfirmed(input.outputs.get(CONFIRM_STEP))) return null;
+  if (input.rule.undoesContainment || !deps.gates.confirmFindings) return null;
+  const confirmedOnce = isConfirmed(input.outputs.get(CONFIRM_STEP));
+  // A destructive step is confirmed again, right before its plan is frozen and right before it
+  // runs: its approval can come a day after the first confirmation, and GuardDuty may have
+  // archived the finding meanwhile (a false positive someone closed). Other steps: once.
+  if (confirmedOnce && !input.step.destructive) return null;
+  const gate = confirmedOnce ? confirmAgainBefore(input.step.name) : confirmFinding;
   // Recorded like a step (row, output, request ids, audit event), at the place of the step it
   // guards; its errors are classified as every step's are (throttled: retried; denied: failed).
-  const ran = await runStep(confirmFinding, input.order, loaded, input.ctx, input.outputs, input.attempt, deps);
+  const ran = await runStep(gate, input.order, loaded, input.ctx, input.outputs, input.attempt, deps);
   if (ran.kind === "skipped_remediation") return { outcome: "skipped" };
-  if (ran.kind === "escalated") return escalate(stepEscalation(input, confirmFinding.name, ran.reason), deps);
-  const output = input.outputs.get(CONFIRM_STEP);
+  if (ran.kind === "escalated") return escalate(stepEscalation(input, gate.name, ran.reason), deps);
+  const output = input.outputs.get(gate.name);
   if (isConfirmed(output)) return null;
   // GuardDuty does not confirm the finding: a person must look, nothing (more) is changed in AWS.
   const reason = unconfirmedReason(output);
@@ -57,10 +63,15 @@ export async function gateBeforeChange(input: GateInput, deps: EngineDeps): Prom
       loaded,
       contained: input.contained,
       error: `finding_unverified: ${reason}`,
-      audit: { action: "finding.unverified", detail: { step: CONFIRM_STEP, reason, check: output ?? null } },
+      audit: { action: "finding.unverified", detail: { step: gate.name, reason, check: output ?? null } },
     },
     deps,
   );
+}
+
+/** The confirmation asked again before a destructive step: a row of its own, asked every time. */
+function confirmAgainBefore(stepName: string): Step {
+  return { ...confirmFinding, name: `${CONFIRM_STEP}-before-${stepName}`, check: () => Promise.resolve({ done: false }) };
 }
 
 /**
